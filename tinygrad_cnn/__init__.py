@@ -1,0 +1,25 @@
+"""tinygrad_cnn: a small, readable, correct and fast autograd framework on numpy.
+
+>>> import tinygrad_cnn as tc
+>>> x = tc.tensor([1.0, 2.0], requires_grad=True)
+>>> (x * x).sum().backward()
+>>> x.grad.tolist()
+[2.0, 4.0]
+"""
+from .autograd import Function, detect_anomaly
+from .factories import (arange, eye, full, full_like, manual_seed, ones, ones_like, rand, randn, randn_like,
+                        zeros, zeros_like)
+from .ops.elementwise import maximum, minimum, where
+from .ops.shape import cat, stack
+from . import nn
+from .tensor import (Tensor, bool_, enable_grad, float16, float32, float64, grad, int32, int64, is_grad_enabled,
+                     no_grad, tensor)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Tensor", "tensor", "grad", "no_grad", "enable_grad", "is_grad_enabled", "detect_anomaly", "Function",
+    "zeros", "ones", "full", "randn", "rand", "arange", "eye", "zeros_like", "ones_like", "full_like", "randn_like",
+    "manual_seed", "cat", "stack", "where", "maximum", "minimum",
+    "float16", "float32", "float64", "int32", "int64", "bool_",
+]

@@ -1,0 +1,93 @@
+"""User-defined ops (``Function``), anomaly detection and the functional ``grad``."""
+from __future__ import annotations
+
+from typing import Any
+
+from .tensor import (AnomalyError, Tensor, _modes, enable_grad, grad, is_grad_enabled, make_op, no_grad,
+                     run_backward)
+
+__all__ = ["Function", "FunctionCtx", "detect_anomaly", "grad", "no_grad", "enable_grad", "is_grad_enabled",
+           "AnomalyError", "run_backward"]
+
+
+class FunctionCtx:
+    """What ``forward`` hands to ``backward``: saved tensors and any attributes set on it."""
+
+    def __init__(self, needs_input_grad: tuple):
+        self.needs_input_grad = needs_input_grad
+        self.saved_tensors: tuple = ()
+
+    def save_for_backward(self, *tensors: Tensor) -> None:
+        self.saved_tensors = tensors
+
+
+class Function:
+    """Base class of a user-defined differentiable op, as ``torch.autograd.Function``.
+
+    Write static ``forward(ctx, *args)`` (numpy or Tensor code, returns a Tensor) and
+    ``backward(ctx, grad_output)`` returning one gradient per ``forward`` argument (None for
+    non-Tensors). Write ``backward`` with Tensor ops and it is differentiable again.
+
+    >>> class Cube(Function):
+    ...     @staticmethod
+    ...     def forward(ctx, x):
+    ...         ctx.save_for_backward(x)
+    ...         return Tensor(x.data ** 3)
+    ...     @staticmethod
+    ...     def backward(ctx, g):
+    ...         (x,) = ctx.saved_tensors
+    ...         return g * 3 * x * x
+    >>> x = Tensor(2.0, requires_grad=True)
+    >>> Cube.apply(x).backward(); x.grad.item()
+    12.0
+    """
+
+    @staticmethod
+    def forward(ctx: FunctionCtx, *args: Any) -> Tensor:
+        raise NotImplementedError("Function subclasses must define forward(ctx, *args)")
+
+    @staticmethod
+    def backward(ctx: FunctionCtx, *grads: Tensor) -> Any:
+        raise NotImplementedError("Function subclasses must define backward(ctx, *grads)")
+
+    @classmethod
+    def apply(cls, *args: Any) -> Tensor:
+        ctx = FunctionCtx(tuple(isinstance(a, Tensor) and a.requires_grad for a in args))
+        with no_grad():
+            out = cls.forward(ctx, *args)
+        if not isinstance(out, Tensor):
+            raise TypeError(f"{cls.__name__}.forward must return a Tensor, got {type(out).__name__}")
+        positions = [i for i, a in enumerate(args) if isinstance(a, Tensor)]
+        parents = tuple(args[i] for i in positions)
+
+        def backward(g: Tensor) -> tuple:
+            grads = cls.backward(ctx, g)
+            if not isinstance(grads, tuple):
+                grads = (grads,)
+            if len(grads) != len(args):
+                raise RuntimeError(f"{cls.__name__}.backward returned {len(grads)} gradients, "
+                                   f"expected {len(args)} (one per forward argument)")
+            return tuple(grads[i] for i in positions)
+
+        return make_op(cls.__name__, out.data, parents, backward)
+
+
+class detect_anomaly:
+    """Inside, the first NaN/inf made by any op's forward or backward raises ``AnomalyError`` naming
+    the op and the user's line that created it.
+
+    >>> import numpy as np
+    >>> with detect_anomaly():
+    ...     try:
+    ...         Tensor([-1.0]).log()
+    ...     except AnomalyError as e:
+    ...         print(str(e).split(" (")[0])
+    detect_anomaly: forward of op 'log' produced nan
+    """
+
+    def __enter__(self) -> None:
+        self._prev = _modes.anomaly
+        _modes.anomaly = True
+
+    def __exit__(self, *exc: Any) -> None:
+        _modes.anomaly = self._prev

@@ -1,0 +1,146 @@
+"""Tensor factories (float32 unless ``dtype`` says otherwise) and the global random generator."""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .tensor import Tensor
+
+_rng = np.random.default_rng()
+
+
+def manual_seed(seed: int) -> None:
+    """Seed the generator behind ``randn``, ``rand``, parameter init and dropout.
+
+    >>> manual_seed(0); a = randn(2); manual_seed(0); bool((a == randn(2)).all())
+    True
+    """
+    global _rng
+    _rng = np.random.default_rng(seed)
+
+
+def get_rng() -> np.random.Generator:
+    """The generator that ``manual_seed`` seeds (used by init, dropout and the DataLoader)."""
+    return _rng
+
+
+def _size(size: tuple, op: str) -> tuple:
+    if len(size) == 1 and isinstance(size[0], (tuple, list)):
+        size = tuple(size[0])
+    for s in size:
+        if not isinstance(s, (int, np.integer)) or isinstance(s, bool) or s < 0:
+            raise ValueError(f"{op}: sizes must be non-negative ints, got {size!r}")
+    return tuple(int(s) for s in size)
+
+
+def _dtype(dtype: Any) -> np.dtype:
+    return np.dtype(np.float32 if dtype is None else dtype)
+
+
+def zeros(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """A tensor of zeros. Shape: ``size``.
+
+    >>> zeros(2, 3).shape
+    (2, 3)
+    """
+    return Tensor(np.zeros(_size(size, "zeros"), _dtype(dtype)), requires_grad=requires_grad)
+
+
+def ones(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """A tensor of ones. Shape: ``size``.
+
+    >>> ones(2).tolist()
+    [1.0, 1.0]
+    """
+    return Tensor(np.ones(_size(size, "ones"), _dtype(dtype)), requires_grad=requires_grad)
+
+
+def full(size: Any, fill_value: float, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """A tensor filled with ``fill_value``. Shape: ``size``.
+
+    >>> full((2,), 7.0).tolist()
+    [7.0, 7.0]
+    """
+    size = _size((size,) if isinstance(size, (int, np.integer)) else (tuple(size),), "full")
+    return Tensor(np.full(size, fill_value, _dtype(dtype)), requires_grad=requires_grad)
+
+
+def randn(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """Standard normal samples. Shape: ``size``.
+
+    >>> randn(3, 2).shape
+    (3, 2)
+    """
+    data = _rng.standard_normal(_size(size, "randn")).astype(_dtype(dtype))
+    return Tensor(data, requires_grad=requires_grad)
+
+
+def rand(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """Uniform samples in [0, 1). Shape: ``size``.
+
+    >>> bool(((rand(5) >= 0) & (rand(5) < 1)).numpy().all())
+    True
+    """
+    data = _rng.random(_size(size, "rand")).astype(_dtype(dtype))
+    return Tensor(data, requires_grad=requires_grad)
+
+
+def arange(start: float, end: float | None = None, step: float = 1, dtype: Any = None) -> Tensor:
+    """``[start, end)`` in steps; int64 for int arguments, else float32, as PyTorch.
+
+    >>> arange(3).tolist()
+    [0, 1, 2]
+    """
+    if end is None:
+        start, end = 0, start
+    if step == 0:
+        raise ValueError("arange: step must be non-zero")
+    ints = all(isinstance(v, (int, np.integer)) for v in (start, end, step))
+    dt = np.dtype(dtype) if dtype is not None else np.dtype(np.int64 if ints else np.float32)
+    return Tensor(np.arange(start, end, step).astype(dt))
+
+
+def eye(n: int, m: int | None = None, dtype: Any = None) -> Tensor:
+    """The identity matrix. Shape: (n, m or n).
+
+    >>> eye(2).tolist()
+    [[1.0, 0.0], [0.0, 1.0]]
+    """
+    return Tensor(np.eye(n, m, dtype=_dtype(dtype)))
+
+
+def zeros_like(t: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """Zeros with ``t``'s shape and dtype.
+
+    >>> zeros_like(ones(2)).tolist()
+    [0.0, 0.0]
+    """
+    return Tensor(np.zeros(t.shape, dtype or t.dtype), requires_grad=requires_grad)
+
+
+def ones_like(t: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """Ones with ``t``'s shape and dtype.
+
+    >>> ones_like(zeros(2)).tolist()
+    [1.0, 1.0]
+    """
+    return Tensor(np.ones(t.shape, dtype or t.dtype), requires_grad=requires_grad)
+
+
+def full_like(t: Tensor, fill_value: float, dtype: Any = None) -> Tensor:
+    """``fill_value`` with ``t``'s shape and dtype.
+
+    >>> full_like(zeros(2), 3.0).tolist()
+    [3.0, 3.0]
+    """
+    return Tensor(np.full(t.shape, fill_value, dtype or t.dtype))
+
+
+def randn_like(t: Tensor) -> Tensor:
+    """Standard normal samples with ``t``'s shape and dtype.
+
+    >>> randn_like(zeros(4)).shape
+    (4,)
+    """
+    return Tensor(_rng.standard_normal(t.shape).astype(t.dtype))

@@ -1,0 +1,111 @@
+"""The functional interface, as ``torch.nn.functional``: stateless ops on Tensors.
+
+>>> import numpy as np
+>>> from tinygrad_cnn import Tensor
+>>> x = Tensor(np.ones((1, 1, 4, 4)))
+>>> max_pool2d(relu(conv2d(x, Tensor(np.ones((2, 1, 3, 3))), padding=1)), 2).shape
+(1, 2, 2, 2)
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..factories import get_rng
+from ..ops.activation import leaky_relu, log_softmax, relu, sigmoid, softmax, softplus, tanh
+from ..ops.conv import conv2d, conv2d_weight, conv_transpose2d
+from ..ops.elementwise import mul
+from ..ops.loss import (binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy, mse_loss,
+                        nll_loss)
+from ..ops.matmul import matmul
+from ..ops.pool import avg_pool2d, max_pool2d
+from ..ops.shape import pad
+from ..tensor import Tensor
+
+__all__ = ["conv2d", "conv_transpose2d", "conv2d_weight", "max_pool2d", "avg_pool2d", "linear", "relu",
+           "leaky_relu", "sigmoid", "tanh", "softplus", "softmax", "log_softmax", "dropout", "cross_entropy",
+           "nll_loss", "mse_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits", "pad", "flatten"]
+
+
+def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """``input @ weight.T + bias``, weight of shape (out, in). Shape: (.., in) -> (.., out).
+
+    >>> linear(Tensor(np.ones((2, 3))), Tensor(np.ones((4, 3)))).shape
+    (2, 4)
+    """
+    if not isinstance(weight, Tensor) or weight.ndim != 2:
+        raise ValueError(f"linear: weight must be a 2-D Tensor (out_features, in_features), "
+                         f"got {getattr(weight, 'shape', type(weight).__name__)}")
+    if input.ndim == 0 or input.shape[-1] != weight.shape[1]:
+        raise ValueError(f"linear: input's last dimension must be in_features={weight.shape[1]} "
+                         f"(weight shape {weight.shape}), got input shape {input.shape}")
+    out = matmul(input, weight.transpose(0, 1))
+    if bias is not None:
+        if bias.shape != (weight.shape[0],):
+            raise ValueError(f"linear: bias must have shape ({weight.shape[0]},), got {bias.shape}")
+        out = out + bias
+    return out
+
+
+def dropout(input: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
+    """Zero each element with probability ``p`` and scale the rest by 1/(1-p) (identity when not
+    training). Shape: unchanged.
+
+    >>> dropout(Tensor([1.0, 2.0]), 0.5, training=False).tolist()
+    [1.0, 2.0]
+    """
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout: p must be in [0, 1], got {p}")
+    if not training or p == 0.0:
+        return input
+    if p == 1.0:
+        return mul(input, Tensor(np.zeros(input.shape, dtype=input.dtype)))
+    keep = (get_rng().random(input.shape) >= p).astype(input.dtype) * np.asarray(1.0 / (1.0 - p), input.dtype)
+    return mul(input, Tensor(keep))
+
+
+def flatten(input: Tensor, start_dim: int = 1, end_dim: int = -1) -> Tensor:
+    """Flatten axes ``start_dim..end_dim`` (from 1 by default, keeping the batch). Shape: (N, ..) -> (N, ..)."""
+    return input.flatten(start_dim, end_dim)
+
+
+def batch_norm(input: Tensor, running_mean: np.ndarray | None, running_var: np.ndarray | None,
+               weight: Tensor | None = None, bias: Tensor | None = None, training: bool = False,
+               momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
+    """Batch normalization over (N, H, W) per channel, as PyTorch's; updates the running
+    statistics in place when training. Shape: (N, C, H, W) -> (N, C, H, W).
+
+    >>> batch_norm(Tensor(np.arange(4.0).reshape(2, 2, 1, 1)), None, None, training=True).shape
+    (2, 2, 1, 1)
+    """
+    if input.ndim not in (2, 4):
+        raise ValueError(f"batch_norm: input must be 2-D (N, C) or 4-D (N, C, H, W), got shape {input.shape}")
+    axes = (0,) if input.ndim == 2 else (0, 2, 3)
+    shape = (1, -1) + (1,) * (input.ndim - 2)
+    if training:
+        n = input.size // input.shape[1]
+        if n <= 1:
+            raise ValueError(f"batch_norm: expected more than 1 value per channel when training, got input shape "
+                             f"{input.shape}")
+        mean = input.mean(axes, keepdim=True)
+        centered = input - mean
+        var = (centered * centered).mean(axes, keepdim=True)
+        if running_mean is not None and running_var is not None:
+            running_mean *= 1 - momentum
+            running_mean += momentum * mean.data.reshape(-1)
+            running_var *= 1 - momentum
+            running_var += momentum * var.data.reshape(-1) * n / (n - 1)
+        out = centered * (var + eps) ** -0.5
+    else:
+        if running_mean is None or running_var is None:
+            raise ValueError("batch_norm: running_mean and running_var are required when not training")
+        scale = (1.0 / np.sqrt(running_var + eps)).astype(input.dtype)
+        out = (input - Tensor(running_mean.astype(input.dtype).reshape(shape))) * Tensor(scale.reshape(shape))
+    if weight is not None:
+        out = out * weight.reshape(shape)
+    if bias is not None:
+        out = out + bias.reshape(shape)
+    return out
+
+

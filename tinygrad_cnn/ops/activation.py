@@ -1,0 +1,123 @@
+"""Activations and (log-)softmax. Kinks (relu at 0) take PyTorch's one-sided gradient (0)."""
+from __future__ import annotations
+
+import numpy as np
+
+from ..tensor import Tensor, make_op
+from .elementwise import mul, sub
+from .reduce import normalize_dim, sum
+from .registry import register
+
+
+def _mask(cond: np.ndarray, dtype: np.dtype) -> Tensor:
+    return Tensor(cond.astype(dtype))
+
+
+@register("relu")
+def relu(x: Tensor) -> Tensor:
+    """``max(x, 0)``; gradient 0 at 0. Shape: unchanged.
+
+    >>> relu(Tensor([-1.0, 2.0])).tolist()
+    [0.0, 2.0]
+    """
+    return make_op("relu", np.maximum(x.data, 0), (x,), lambda g: (mul(g, _mask(x.data > 0, x.dtype)),))
+
+
+@register("leaky_relu")
+def leaky_relu(x: Tensor, negative_slope: float = 0.01) -> Tensor:
+    """``x`` where positive, else ``negative_slope * x``. Shape: unchanged.
+
+    >>> leaky_relu(Tensor([-1.0, 2.0]), 0.1).tolist()
+    [-0.10000000149011612, 2.0]
+    """
+    if not isinstance(negative_slope, (int, float)):
+        raise TypeError(f"leaky_relu: negative_slope must be a number, got {type(negative_slope).__name__}")
+    slope = np.where(x.data > 0, 1.0, negative_slope).astype(x.dtype)
+    return make_op("leaky_relu", x.data * slope, (x,), lambda g: (mul(g, Tensor(slope)),),
+                   {"negative_slope": negative_slope})
+
+
+@register("sigmoid")
+def sigmoid(x: Tensor) -> Tensor:
+    """``1 / (1 + exp(-x))``, stable for large ``|x|``. Shape: unchanged.
+
+    >>> sigmoid(Tensor([0.0])).item()
+    0.5
+    """
+    data = np.exp(-np.logaddexp(0, -x.data)).astype(x.dtype, copy=False)
+    box: list = []
+
+    def backward(g: Tensor) -> tuple:
+        out = box[0]
+        return (mul(g, mul(out, sub(1.0, out))),)
+
+    out = make_op("sigmoid", data, (x,), backward)
+    box.append(out)
+    return out
+
+
+@register("tanh")
+def tanh(x: Tensor) -> Tensor:
+    """Hyperbolic tangent. Shape: unchanged.
+
+    >>> tanh(Tensor([0.0])).item()
+    0.0
+    """
+    box: list = []
+    out = make_op("tanh", np.tanh(x.data), (x,), lambda g: (mul(g, sub(1.0, mul(box[0], box[0]))),))
+    box.append(out)
+    return out
+
+
+@register("softmax")
+def softmax(x: Tensor, dim: int = -1) -> Tensor:
+    """``exp(x) / sum(exp(x))`` along ``dim``, computed after subtracting the max. Shape: unchanged.
+
+    >>> softmax(Tensor([0.0, 0.0])).tolist()
+    [0.5, 0.5]
+    """
+    d = normalize_dim(dim, x.ndim, "softmax")
+    e = np.exp(x.data - np.max(x.data, axis=d, keepdims=True))
+    e /= np.sum(e, axis=d, keepdims=True)
+    box: list = []
+
+    def backward(g: Tensor) -> tuple:
+        out = box[0]
+        return (mul(out, sub(g, sum(mul(g, out), d, keepdim=True))),)
+
+    out = make_op("softmax", e, (x,), backward, {"dim": d})
+    box.append(out)
+    return out
+
+
+@register("log_softmax")
+def log_softmax(x: Tensor, dim: int = -1) -> Tensor:
+    """``x - logsumexp(x)`` along ``dim``; stable for logits of 1e4 and beyond. Shape: unchanged.
+
+    >>> round(log_softmax(Tensor([1e4, 0.0])).tolist()[1])
+    -10000
+    """
+    from .elementwise import exp
+
+    d = normalize_dim(dim, x.ndim, "log_softmax")
+    shifted = x.data - np.max(x.data, axis=d, keepdims=True)
+    data = shifted - np.log(np.sum(np.exp(shifted), axis=d, keepdims=True))
+    box: list = []
+
+    def backward(g: Tensor) -> tuple:
+        return (sub(g, mul(exp(box[0]), sum(g, d, keepdim=True))),)
+
+    out = make_op("log_softmax", data, (x,), backward, {"dim": d})
+    box.append(out)
+    return out
+
+
+@register("softplus")
+def softplus(x: Tensor) -> Tensor:
+    """``log(1 + exp(x))``, stable for large ``|x|``; smooth everywhere. Shape: unchanged.
+
+    >>> round(softplus(Tensor([0.0])).item(), 4)
+    0.6931
+    """
+    return make_op("softplus", np.logaddexp(0, x.data).astype(x.dtype, copy=False), (x,),
+                   lambda g: (mul(g, sigmoid(x)),))

@@ -1,0 +1,350 @@
+"""2-D convolution and its transpose, as one GEMM per group over an im2col matrix.
+
+Three primitives close under differentiation (design.md):
+
+- ``conv2d``            y = conv(x, w)            backward: x <- conv_transpose(g, w), w <- conv2d_weight(x, g)
+- ``conv_transpose``    x = conv_transpose(y, w)  backward: y <- conv(g, w),           w <- conv2d_weight(g, y)
+- ``conv2d_weight``     w = conv2d_weight(x, y)   backward: x <- conv_transpose(y, g), y <- conv(x, g)
+
+All three share a :class:`ConvGeometry` that describes the *forward convolution* (input size,
+output size, kernel, stride, 4-sided padding, dilation, groups); a transposed convolution is the
+adjoint of the convolution with the same geometry.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.lib.stride_tricks import as_strided
+
+from ..tensor import Tensor, make_op
+from .reduce import sum as _sum
+from .registry import register
+
+
+@dataclass(frozen=True)
+class ConvGeometry:
+    """The forward convolution's sizes. ``pads`` is (top, bottom, left, right); bottom/right may be
+    negative for a transposed convolution whose output_padding exceeds its padding (rows past the
+    last window are then simply not read)."""
+
+    in_hw: tuple[int, int]
+    out_hw: tuple[int, int]
+    kernel: tuple[int, int]
+    stride: tuple[int, int]
+    pads: tuple[int, int, int, int]
+    dilation: tuple[int, int]
+    groups: int
+
+    def meta(self) -> dict:
+        (kh, kw), (sh, sw), (dh, dw) = self.kernel, self.stride, self.dilation
+        text = f"{kh}x{kw} s{sh if sh == sw else f'{sh},{sw}'} p{_pads_text(self.pads)}"
+        if (dh, dw) != (1, 1):
+            text += f" d{dh if dh == dw else f'{dh},{dw}'}"
+        if self.groups != 1:
+            text += f" g{self.groups}"
+        return {"args": text}
+
+    @property
+    def padded_hw(self) -> tuple[int, int]:
+        """Size of the zero-padded input canvas that every window and the input both fit in."""
+        (h, w), (ho, wo) = self.in_hw, self.out_hw
+        (kh, kw), (sh, sw), (dh, dw) = self.kernel, self.stride, self.dilation
+        pt, pb, pl, pr = self.pads
+        need_h, need_w = (ho - 1) * sh + dh * (kh - 1) + 1, (wo - 1) * sw + dw * (kw - 1) + 1
+        return max(pt + h + max(pb, 0), need_h), max(pl + w + max(pr, 0), need_w)
+
+
+def _pads_text(pads: tuple) -> str:
+    pt, pb, pl, pr = pads
+    if pt == pb == pl == pr:
+        return str(pt)
+    return f"{pt},{pb},{pl},{pr}"
+
+
+def pair(value: Any, op: str, arg: str, minimum: int) -> tuple[int, int]:
+    """An int or a pair of ints, each at least ``minimum``, as a pair; else a ValueError naming ``arg``."""
+    vals = (value, value) if isinstance(value, (int, np.integer)) and not isinstance(value, bool) else value
+    if (not isinstance(vals, (tuple, list)) or len(vals) != 2
+            or not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in vals)):
+        raise ValueError(f"{op}: {arg} must be an int or a pair of ints, got {value!r}")
+    if any(v < minimum for v in vals):
+        raise ValueError(f"{op}: {arg} must be >= {minimum}, got {value!r}")
+    return int(vals[0]), int(vals[1])
+
+
+def _check_4d(op: str, name: str, shape: tuple) -> None:
+    if len(shape) != 4:
+        raise ValueError(f"{op}: {name} must be 4-D, got shape {shape}")
+
+
+def conv_geometry(op: str, x_shape: tuple, w_shape: tuple, stride: Any, padding: Any, dilation: Any,
+                  groups: int) -> ConvGeometry:
+    """Validate conv2d arguments (PyTorch's rules, plus TensorFlow's 'same' at stride > 1)."""
+    _check_4d(op, "input", x_shape)
+    _check_4d(op, "weight", w_shape)
+    if not isinstance(groups, (int, np.integer)) or isinstance(groups, bool) or groups < 1:
+        raise ValueError(f"{op}: groups must be a positive int, got {groups!r}")
+    n, c, h, w = x_shape
+    f, cg, kh, kw = w_shape
+    if c != cg * groups:
+        raise ValueError(f"{op}: input has {c} channels (shape {x_shape}) but weight of shape {w_shape} "
+                         f"with groups={groups} expects {cg * groups}")
+    if f % groups:
+        raise ValueError(f"{op}: groups={groups} must divide the weight's {f} output channels (shape {w_shape})")
+    if kh < 1 or kw < 1:
+        raise ValueError(f"{op}: weight kernel must be at least 1x1, got shape {w_shape}")
+    sh, sw = pair(stride, op, "stride", 1)
+    dh, dw = pair(dilation, op, "dilation", 1)
+    eh, ew = dh * (kh - 1) + 1, dw * (kw - 1) + 1
+    if isinstance(padding, str):
+        if padding == "valid":
+            pads = (0, 0, 0, 0)
+        elif padding == "same":
+            # stride 1: PyTorch's split (extra at the end); stride > 1: TensorFlow's rule, out = ceil(in / stride)
+            th = max((-(-h // sh) - 1) * sh + eh - h, 0)
+            tw = max((-(-w // sw) - 1) * sw + ew - w, 0)
+            pads = (th // 2, th - th // 2, tw // 2, tw - tw // 2)
+        else:
+            raise ValueError(f"{op}: padding must be an int, a pair, 'valid' or 'same', got {padding!r}")
+    else:
+        ph, pw = pair(padding, op, "padding", 0)
+        pads = (ph, ph, pw, pw)
+    hp, wp = h + pads[0] + pads[1], w + pads[2] + pads[3]
+    if eh > hp or ew > wp:
+        raise ValueError(f"{op}: kernel of (dilated) size ({eh}, {ew}) is larger than the padded input "
+                         f"({hp}, {wp}); input shape {x_shape}, weight shape {w_shape}")
+    out_hw = ((hp - eh) // sh + 1, (wp - ew) // sw + 1)
+    return ConvGeometry((h, w), out_hw, (kh, kw), (sh, sw), pads, (dh, dw), int(groups))
+
+
+def transpose_geometry(op: str, x_shape: tuple, w_shape: tuple, stride: Any, padding: Any, output_padding: Any,
+                       groups: int, dilation: Any) -> ConvGeometry:
+    """Validate conv_transpose2d arguments; return the geometry of the convolution it is the adjoint of."""
+    _check_4d(op, "input", x_shape)
+    _check_4d(op, "weight", w_shape)
+    if not isinstance(groups, (int, np.integer)) or isinstance(groups, bool) or groups < 1:
+        raise ValueError(f"{op}: groups must be a positive int, got {groups!r}")
+    n, c_in, h, w = x_shape
+    if w_shape[0] != c_in:
+        raise ValueError(f"{op}: input has {c_in} channels (shape {x_shape}) but weight of shape {w_shape} "
+                         f"expects {w_shape[0]} (weight is (in_channels, out_channels/groups, kH, kW))")
+    if c_in % groups:
+        raise ValueError(f"{op}: groups={groups} must divide the input's {c_in} channels")
+    kh, kw = w_shape[2:]
+    if isinstance(padding, str):
+        raise ValueError(f"{op}: padding must be an int or a pair of ints, got {padding!r}")
+    sh, sw = pair(stride, op, "stride", 1)
+    dh, dw = pair(dilation, op, "dilation", 1)
+    ph, pw = pair(padding, op, "padding", 0)
+    oph, opw = pair(output_padding, op, "output_padding", 0)
+    if oph >= max(sh, dh) or opw >= max(sw, dw):
+        raise ValueError(f"{op}: output_padding {output_padding!r} must be smaller than stride or dilation "
+                         f"(stride {(sh, sw)}, dilation {(dh, dw)})")
+    ho = (h - 1) * sh - 2 * ph + dh * (kh - 1) + oph + 1
+    wo = (w - 1) * sw - 2 * pw + dw * (kw - 1) + opw + 1
+    if ho < 1 or wo < 1:
+        raise ValueError(f"{op}: output size ({ho}, {wo}) is too small; input shape {x_shape}, weight shape "
+                         f"{w_shape}, stride {(sh, sw)}, padding {(ph, pw)}")
+    return ConvGeometry((ho, wo), (h, w), (kh, kw), (sh, sw), (ph, ph - oph, pw, pw - opw), (dh, dw), int(groups))
+
+
+# ----------------------------------------------------------------------------- numpy kernels
+def _im2col(x: np.ndarray, geo: ConvGeometry) -> np.ndarray:
+    """Windows of ``x`` as a (G, Cg*kh*kw, N*Ho*Wo) matrix: the single big contiguous copy of a conv."""
+    n, c, h, w = x.shape
+    pt, pb, pl, pr = geo.pads
+    hp, wp = geo.padded_hw
+    if (hp, wp) != (h, w) or pt or pl:
+        xp = np.zeros((n, c, hp, wp), dtype=x.dtype)
+        xp[:, :, pt:pt + h, pl:pl + w] = x
+    else:
+        xp = x
+    (ho, wo), (kh, kw), (sh, sw), (dh, dw) = geo.out_hw, geo.kernel, geo.stride, geo.dilation
+    s = xp.strides
+    win = as_strided(xp, (c, kh, kw, n, ho, wo), (s[1], s[2] * dh, s[3] * dw, s[0], s[2] * sh, s[3] * sw),
+                     writeable=False)
+    return np.ascontiguousarray(win).reshape(geo.groups, (c // geo.groups) * kh * kw, n * ho * wo)
+
+
+def _col2im(cols: np.ndarray, n: int, c: int, geo: ConvGeometry) -> np.ndarray:
+    """Adjoint of ``_im2col``: add each kernel offset's slab back into the image (kh*kw strided adds)."""
+    (h, w), (ho, wo), (kh, kw) = geo.in_hw, geo.out_hw, geo.kernel
+    (sh, sw), (dh, dw) = geo.stride, geo.dilation
+    pt, _, pl, _ = geo.pads
+    hp, wp = geo.padded_hw
+    cols = cols.reshape(c, kh, kw, n, ho, wo)
+    canvas = np.zeros((c, n, hp, wp), dtype=cols.dtype)
+    for i in range(kh):
+        for j in range(kw):
+            canvas[:, :, i * dh:i * dh + sh * (ho - 1) + 1:sh, j * dw:j * dw + sw * (wo - 1) + 1:sw] += cols[:, i, j]
+    return np.ascontiguousarray(canvas[:, :, pt:pt + h, pl:pl + w].transpose(1, 0, 2, 3))
+
+
+def _weight_matrix(w: np.ndarray, groups: int) -> np.ndarray:
+    f = w.shape[0]
+    return w.reshape(groups, f // groups, -1)
+
+
+def _channels_first(g: np.ndarray, groups: int) -> np.ndarray:
+    """(N, F, Ho, Wo) -> (G, F/G, N*Ho*Wo), matching the column order of ``_im2col``."""
+    n, f = g.shape[:2]
+    return np.ascontiguousarray(g.transpose(1, 0, 2, 3)).reshape(groups, f // groups, -1)
+
+
+def _conv_np(x: np.ndarray, w: np.ndarray, geo: ConvGeometry) -> tuple[np.ndarray, np.ndarray]:
+    cols = _im2col(x, geo)
+    out = np.matmul(_weight_matrix(w, geo.groups), cols)  # (G, F/G, N*Ho*Wo)
+    n, (ho, wo) = x.shape[0], geo.out_hw
+    return out.reshape(w.shape[0], n, ho, wo).transpose(1, 0, 2, 3), cols
+
+
+def _conv_transpose_np(y: np.ndarray, w: np.ndarray, geo: ConvGeometry) -> np.ndarray:
+    wm = _weight_matrix(w, geo.groups)  # (G, F/G, Cg*kh*kw)
+    cols = np.matmul(wm.transpose(0, 2, 1), _channels_first(y, geo.groups))  # (G, Cg*kh*kw, N*Ho*Wo)
+    return _col2im(cols, y.shape[0], w.shape[1] * geo.groups, geo)
+
+
+def _conv_weight_np(x: np.ndarray, y: np.ndarray, geo: ConvGeometry, cols: np.ndarray | None) -> np.ndarray:
+    if cols is None:
+        cols = _im2col(x, geo)
+    gw = np.matmul(_channels_first(y, geo.groups), cols.transpose(0, 2, 1))  # (G, F/G, Cg*kh*kw)
+    return gw.reshape(y.shape[1], x.shape[1] // geo.groups, *geo.kernel)
+
+
+# ----------------------------------------------------------------------------- primitives
+def _bias_grad(g: Tensor) -> Tensor:
+    return _sum(g, (0, 2, 3))
+
+
+def conv2d_op(x: Tensor, w: Tensor, b: Tensor | None, geo: ConvGeometry) -> Tensor:
+    """The convolution primitive on validated arguments. Shape: (N, C, H, W) -> (N, F, H', W')."""
+    out, cols = _conv_np(x.data, w.data, geo)
+    if b is not None:
+        out = out + b.data.reshape(1, -1, 1, 1)
+    keep_cols = cols if w.requires_grad else None
+
+    def backward(g: Tensor) -> tuple:
+        gx = conv_transpose_op(g, w, None, geo) if x.requires_grad else None
+        gw = _conv2d_weight_op(x, g, geo, keep_cols) if w.requires_grad else None
+        gb = _bias_grad(g) if b is not None and b.requires_grad else None
+        return gx, gw, gb
+
+    parents = (x, w) if b is None else (x, w, b)
+    return make_op("conv2d", out, parents, backward, geo.meta())
+
+
+def conv_transpose_op(y: Tensor, w: Tensor, b: Tensor | None, geo: ConvGeometry) -> Tensor:
+    """The adjoint of :func:`conv2d_op` in its input. Shape: (N, F, H', W') -> (N, C, H, W)."""
+    out = _conv_transpose_np(y.data, w.data, geo)
+    if b is not None:
+        out += b.data.reshape(1, -1, 1, 1)
+
+    def backward(g: Tensor) -> tuple:
+        gy = conv2d_op(g, w, None, geo) if y.requires_grad else None
+        gw = _conv2d_weight_op(g, y, geo, None) if w.requires_grad else None
+        gb = _bias_grad(g) if b is not None and b.requires_grad else None
+        return gy, gw, gb
+
+    parents = (y, w) if b is None else (y, w, b)
+    return make_op("conv_transpose2d", out, parents, backward, geo.meta())
+
+
+def _conv2d_weight_op(x: Tensor, y: Tensor, geo: ConvGeometry, cols: np.ndarray | None) -> Tensor:
+    """The correlation of input and output gradient: conv2d's weight gradient. Shape -> (F, C/G, kh, kw)."""
+    gw = _conv_weight_np(x.data, y.data, geo, cols)
+
+    def backward(g: Tensor) -> tuple:
+        gx = conv_transpose_op(y, g, None, geo) if x.requires_grad else None
+        gy = conv2d_op(x, g, None, geo) if y.requires_grad else None
+        return gx, gy
+
+    return make_op("conv2d_weight", gw, (x, y), backward, geo.meta())
+
+
+@register("conv2d_weight")
+def conv2d_weight(input: Tensor, grad_output: Tensor, kernel_size: Any, stride: Any = 1,
+                  pads: Any = (0, 0, 0, 0), dilation: Any = 1, groups: int = 1) -> Tensor:
+    """The gradient of ``conv2d`` with respect to its weight (as ``torch.nn.grad.conv2d_weight``);
+    ``pads`` is (top, bottom, left, right). Shape: (N, C, H, W), (N, F, H', W') -> (F, C/groups, kh, kw).
+
+    >>> x, g = Tensor(np.ones((1, 1, 3, 3))), Tensor(np.ones((1, 1, 2, 2)))
+    >>> conv2d_weight(x, g, (2, 2)).shape
+    (1, 1, 2, 2)
+    """
+    op = "conv2d_weight"
+    kh, kw = pair(kernel_size, op, "kernel_size", 1)
+    _check_4d(op, "input", input.shape)
+    _check_4d(op, "grad_output", grad_output.shape)
+    if len(pads) != 4 or any(p < 0 for p in pads):
+        raise ValueError(f"{op}: pads must be 4 non-negative ints (top, bottom, left, right), got {pads!r}")
+    pads4 = tuple(int(p) for p in pads)
+    geo = conv_geometry(op, (input.shape[0], input.shape[1], input.shape[2] + pads4[0] + pads4[1],
+                             input.shape[3] + pads4[2] + pads4[3]),
+                        (grad_output.shape[1], input.shape[1] // groups, kh, kw), stride, 0, dilation, groups)
+    geo = ConvGeometry(input.shape[2:], geo.out_hw, (kh, kw), geo.stride, pads4, geo.dilation, geo.groups)
+    if grad_output.shape != (input.shape[0], grad_output.shape[1]) + geo.out_hw:
+        raise ValueError(f"{op}: grad_output shape {grad_output.shape} does not match the convolution's output "
+                         f"{(input.shape[0], grad_output.shape[1]) + geo.out_hw}")
+    return _conv2d_weight_op(input, grad_output, geo, None)
+
+
+def _batched(op: str, x: Any) -> tuple[Tensor, bool]:
+    """Accept (N, C, H, W) or unbatched (C, H, W) input, as PyTorch."""
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{op}: input must be a Tensor, got {type(x).__name__}")
+    if x.ndim == 3:
+        return x.reshape((1,) + x.shape), True
+    if x.ndim != 4:
+        raise ValueError(f"{op}: input must be 4-D (N, C, H, W) or 3-D (C, H, W), got shape {x.shape}")
+    return x, False
+
+
+def _check_params(op: str, x: Tensor, weight: Any, bias: Any, n_out: int) -> None:
+    if not isinstance(weight, Tensor):
+        raise TypeError(f"{op}: weight must be a Tensor, got {type(weight).__name__}")
+    if bias is not None:
+        if not isinstance(bias, Tensor):
+            raise TypeError(f"{op}: bias must be a Tensor or None, got {type(bias).__name__}")
+        if bias.shape != (n_out,):
+            raise ValueError(f"{op}: bias must have shape ({n_out},), got {bias.shape}")
+    if x.dtype.kind != "f" or weight.dtype.kind != "f":
+        raise TypeError(f"{op}: input and weight must be floating point, got {x.dtype} and {weight.dtype}")
+
+
+@register("conv2d")
+def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 1, padding: Any = 0,
+           dilation: Any = 1, groups: int = 1) -> Tensor:
+    """2-D cross-correlation, as ``torch.nn.functional.conv2d``; ``padding`` may be an int, a pair,
+    'valid' or 'same' ('same' at stride > 1 follows TensorFlow: output = ceil(input / stride), the
+    odd extra row/column of padding at the bottom/right).
+    Shape: (N, C, H, W) * (F, C/groups, kh, kw) -> (N, F, H', W').
+
+    >>> conv2d(Tensor(np.ones((1, 1, 4, 4))), Tensor(np.ones((2, 1, 3, 3))), padding=1).shape
+    (1, 2, 4, 4)
+    """
+    x, unbatched = _batched("conv2d", input)
+    _check_params("conv2d", x, weight, bias, weight.shape[0] if weight.ndim else 0)
+    geo = conv_geometry("conv2d", x.shape, weight.shape, stride, padding, dilation, groups)
+    out = conv2d_op(x, weight, bias, geo)
+    return out.reshape(out.shape[1:]) if unbatched else out
+
+
+@register("conv_transpose2d")
+def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 1, padding: Any = 0,
+                     output_padding: Any = 0, groups: int = 1, dilation: Any = 1) -> Tensor:
+    """Transposed convolution (the gradient of conv2d with respect to its input), as PyTorch's.
+    Shape: (N, C_in, H, W) * (C_in, C_out/groups, kh, kw) -> (N, C_out, H', W') with
+    H' = (H - 1) * stride - 2 * padding + dilation * (kh - 1) + output_padding + 1.
+
+    >>> conv_transpose2d(Tensor(np.ones((1, 2, 3, 3))), Tensor(np.ones((2, 1, 2, 2))), stride=2).shape
+    (1, 1, 6, 6)
+    """
+    x, unbatched = _batched("conv_transpose2d", input)
+    n_out = weight.shape[1] * groups if weight.ndim == 4 and isinstance(groups, int) else 0
+    _check_params("conv_transpose2d", x, weight, bias, n_out)
+    geo = transpose_geometry("conv_transpose2d", x.shape, weight.shape, stride, padding, output_padding, groups,
+                             dilation)
+    out = conv_transpose_op(x, weight, bias, geo)
+    return out.reshape(out.shape[1:]) if unbatched else out

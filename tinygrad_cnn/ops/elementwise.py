@@ -1,0 +1,262 @@
+"""Elementwise arithmetic: each op's forward, then its backward closure built from these same ops.
+
+Broadcasting is undone by the engine (``tensor.sum_to_shape``), so closures return gradients in the
+broadcast shape.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..tensor import Tensor, as_tensor, make_op
+from .registry import register
+
+
+def _pair(a: Any, b: Any, op: str) -> tuple[Tensor, Tensor]:
+    """Lift Python/numpy scalars to Tensors of the other operand's dtype; check broadcasting."""
+    if not isinstance(a, Tensor) and not isinstance(b, Tensor):
+        raise TypeError(f"{op}: expected at least one Tensor, got {type(a).__name__} and {type(b).__name__}")
+    a = as_tensor(a, b if isinstance(b, Tensor) else None)
+    return a, as_tensor(b, a)
+
+
+def _apply(op: str, fn: Any, a: Tensor, b: Tensor) -> np.ndarray:
+    """``fn(a.data, b.data)``; a broadcasting failure becomes a ValueError naming the op and shapes."""
+    try:
+        return fn(a.data, b.data)
+    except ValueError:
+        raise ValueError(f"{op}: shapes {a.shape} and {b.shape} cannot be broadcast together") from None
+
+
+def _const(arr: np.ndarray) -> Tensor:
+    return Tensor(arr)
+
+
+@register("add")
+def add(a: Any, b: Any) -> Tensor:
+    """Elementwise ``a + b`` with broadcasting. Shape: broadcast(a, b).
+
+    >>> (Tensor([1.0, 2.0]) + 1).tolist()
+    [2.0, 3.0]
+    """
+    a, b = _pair(a, b, "add")
+    return make_op("add", _apply("add", np.add, a, b), (a, b), lambda g: (g, g))
+
+
+@register("sub")
+def sub(a: Any, b: Any) -> Tensor:
+    """Elementwise ``a - b``. Shape: broadcast(a, b).
+
+    >>> (Tensor([3.0]) - Tensor([1.0])).item()
+    2.0
+    """
+    a, b = _pair(a, b, "sub")
+    return make_op("sub", _apply("sub", np.subtract, a, b), (a, b), lambda g: (g, neg(g) if b.requires_grad else None))
+
+
+@register("mul")
+def mul(a: Any, b: Any) -> Tensor:
+    """Elementwise ``a * b``. Shape: broadcast(a, b).
+
+    >>> (Tensor([2.0]) * 3).item()
+    6.0
+    """
+    a, b = _pair(a, b, "mul")
+
+    def backward(g: Tensor) -> tuple:
+        return (mul(g, b) if a.requires_grad else None, mul(g, a) if b.requires_grad else None)
+
+    return make_op("mul", _apply("mul", np.multiply, a, b), (a, b), backward)
+
+
+@register("div")
+def div(a: Any, b: Any) -> Tensor:
+    """Elementwise ``a / b``. Shape: broadcast(a, b).
+
+    >>> (Tensor([3.0]) / 2).item()
+    1.5
+    """
+    a, b = _pair(a, b, "div")
+
+    def backward(g: Tensor) -> tuple:
+        ga = div(g, b) if a.requires_grad else None
+        gb = neg(div(mul(g, a), mul(b, b))) if b.requires_grad else None
+        return ga, gb
+
+    return make_op("div", _apply("div", np.divide, a, b), (a, b), backward)
+
+
+@register("neg")
+def neg(a: Tensor) -> Tensor:
+    """Elementwise ``-a``. Shape: unchanged.
+
+    >>> (-Tensor([1.0])).item()
+    -1.0
+    """
+    return make_op("neg", -a.data, (a,), lambda g: (neg(g),))
+
+
+@register("pow")
+def pow(a: Any, b: Any) -> Tensor:  # noqa: A001 - the operator's own name
+    """Elementwise ``a ** b``; ``b`` a Tensor or a number. Shape: broadcast(a, b).
+
+    >>> (Tensor([3.0]) ** 2).item()
+    9.0
+    """
+    if isinstance(a, Tensor) and not isinstance(b, Tensor):
+        if not np.isscalar(b):
+            b = as_tensor(np.asarray(b), a)
+        else:
+            c = float(b)
+
+            def backward_scalar(g: Tensor) -> tuple:
+                if c == 2.0:
+                    return (mul(g, mul(a, 2.0)),)
+                return (mul(g, mul(pow(a, c - 1.0), c)),)
+
+            with np.errstate(divide="ignore", invalid="ignore"):
+                out = a.data ** np.asarray(c, dtype=a.dtype) if a.data.dtype.kind == "f" else a.data ** b
+            return make_op("pow", out, (a,), backward_scalar, {"exponent": c})
+    a, b = _pair(a, b, "pow")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out_data = _apply("pow", np.power, a, b)
+    out_box: list = []
+
+    def backward(g: Tensor) -> tuple:
+        ga = mul(g, mul(b, pow(a, sub(b, 1.0)))) if a.requires_grad else None
+        gb = mul(g, mul(out_box[0], log(a))) if b.requires_grad else None
+        return ga, gb
+
+    out = make_op("pow", out_data, (a, b), backward)
+    out_box.append(out)
+    return out
+
+
+@register("exp")
+def exp(a: Tensor) -> Tensor:
+    """Elementwise ``e ** a``. Shape: unchanged.
+
+    >>> exp(Tensor([0.0])).item()
+    1.0
+    """
+    box: list = []
+    out = make_op("exp", np.exp(a.data), (a,), lambda g: (mul(g, box[0]),))
+    box.append(out)
+    return out
+
+
+@register("log")
+def log(a: Tensor) -> Tensor:
+    """Elementwise natural logarithm. Shape: unchanged.
+
+    >>> log(Tensor([1.0])).item()
+    0.0
+    """
+    with np.errstate(divide="ignore", invalid="ignore"):
+        data = np.log(a.data)
+    return make_op("log", data, (a,), lambda g: (div(g, a),))
+
+
+@register("sqrt")
+def sqrt(a: Tensor) -> Tensor:
+    """Elementwise square root. Shape: unchanged.
+
+    >>> sqrt(Tensor([4.0])).item()
+    2.0
+    """
+    box: list = []
+    with np.errstate(invalid="ignore"):
+        data = np.sqrt(a.data)
+    out = make_op("sqrt", data, (a,), lambda g: (div(g, mul(box[0], 2.0)),))
+    box.append(out)
+    return out
+
+
+@register("abs")
+def abs(a: Tensor) -> Tensor:  # noqa: A001
+    """Elementwise absolute value; the gradient at 0 is 0. Shape: unchanged.
+
+    >>> abs(Tensor([-2.0])).item()
+    2.0
+    """
+    return make_op("abs", np.abs(a.data), (a,), lambda g: (mul(g, _const(np.sign(a.data))),))
+
+
+@register("clip")
+def clip(a: Tensor, min: float | None = None, max: float | None = None) -> Tensor:  # noqa: A002
+    """Clamp into ``[min, max]``; the gradient passes where ``min <= a <= max``. Shape: unchanged.
+
+    >>> clip(Tensor([-1.0, 0.5, 2.0]), 0, 1).tolist()
+    [0.0, 0.5, 1.0]
+    """
+    if min is None and max is None:
+        raise ValueError("clip: at least one of min and max must be given")
+    if min is not None and max is not None and min > max:
+        raise ValueError(f"clip: min ({min}) must not exceed max ({max})")
+    data = np.clip(a.data, min, max)
+    mask = np.ones(a.shape, dtype=bool)
+    if min is not None:
+        mask &= a.data >= min
+    if max is not None:
+        mask &= a.data <= max
+    return make_op("clip", data.astype(a.dtype, copy=False), (a,),
+                   lambda g: (mul(g, _const(mask.astype(a.dtype))),), {"min": min, "max": max})
+
+
+@register("where")
+def where(condition: Any, a: Any, b: Any) -> Tensor:
+    """``a`` where ``condition`` holds, else ``b`` (broadcast). Shape: broadcast of all three.
+
+    >>> where(Tensor([True, False]), Tensor([1.0, 2.0]), 0.0).tolist()
+    [1.0, 0.0]
+    """
+    cond = condition.data if isinstance(condition, Tensor) else np.asarray(condition)
+    if cond.dtype != np.bool_:
+        raise TypeError(f"where: condition must be a bool tensor, got dtype {cond.dtype}")
+    a, b = _pair(a, b, "where")
+    try:
+        data = np.where(cond, a.data, b.data)
+    except ValueError:
+        raise ValueError(f"where: shapes condition {cond.shape}, a {a.shape}, b {b.shape} "
+                         "cannot be broadcast together") from None
+    c = Tensor(cond)
+
+    def backward(g: Tensor) -> tuple:
+        zero = as_tensor(0.0, g)
+        return (where(c, g, zero) if a.requires_grad else None, where(c, zero, g) if b.requires_grad else None)
+
+    return make_op("where", data, (a, b), backward)
+
+
+def _extremum(a: Any, b: Any, name: str, pick: Any) -> Tensor:
+    a, b = _pair(a, b, name)
+    data = _apply(name, pick, a, b)
+    # ties split the gradient evenly between the two inputs, as PyTorch does
+    wa = (pick(a.data, b.data) == a.data).astype(data.dtype)
+    wa = np.where(a.data == b.data, 0.5, wa).astype(data.dtype)
+
+    def backward(g: Tensor) -> tuple:
+        return mul(g, _const(wa)), mul(g, _const(1 - wa))
+
+    return make_op(name, data, (a, b), backward)
+
+
+@register("maximum")
+def maximum(a: Any, b: Any) -> Tensor:
+    """Elementwise maximum; ties give each side half the gradient. Shape: broadcast(a, b).
+
+    >>> maximum(Tensor([1.0, 5.0]), Tensor([3.0, 2.0])).tolist()
+    [3.0, 5.0]
+    """
+    return _extremum(a, b, "maximum", np.maximum)
+
+
+@register("minimum")
+def minimum(a: Any, b: Any) -> Tensor:
+    """Elementwise minimum; ties give each side half the gradient. Shape: broadcast(a, b).
+
+    >>> minimum(Tensor([1.0, 5.0]), Tensor([3.0, 2.0])).tolist()
+    [1.0, 2.0]
+    """
+    return _extremum(a, b, "minimum", np.minimum)

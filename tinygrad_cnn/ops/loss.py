@@ -1,0 +1,148 @@
+"""Losses, composed of registered primitives (so their gradients of every order come for free)."""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..tensor import Tensor, as_tensor
+from .activation import log_softmax, softplus
+from .elementwise import clip, log, mul, sub
+from .reduce import sum
+from .registry import register
+
+_REDUCTIONS = ("none", "mean", "sum")
+
+
+def _reduce(loss: Tensor, reduction: str, denom: float | None = None) -> Tensor:
+    if reduction == "none":
+        return loss
+    total = sum(loss)
+    if reduction == "sum":
+        return total
+    return total * (1.0 / (denom if denom is not None else max(loss.size, 1)))
+
+
+def _check_common(op: str, input: Any, reduction: str) -> None:
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{op}: input must be a Tensor, got {type(input).__name__}")
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"{op}: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
+
+
+def _class_weights(op: str, logp: Tensor, target: Any, ignore_index: int, label_smoothing: float) -> tuple:
+    """The constant (N, C, ...) matrix W with loss_i = -sum_c W[i, c] * logp[i, c], and the count of
+    non-ignored targets. W folds one-hot targets, label smoothing and ignore_index into one product."""
+    t = target.data if isinstance(target, Tensor) else np.asarray(target)
+    if t.dtype.kind not in "iu":
+        raise TypeError(f"{op}: target must hold integer class indices, got dtype {t.dtype}")
+    if logp.ndim == 1:
+        if t.ndim != 0:
+            raise ValueError(f"{op}: for input of shape {logp.shape}, target must be a scalar, got shape {t.shape}")
+        logp_shape, t = (1,) + logp.shape, t.reshape(1)
+    else:
+        logp_shape = logp.shape
+    expected = logp_shape[:1] + logp_shape[2:]
+    if t.shape != expected:
+        raise ValueError(f"{op}: target shape {t.shape} does not match input shape {logp.shape} "
+                         f"(expected target shape {expected})")
+    n_cls = logp_shape[1]
+    valid = t != ignore_index
+    if np.any((t[valid] < 0) | (t[valid] >= n_cls)):
+        bad = t[valid][(t[valid] < 0) | (t[valid] >= n_cls)][0]
+        raise IndexError(f"{op}: target {bad} is out of bounds for {n_cls} classes")
+    safe = np.where(valid, t, 0)
+    onehot = (np.arange(n_cls).reshape((1, n_cls) + (1,) * (t.ndim - 1)) == safe[:, None]).astype(logp.dtype)
+    w = onehot * (1.0 - label_smoothing) + label_smoothing / n_cls
+    w *= valid[:, None]
+    return w.reshape(logp.shape).astype(logp.dtype), int(valid.sum())
+
+
+def _nll(op: str, logp: Tensor, target: Any, ignore_index: int, reduction: str, label_smoothing: float) -> Tensor:
+    w, count = _class_weights(op, logp, target, ignore_index, label_smoothing)
+    cls_dim = 0 if logp.ndim == 1 else 1
+    per_item = -sum(mul(logp, Tensor(w)), cls_dim)
+    return _reduce(per_item, reduction, float(count) if count else float("nan"))
+
+
+@register("nll_loss")
+def nll_loss(input: Tensor, target: Any, ignore_index: int = -100, reduction: str = "mean") -> Tensor:
+    """Negative log-likelihood of integer ``target`` classes under log-probabilities ``input``.
+    Shape: (N, C) with target (N,), or (N, C, d1, ..) with target (N, d1, ..) -> () or per item.
+
+    >>> nll_loss(Tensor([[-1.0, -2.0]]), Tensor([1])).item()
+    2.0
+    """
+    _check_common("nll_loss", input, reduction)
+    return _nll("nll_loss", input, target, ignore_index, reduction, 0.0)
+
+
+@register("cross_entropy")
+def cross_entropy(input: Tensor, target: Any, ignore_index: int = -100, reduction: str = "mean",
+                  label_smoothing: float = 0.0) -> Tensor:
+    """Softmax cross-entropy of logits ``input`` against integer class ``target``, as PyTorch's
+    (``ignore_index`` items excluded from the mean; ``label_smoothing`` mixes in the uniform).
+    Shape: (N, C) logits, (N,) targets -> () (or (N,) with reduction='none').
+
+    >>> round(cross_entropy(Tensor([[0.0, 0.0]]), Tensor([0])).item(), 4)
+    0.6931
+    """
+    _check_common("cross_entropy", input, reduction)
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing}")
+    if input.ndim == 0:
+        raise ValueError("cross_entropy: input must have a class dimension, got a scalar")
+    logp = log_softmax(input, 0 if input.ndim == 1 else 1)
+    return _nll("cross_entropy", logp, target, ignore_index, reduction, label_smoothing)
+
+
+def _same_shape(op: str, input: Tensor, target: Any) -> Tensor:
+    target = as_tensor(target, input)
+    if target.shape != input.shape:
+        raise ValueError(f"{op}: target shape {target.shape} must equal input shape {input.shape}")
+    return target
+
+
+@register("mse_loss")
+def mse_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
+    """Squared error ``(input - target) ** 2``. Shape: input and target alike -> () or same.
+
+    >>> mse_loss(Tensor([1.0, 3.0]), Tensor([0.0, 0.0])).item()
+    5.0
+    """
+    _check_common("mse_loss", input, reduction)
+    target = _same_shape("mse_loss", input, target)
+    d = sub(input, target)
+    return _reduce(mul(d, d), reduction)
+
+
+@register("binary_cross_entropy")
+def binary_cross_entropy(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
+    """BCE of probabilities ``input`` in [0, 1]; logs clamped at -100 as PyTorch. Shape: as mse_loss.
+
+    >>> round(binary_cross_entropy(Tensor([0.5]), Tensor([1.0])).item(), 4)
+    0.6931
+    """
+    _check_common("binary_cross_entropy", input, reduction)
+    target = _same_shape("binary_cross_entropy", input, target)
+    if np.any((input.data < 0) | (input.data > 1)):
+        raise ValueError("binary_cross_entropy: input values must lie in [0, 1]")
+    with np.errstate(divide="ignore"):
+        log_p = clip(log(input), -100.0)
+        log_q = clip(log(sub(1.0, input)), -100.0)
+    loss = -(mul(target, log_p) + mul(sub(1.0, target), log_q))
+    return _reduce(loss, reduction)
+
+
+@register("binary_cross_entropy_with_logits")
+def binary_cross_entropy_with_logits(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
+    """BCE of ``sigmoid(input)``, computed as ``softplus(x) - x*t``: stable for large logits and
+    smooth at 0. Shape: as mse_loss.
+
+    >>> round(binary_cross_entropy_with_logits(Tensor([0.0]), Tensor([1.0])).item(), 4)
+    0.6931
+    """
+    _check_common("binary_cross_entropy_with_logits", input, reduction)
+    target = _same_shape("binary_cross_entropy_with_logits", input, target)
+    loss = softplus(input) - mul(input, target)
+    return _reduce(loss, reduction)

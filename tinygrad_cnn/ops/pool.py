@@ -1,0 +1,264 @@
+"""Max and average pooling, built on two pairs of mutually adjoint primitives:
+
+- ``gather2d`` / ``scatter2d``: max pooling picks one element per window (gather); its gradient
+  scatters back to those positions (overlapping windows add up); the scatter's gradient gathers.
+- ``window_sum`` / ``window_fold``: average pooling sums each window then divides; the gradient
+  spreads evenly back (fold); the fold's gradient is a window sum again.
+
+Every loop runs over the kh*kw kernel offsets only, each step a large strided numpy operation.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ..tensor import Tensor, make_op
+from .conv import _batched, pair
+from .elementwise import mul
+from .registry import register
+from .shape import getitem, reshape
+
+
+@dataclass(frozen=True)
+class PoolGeometry:
+    """Window layout. ``pads`` = (top, bottom, left, right) where bottom/right include the extra
+    rows and columns that ceil_mode windows hang over (never read for max, zeros for avg)."""
+
+    in_hw: tuple[int, int]
+    out_hw: tuple[int, int]
+    kernel: tuple[int, int]
+    stride: tuple[int, int]
+    pads: tuple[int, int, int, int]
+    dilation: tuple[int, int]
+    padding: tuple[int, int]  # the user's symmetric padding
+
+    @property
+    def padded_hw(self) -> tuple[int, int]:
+        pt, pb, pl, pr = self.pads
+        return self.in_hw[0] + pt + pb, self.in_hw[1] + pl + pr
+
+    @property
+    def overlapping(self) -> bool:
+        """Whether an input element can fall in more than one window."""
+        return any(s < d * (k - 1) + 1 for s, d, k in zip(self.stride, self.dilation, self.kernel))
+
+    def meta(self) -> dict:
+        (kh, kw), (sh, sw), (ph, pw) = self.kernel, self.stride, self.padding
+        return {"args": f"{kh}x{kw} s{sh if sh == sw else f'{sh},{sw}'} p{ph if ph == pw else f'{ph},{pw}'}"}
+
+    def offsets(self):
+        """(row slice, column slice) into the padded input for each kernel offset, row-major."""
+        (kh, kw), (sh, sw), (dh, dw), (ho, wo) = self.kernel, self.stride, self.dilation, self.out_hw
+        for i in range(kh):
+            for j in range(kw):
+                yield (slice(i * dh, i * dh + sh * (ho - 1) + 1, sh), slice(j * dw, j * dw + sw * (wo - 1) + 1, sw))
+
+
+def _out_size(op: str, size: int, k: int, s: int, p: int, d: int, ceil_mode: bool) -> int:
+    span = size + 2 * p - d * (k - 1) - 1
+    out = (-(-span // s) if ceil_mode else span // s) + 1
+    if ceil_mode and (out - 1) * s >= size + p:
+        out -= 1  # PyTorch: the last window must start inside the input or its left padding
+    return out
+
+
+def pool_geometry(op: str, x_shape: tuple, kernel_size: Any, stride: Any, padding: Any, dilation: Any,
+                  ceil_mode: bool) -> PoolGeometry:
+    """Validate pooling arguments with PyTorch's rules."""
+    kh, kw = pair(kernel_size, op, "kernel_size", 1)
+    sh, sw = pair(kernel_size if stride is None or stride == () else stride, op, "stride", 1)
+    ph, pw = pair(padding, op, "padding", 0)
+    dh, dw = pair(dilation, op, "dilation", 1)
+    if ph > kh // 2 or pw > kw // 2:
+        raise ValueError(f"{op}: padding {padding!r} must be at most half the kernel size {(kh, kw)}")
+    h, w = x_shape[2:]
+    ho = _out_size(op, h, kh, sh, ph, dh, ceil_mode)
+    wo = _out_size(op, w, kw, sw, pw, dw, ceil_mode)
+    if ho < 1 or wo < 1:
+        raise ValueError(f"{op}: output size ({ho}, {wo}) is too small: kernel {(kh, kw)} (dilation {(dh, dw)}) "
+                         f"does not fit the padded input; input shape {x_shape}")
+    pb = max((ho - 1) * sh + dh * (kh - 1) + 1 - h - ph, 0)
+    pr = max((wo - 1) * sw + dw * (kw - 1) + 1 - w - pw, 0)
+    return PoolGeometry((h, w), (ho, wo), (kh, kw), (sh, sw), (ph, pb, pw, pr), (dh, dw), (ph, pw))
+
+
+def _pad_np(x: np.ndarray, geo: PoolGeometry, value: float) -> np.ndarray:
+    pt, pb, pl, pr = geo.pads
+    if not (pt or pb or pl or pr):
+        return x
+    n, c, h, w = x.shape
+    out = np.full((n, c, h + pt + pb, w + pl + pr), value, dtype=x.dtype)
+    out[:, :, pt:pt + h, pl:pl + w] = x
+    return out
+
+
+# ----------------------------------------------------------------------------- gather / scatter
+@register("gather2d")
+def gather2d(x: Tensor, index: np.ndarray) -> Tensor:
+    """Pick ``x[n, c, index[n, c, k]]``. Shape: (N, C, L), index (N, C, K) -> (N, C, K).
+
+    >>> gather2d(Tensor(np.arange(4.0).reshape(1, 1, 4)), np.array([[[3, 0]]])).tolist()
+    [[[3.0, 0.0]]]
+    """
+    length = x.shape[2]
+    out = np.take_along_axis(x.data, index, axis=2)
+    return make_op("gather2d", out, (x,), lambda g: (scatter2d(g, index, length),))
+
+
+@register("scatter2d")
+def scatter2d(g: Tensor, index: np.ndarray, length: int, unique: bool = False) -> Tensor:
+    """Adjoint of :func:`gather2d`: zeros of length ``length`` with ``g`` added at ``index``;
+    repeated indices add up. Shape: (N, C, K) -> (N, C, length).
+
+    >>> scatter2d(Tensor([[[1.0, 2.0]]]), np.array([[[1, 1]]]), 3).tolist()
+    [[[0.0, 3.0, 0.0]]]
+    """
+    n, c, k = g.shape
+    if unique:
+        out = np.zeros((n, c, length), dtype=g.dtype)
+        np.put_along_axis(out, index, g.data, axis=2)
+    else:
+        # bincount over (plane, position) sums repeats in one vectorized pass
+        flat = (np.arange(n * c).reshape(n, c, 1) * length + index).ravel()
+        out = np.bincount(flat, weights=g.data.ravel(), minlength=n * c * length)
+        out = out.astype(g.dtype, copy=False).reshape(n, c, length)
+    return make_op("scatter2d", out, (g,), lambda gg: (gather2d(gg, index),))
+
+
+def _argmax_windows(xp: np.ndarray, geo: PoolGeometry) -> tuple[np.ndarray, np.ndarray]:
+    """Each window's maximum, and the flat index into its padded plane of the first maximal
+    element (row-major), found with one pass per kernel offset."""
+    slabs = [xp[:, :, rs, cs] for rs, cs in geo.offsets()]
+    best = slabs[0].copy()
+    for s in slabs[1:]:
+        np.maximum(best, s, out=best)
+    which = np.full(best.shape, len(slabs) - 1, dtype=np.int64)
+    for k in range(len(slabs) - 2, -1, -1):  # walk backwards so the first maximum wins ties
+        np.copyto(which, k, where=slabs[k] == best)
+    (kh, kw), (sh, sw), (dh, dw) = geo.kernel, geo.stride, geo.dilation
+    ho, wo = geo.out_hw
+    wp = xp.shape[3]
+    rows = np.arange(ho).reshape(ho, 1) * sh + (which // kw) * dh
+    cols = np.arange(wo) * sw + (which % kw) * dw
+    return best, rows * wp + cols
+
+
+def max_pool2d_op(x: Tensor, geo: PoolGeometry, return_indices: bool) -> Any:
+    """The max-pool primitive on validated arguments; its backward scatters into the argmax positions."""
+    n, c, h, w = x.shape
+    xp = _pad_np(x.data, geo, -np.inf)
+    best, index = _argmax_windows(xp, geo)
+    (ho, wo), (hp, wp) = geo.out_hw, xp.shape[2:]
+    flat_index = index.reshape(n, c, ho * wo)
+    unique = not geo.overlapping
+    pt, pl = geo.pads[0], geo.pads[2]
+    cropped = xp is not x.data
+
+    def backward(g: Tensor) -> tuple:
+        gp = reshape(scatter2d(reshape(g, (n, c, ho * wo)), flat_index, hp * wp, unique), (n, c, hp, wp))
+        return (getitem(gp, (slice(None), slice(None), slice(pt, pt + h), slice(pl, pl + w))) if cropped else gp,)
+
+    out = make_op("max_pool2d", best, (x,), backward, geo.meta())
+    if not return_indices:
+        return out
+    idx = (index // wp - pt) * w + (index % wp - pl)
+    return out, Tensor(idx.astype(np.int64))
+
+
+@register("max_pool2d")
+def max_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1,
+               ceil_mode: bool = False, return_indices: bool = False) -> Any:
+    """Max over sliding windows, as ``torch.nn.functional.max_pool2d`` (padding with -inf, at most
+    half the kernel). Ties: the first maximal element of a window (row-major) takes the gradient;
+    overlapping windows accumulate. ``return_indices`` gives flat indices per input plane.
+    Shape: (N, C, H, W) -> (N, C, H', W').
+
+    >>> max_pool2d(Tensor([[[[1.0, 2.0], [4.0, 3.0]]]]), 2).tolist()
+    [[[[4.0]]]]
+    """
+    x, unbatched = _batched("max_pool2d", input)
+    geo = pool_geometry("max_pool2d", x.shape, kernel_size, stride, padding, dilation, ceil_mode)
+    res = max_pool2d_op(x, geo, return_indices)
+    if unbatched:
+        if return_indices:
+            return res[0].reshape(res[0].shape[1:]), res[1].reshape(res[1].shape[1:])
+        return res.reshape(res.shape[1:])
+    return res
+
+
+# ----------------------------------------------------------------------------- window sum / fold
+def _window_sum_np(x: np.ndarray, geo: PoolGeometry) -> np.ndarray:
+    xp = _pad_np(x, geo, 0.0)
+    offsets = list(geo.offsets())
+    rs, cs = offsets[0]
+    out = xp[:, :, rs, cs].copy()
+    for rs, cs in offsets[1:]:
+        out += xp[:, :, rs, cs]
+    return out
+
+
+@register("window_sum")
+def window_sum(x: Tensor, geo: PoolGeometry) -> Tensor:
+    """Sum of each (zero-padded) window. Shape: (N, C, H, W) -> (N, C, H', W').
+
+    >>> g = pool_geometry("avg_pool2d", (1, 1, 2, 2), 2, None, 0, 1, False)
+    >>> window_sum(Tensor(np.ones((1, 1, 2, 2))), g).item()
+    4.0
+    """
+    return make_op("window_sum", _window_sum_np(x.data, geo), (x,), lambda g: (window_fold(g, geo),), geo.meta())
+
+
+@register("window_fold")
+def window_fold(g: Tensor, geo: PoolGeometry) -> Tensor:
+    """Adjoint of :func:`window_sum`: add each window's value to all its elements.
+    Shape: (N, C, H', W') -> (N, C, H, W).
+
+    >>> geo = pool_geometry("avg_pool2d", (1, 1, 2, 2), 2, None, 0, 1, False)
+    >>> window_fold(Tensor(np.ones((1, 1, 1, 1))), geo).tolist()
+    [[[[1.0, 1.0], [1.0, 1.0]]]]
+    """
+    n, c = g.shape[:2]
+    hp, wp = geo.padded_hw
+    canvas = np.zeros((n, c, hp, wp), dtype=g.dtype)
+    for rs, cs in geo.offsets():
+        canvas[:, :, rs, cs] += g.data
+    (h, w), pt, pl = geo.in_hw, geo.pads[0], geo.pads[2]
+    out = canvas[:, :, pt:pt + h, pl:pl + w]
+    return make_op("window_fold", np.ascontiguousarray(out), (g,), lambda gg: (window_sum(gg, geo),), geo.meta())
+
+
+def _avg_divisor(geo: PoolGeometry, count_include_pad: bool, divisor_override: Any) -> np.ndarray:
+    """Per-window divisor, PyTorch's rule: windows are clipped to the padded input (never to the
+    ceil_mode overhang); without count_include_pad, to the input itself."""
+    if divisor_override is not None:
+        return np.full(geo.out_hw, float(divisor_override))
+    counts = []
+    for size, out, k, s, p in zip(geo.in_hw, geo.out_hw, geo.kernel, geo.stride, geo.padding):
+        start = np.arange(out) * s - p
+        end = np.minimum(start + k, size + p)
+        if not count_include_pad:
+            start, end = np.maximum(start, 0), np.minimum(end, size)
+        counts.append(end - start)
+    return np.outer(counts[0], counts[1]).astype(np.float64)
+
+
+@register("avg_pool2d")
+def avg_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0, ceil_mode: bool = False,
+               count_include_pad: bool = True, divisor_override: int | None = None) -> Tensor:
+    """Mean over sliding windows, as ``torch.nn.functional.avg_pool2d``.
+    Shape: (N, C, H, W) -> (N, C, H', W').
+
+    >>> avg_pool2d(Tensor([[[[1.0, 2.0], [4.0, 3.0]]]]), 2).tolist()
+    [[[[2.5]]]]
+    """
+    x, unbatched = _batched("avg_pool2d", input)
+    if divisor_override is not None and (not isinstance(divisor_override, (int, np.integer))
+                                         or divisor_override <= 0):
+        raise ValueError(f"avg_pool2d: divisor_override must be a positive int, got {divisor_override!r}")
+    geo = pool_geometry("avg_pool2d", x.shape, kernel_size, stride, padding, 1, ceil_mode)
+    scale = Tensor((1.0 / _avg_divisor(geo, count_include_pad, divisor_override)).astype(x.dtype))
+    out = make_op("avg_pool2d", _window_sum_np(x.data, geo) * scale.data, (x,),
+                  lambda g: (window_fold(mul(g, scale), geo),), geo.meta())
+    return out.reshape(out.shape[1:]) if unbatched else out

@@ -1,0 +1,173 @@
+"""Reductions: sum, mean, var, max, min (with ``dim``/``keepdim``), argmax, argmin."""
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+import builtins
+
+import numpy as np
+
+from ..tensor import Tensor, make_op
+from .registry import register
+
+
+class DimError(IndexError, ValueError):
+    """An out-of-range ``dim``: an IndexError as in PyTorch, and a ValueError as for any bad argument."""
+
+
+def normalize_dim(dim: int, ndim: int, op: str) -> int:
+    """``dim`` as a non-negative axis of an ``ndim``-D tensor, or a clear error."""
+    if not isinstance(dim, (int, np.integer)) or isinstance(dim, bool):
+        raise TypeError(f"{op}: dim must be an int, got {type(dim).__name__}")
+    n = ndim if ndim > 0 else 1
+    if not -n <= dim < n:
+        raise DimError(f"{op}: dim {dim} is out of range for a tensor of {ndim} dimensions "
+                       f"(expected a value in [{-n}, {n - 1}])")
+    return dim % n if ndim else 0
+
+
+def normalize_dims(dim: Any, ndim: int, op: str) -> tuple[int, ...]:
+    """``dim`` (None, an int or a sequence) as a sorted tuple of axes; None means all."""
+    if dim is None:
+        return tuple(range(ndim))
+    dims = (dim,) if isinstance(dim, (int, np.integer)) else tuple(dim)
+    axes = tuple(sorted({normalize_dim(d, ndim, op) for d in dims}))
+    if len(axes) != len(dims):
+        raise ValueError(f"{op}: dim {dim} names an axis twice")
+    return axes if ndim else ()
+
+
+def _keep_shape(shape: tuple, axes: tuple) -> tuple:
+    return tuple(1 if i in axes else n for i, n in enumerate(shape))
+
+
+def _expand_back(g: Tensor, in_shape: tuple, axes: tuple) -> Tensor:
+    """Broadcast a reduced gradient back over the reduced axes."""
+    from .shape import expand, reshape
+
+    keep = _keep_shape(in_shape, axes)
+    if g.shape != keep:
+        g = reshape(g, keep)
+    return expand(g, in_shape) if keep != in_shape else g
+
+
+@register("sum")
+def sum(x: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:  # noqa: A001
+    """Sum over ``dim`` (all when None). Shape: ``x.shape`` without (or with size 1 at) ``dim``.
+
+    >>> Tensor([[1.0, 2.0], [3.0, 4.0]]).sum(dim=0).tolist()
+    [4.0, 6.0]
+    """
+    axes = normalize_dims(dim, x.ndim, "sum")
+    data = np.sum(x.data, axis=axes, keepdims=keepdim)
+    if not isinstance(data, np.ndarray):
+        data = np.asarray(data, dtype=x.dtype)
+    in_shape = x.shape
+    return make_op("sum", data, (x,), lambda g: (_expand_back(g, in_shape, axes),), {"dim": dim})
+
+
+def _count(shape: tuple, axes: tuple) -> int:
+    n = 1
+    for a in axes:
+        n *= shape[a]
+    return n
+
+
+@register("mean")
+def mean(x: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
+    """Mean over ``dim`` (all when None). Shape: as :func:`sum`.
+
+    >>> Tensor([1.0, 2.0, 6.0]).mean().item()
+    3.0
+    """
+    axes = normalize_dims(dim, x.ndim, "mean")
+    n = _count(x.shape, axes)
+    if n == 0:
+        raise ValueError(f"mean: cannot average over an empty dimension of shape {x.shape}")
+    return sum(x, dim, keepdim) * (1.0 / n)
+
+
+def var(x: Tensor, dim: Any = None, keepdim: bool = False, correction: int = 1) -> Tensor:
+    """Variance over ``dim`` with Bessel's ``correction`` (as ``torch.var``). Shape: as :func:`sum`.
+
+    >>> Tensor([1.0, 3.0]).var().item()
+    2.0
+    """
+    axes = normalize_dims(dim, x.ndim, "var")
+    n = _count(x.shape, axes)
+    d = x - mean(x, axes, keepdim=True)
+    return sum(d * d, axes, keepdim) * (1.0 / builtins.max(n - correction, 1))
+
+
+class ValuesIndices(NamedTuple):
+    """``max``/``min`` over a ``dim``: the values (differentiable) and their int64 indices."""
+
+    values: Tensor
+    indices: Tensor
+
+
+def _extreme(x: Tensor, dim: Any, keepdim: bool, name: str, np_fn: Any, np_arg: Any) -> Any:
+    if x.size == 0:
+        raise ValueError(f"{name}: cannot reduce an empty tensor of shape {x.shape}")
+    axes = normalize_dims(dim, x.ndim, name)
+    data = np_fn(x.data, axis=axes, keepdims=True)
+    # ties share the gradient evenly among all extreme elements (as torch.amax/amin)
+    hit = x.data == data
+    weights = hit / np.sum(hit, axis=axes, keepdims=True)
+    weights = weights.astype(x.dtype) if x.dtype.kind == "f" else weights
+    in_shape = x.shape
+    out = data if keepdim else np.squeeze(data, axis=axes) if axes else data
+
+    def backward(g: Tensor) -> tuple:
+        return (_expand_back(g, in_shape, axes) * Tensor(weights),)
+
+    values = make_op(name, np.asarray(out), (x,), backward, {"dim": dim})
+    if dim is None or not isinstance(dim, (int, np.integer)):
+        return values
+    idx = np_arg(x.data, axis=axes[0], keepdims=keepdim).astype(np.int64)
+    return ValuesIndices(values, Tensor(idx))
+
+
+@register("max")
+def max(x: Tensor, dim: Any = None, keepdim: bool = False) -> Any:  # noqa: A001
+    """Maximum over all elements, or ``(values, indices)`` over an int ``dim`` as PyTorch.
+
+    Ties: every maximal element gets an equal share of the gradient.
+    Shape: () or ``x.shape`` reduced at ``dim``.
+
+    >>> Tensor([[1.0, 5.0], [7.0, 2.0]]).max(dim=1).values.tolist()
+    [5.0, 7.0]
+    """
+    return _extreme(x, dim, keepdim, "max", np.max, np.argmax)
+
+
+@register("min")
+def min(x: Tensor, dim: Any = None, keepdim: bool = False) -> Any:  # noqa: A001
+    """Minimum, as :func:`max`; ties share the gradient evenly.
+
+    >>> Tensor([3.0, 1.0, 2.0]).min().item()
+    1.0
+    """
+    return _extreme(x, dim, keepdim, "min", np.min, np.argmin)
+
+
+def argmax(x: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
+    """Index of the (first) maximum, over the flattened tensor when ``dim`` is None (int64, no grad).
+
+    >>> Tensor([1.0, 9.0, 3.0]).argmax().item()
+    1
+    """
+    if dim is None:
+        return Tensor(np.asarray(np.argmax(x.data), dtype=np.int64))
+    return Tensor(np.argmax(x.data, axis=normalize_dim(dim, x.ndim, "argmax"), keepdims=keepdim).astype(np.int64))
+
+
+def argmin(x: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
+    """Index of the (first) minimum, as :func:`argmax`.
+
+    >>> Tensor([1.0, 9.0, 0.0]).argmin().item()
+    2
+    """
+    if dim is None:
+        return Tensor(np.asarray(np.argmin(x.data), dtype=np.int64))
+    return Tensor(np.argmin(x.data, axis=normalize_dim(dim, x.ndim, "argmin"), keepdims=keepdim).astype(np.int64))

@@ -1,0 +1,278 @@
+"""Shape ops: reshape, transpose/permute, (un)squeeze, expand, indexing, pad, cat, stack, astype.
+
+Each backward is the inverse shape op, so all of them are differentiable to any order.
+"""
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+
+from ..tensor import Tensor, make_op
+from .reduce import normalize_dim
+from .registry import register
+
+
+def _shape_arg(shape: tuple, op: str) -> tuple:
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = tuple(shape[0])
+    for s in shape:
+        if not isinstance(s, (int, np.integer)) or isinstance(s, bool):
+            raise TypeError(f"{op}: shape entries must be ints, got {shape!r}")
+    return tuple(int(s) for s in shape)
+
+
+@register("astype")
+def astype(x: Tensor, dtype: Any) -> Tensor:
+    """Convert to ``dtype``; the gradient converts back. Shape: unchanged.
+
+    >>> Tensor([1.0]).astype("float64").dtype
+    dtype('float64')
+    """
+    dtype = np.dtype(dtype)
+    if x.dtype == dtype:
+        return x
+    src = x.dtype
+    return make_op("astype", x.data.astype(dtype), (x,), lambda g: (astype(g, src),), {"dtype": str(dtype)})
+
+
+@register("reshape")
+def reshape(x: Tensor, *shape: Any) -> Tensor:
+    """Same elements in a new shape (one entry may be -1). Shape: ``shape``.
+
+    >>> Tensor([1.0, 2.0, 3.0, 4.0]).reshape(2, 2).shape
+    (2, 2)
+    """
+    shape = _shape_arg(shape, "reshape")
+    try:
+        data = x.data.reshape(shape)
+    except ValueError:
+        raise ValueError(f"reshape: cannot reshape a tensor of shape {x.shape} ({x.size} elements) "
+                         f"into shape {shape}") from None
+    in_shape = x.shape
+    return make_op("reshape", data, (x,), lambda g: (reshape(g, in_shape),), {"shape": data.shape})
+
+
+view = reshape
+
+
+@register("permute")
+def permute(x: Tensor, *dims: Any) -> Tensor:
+    """Reorder the axes. Shape: ``x.shape`` permuted by ``dims``.
+
+    >>> Tensor(np.zeros((2, 3, 4))).permute(2, 0, 1).shape
+    (4, 2, 3)
+    """
+    dims = _shape_arg(dims, "permute")
+    if len(dims) != x.ndim:
+        raise ValueError(f"permute: expected {x.ndim} dims for a tensor of shape {x.shape}, got {dims}")
+    axes = tuple(normalize_dim(d, x.ndim, "permute") for d in dims)
+    if sorted(axes) != list(range(x.ndim)):
+        raise ValueError(f"permute: dims {dims} is not a permutation of the {x.ndim} axes")
+    inverse = tuple(np.argsort(axes))
+    return make_op("permute", x.data.transpose(axes), (x,), lambda g: (permute(g, *inverse),), {"dims": axes})
+
+
+def transpose(x: Tensor, dim0: int = -2, dim1: int = -1) -> Tensor:
+    """Swap two axes. Shape: ``x.shape`` with ``dim0`` and ``dim1`` exchanged.
+
+    >>> Tensor(np.zeros((2, 3))).transpose(0, 1).shape
+    (3, 2)
+    """
+    if x.ndim < 2:
+        return x
+    d0, d1 = normalize_dim(dim0, x.ndim, "transpose"), normalize_dim(dim1, x.ndim, "transpose")
+    axes = list(range(x.ndim))
+    axes[d0], axes[d1] = axes[d1], axes[d0]
+    return permute(x, *axes)
+
+
+def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+    """Merge axes ``start_dim..end_dim`` into one. Shape: e.g. (N, C, H, W) -> (N, C*H*W) for start_dim=1.
+
+    >>> Tensor(np.zeros((2, 3, 4))).flatten(1).shape
+    (2, 12)
+    """
+    if x.ndim == 0:
+        return reshape(x, 1)
+    s, e = normalize_dim(start_dim, x.ndim, "flatten"), normalize_dim(end_dim, x.ndim, "flatten")
+    if s > e:
+        raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
+    shape = x.shape[:s] + (int(np.prod(x.shape[s:e + 1])),) + x.shape[e + 1:]
+    return reshape(x, shape)
+
+
+def unsqueeze(x: Tensor, dim: int) -> Tensor:
+    """Insert an axis of size 1 at ``dim``. Shape: (..) -> (.., 1, ..).
+
+    >>> Tensor([1.0, 2.0]).unsqueeze(0).shape
+    (1, 2)
+    """
+    d = normalize_dim(dim, x.ndim + 1, "unsqueeze")
+    return reshape(x, x.shape[:d] + (1,) + x.shape[d:])
+
+
+def squeeze(x: Tensor, dim: Any = None) -> Tensor:
+    """Remove axes of size 1 (all, or only ``dim`` when it has size 1). Shape: (.., 1, ..) -> (..).
+
+    >>> Tensor(np.zeros((1, 2, 1))).squeeze().shape
+    (2,)
+    """
+    if dim is None:
+        shape = tuple(n for n in x.shape if n != 1)
+    else:
+        dims = (dim,) if isinstance(dim, (int, np.integer)) else tuple(dim)
+        axes = {normalize_dim(d, x.ndim, "squeeze") for d in dims}
+        shape = tuple(n for i, n in enumerate(x.shape) if not (i in axes and n == 1))
+    return reshape(x, shape) if shape != x.shape else x
+
+
+@register("expand")
+def expand(x: Tensor, *shape: Any) -> Tensor:
+    """Broadcast to ``shape`` without copying (-1 keeps a size). Shape: ``shape``.
+
+    >>> Tensor([[1.0], [2.0]]).expand(2, 3).shape
+    (2, 3)
+    """
+    from ..tensor import sum_to_shape
+
+    shape = _shape_arg(shape, "expand")
+    lead = len(shape) - x.ndim
+    if lead < 0:
+        raise ValueError(f"expand: cannot expand shape {x.shape} to fewer dimensions {shape}")
+    shape = tuple(x.shape[i - lead] if n == -1 and i >= lead else n for i, n in enumerate(shape))
+    try:
+        data = np.broadcast_to(x.data, shape)
+    except ValueError:
+        raise ValueError(f"expand: cannot expand shape {x.shape} to {shape}") from None
+    in_shape = x.shape
+    return make_op("expand", data, (x,), lambda g: (sum_to_shape(g, in_shape),), {"shape": shape})
+
+
+def _index(idx: Any) -> tuple[Any, bool]:
+    """Index with Tensors replaced by arrays; and whether it uses advanced (array) indexing."""
+    parts = idx if isinstance(idx, tuple) else (idx,)
+    out, advanced = [], False
+    for p in parts:
+        if isinstance(p, Tensor):
+            p = p.data
+        if isinstance(p, list):
+            p = np.asarray(p)
+        if isinstance(p, np.ndarray):
+            if p.dtype.kind not in "iub":
+                raise TypeError(f"getitem: index arrays must be integer or bool, got dtype {p.dtype}")
+            advanced = True
+        elif not (p is None or p is Ellipsis or isinstance(p, (slice, int, np.integer))):
+            raise TypeError(f"getitem: unsupported index of type {type(p).__name__}")
+        out.append(p)
+    return tuple(out), advanced
+
+
+@register("getitem")
+def getitem(x: Tensor, idx: Any) -> Tensor:
+    """``x[idx]`` with slices, ints, None, Ellipsis and integer/bool arrays; repeated indices
+    accumulate their gradients. Shape: as numpy indexing.
+
+    >>> Tensor([1.0, 2.0, 3.0])[[0, 0, 2]].tolist()
+    [1.0, 1.0, 3.0]
+    """
+    index, advanced = _index(idx)
+    data = x.data[index]
+    if not advanced:
+        data = np.asarray(data)
+    in_shape = x.shape
+    return make_op("getitem", data, (x,), lambda g: (index_add(g, index, in_shape, advanced),))
+
+
+@register("index_add")
+def index_add(g: Tensor, index: Any, shape: tuple, advanced: bool = True) -> Tensor:
+    """The adjoint of ``getitem``: zeros of ``shape`` with ``g`` added at ``index`` (repeats add up).
+    Shape: ``g`` (indexed shape) -> ``shape``.
+
+    >>> index_add(Tensor([1.0, 2.0]), ([0, 0],), (3,)).tolist()
+    [3.0, 0.0, 0.0]
+    """
+    index, advanced = _index(index)
+    out = np.zeros(shape, dtype=g.dtype)
+    if advanced:
+        np.add.at(out, index, g.data)  # repeated indices must accumulate; plain assignment would drop them
+    else:
+        out[index] = g.data
+    return make_op("index_add", out, (g,), lambda gg: (getitem(gg, index),))
+
+
+def _pad_widths(pad: Sequence[int], ndim: int, op: str) -> list[tuple[int, int]]:
+    if len(pad) % 2 or len(pad) // 2 > ndim:
+        raise ValueError(f"{op}: pad must have an even length of at most 2*ndim={2 * ndim}, got {tuple(pad)}")
+    widths = [(0, 0)] * ndim
+    for i in range(len(pad) // 2):
+        lo, hi = pad[2 * i], pad[2 * i + 1]
+        if not all(isinstance(v, (int, np.integer)) and v >= 0 for v in (lo, hi)):
+            raise ValueError(f"{op}: pad entries must be non-negative ints, got {tuple(pad)}")
+        widths[ndim - 1 - i] = (int(lo), int(hi))
+    return widths
+
+
+@register("pad")
+def pad(x: Tensor, pad: Sequence[int], value: float = 0.0) -> Tensor:
+    """Constant padding, PyTorch's order: ``(left, right, top, bottom, ...)`` from the last axis.
+    Shape: each padded axis grows by its two widths.
+
+    >>> Tensor(np.ones((1, 2))).pad((1, 1)).tolist()
+    [[0.0, 1.0, 1.0, 0.0]]
+    """
+    widths = _pad_widths(pad, x.ndim, "pad")
+    if all(w == (0, 0) for w in widths):
+        return x
+    out = np.full(tuple(n + lo + hi for n, (lo, hi) in zip(x.shape, widths)), value, dtype=x.dtype)
+    inner = tuple(slice(lo, lo + n) for n, (lo, _) in zip(x.shape, widths))
+    out[inner] = x.data
+    return make_op("pad", out, (x,), lambda g: (getitem(g, inner),), {"pad": tuple(pad)})
+
+
+@register("cat")
+def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
+    """Join tensors along an existing axis. Shape: sizes at ``dim`` add up, other axes must agree.
+
+    >>> cat([Tensor([1.0]), Tensor([2.0, 3.0])]).tolist()
+    [1.0, 2.0, 3.0]
+    """
+    tensors = list(tensors)
+    if not tensors:
+        raise ValueError("cat: expected a non-empty sequence of tensors")
+    for i, t in enumerate(tensors):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"cat: tensors[{i}] must be a Tensor, got {type(t).__name__}")
+    ref = tensors[0]
+    d = normalize_dim(dim, ref.ndim, "cat")
+    for i, t in enumerate(tensors):
+        if t.ndim != ref.ndim or t.shape[:d] + t.shape[d + 1:] != ref.shape[:d] + ref.shape[d + 1:]:
+            raise ValueError(f"cat: tensors[{i}] has shape {t.shape}, which does not match tensors[0] {ref.shape} "
+                             f"outside dim {d}")
+    data = np.concatenate([t.data for t in tensors], axis=d)
+    bounds = np.cumsum([0] + [t.shape[d] for t in tensors])
+
+    def backward(g: Tensor) -> tuple:
+        pre = (slice(None),) * d
+        return tuple(getitem(g, pre + (slice(int(a), int(b)),)) if t.requires_grad else None
+                     for t, a, b in zip(tensors, bounds[:-1], bounds[1:]))
+
+    return make_op("cat", data, tuple(tensors), backward, {"dim": d})
+
+
+def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
+    """Join same-shaped tensors along a new axis. Shape: k tensors of (..) -> (.., k, ..).
+
+    >>> stack([Tensor([1.0, 2.0]), Tensor([3.0, 4.0])]).shape
+    (2, 2)
+    """
+    tensors = list(tensors)
+    if not tensors:
+        raise ValueError("stack: expected a non-empty sequence of tensors")
+    for i, t in enumerate(tensors):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"stack: tensors[{i}] must be a Tensor, got {type(t).__name__}")
+        if t.shape != tensors[0].shape:
+            raise ValueError(f"stack: tensors[{i}] has shape {t.shape}, expected {tensors[0].shape} like tensors[0]")
+    d = normalize_dim(dim, tensors[0].ndim + 1, "stack")
+    return cat([unsqueeze(t, d) for t in tensors], d)

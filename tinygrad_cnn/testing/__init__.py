@@ -1,0 +1,12 @@
+"""Gradient-testing toolkit: finite-difference checks, the op registry and (with hypothesis) strategies.
+
+>>> from tinygrad_cnn import Tensor
+>>> x = Tensor([0.3, -1.2], dtype="float64", requires_grad=True)
+>>> gradcheck(lambda t: (t * t.exp()).sum(), x)
+True
+"""
+from .. import nn as _nn  # noqa: F401  (imports every op module, so the registry is complete)
+from .gradcheck import GradcheckError, gradcheck, gradgradcheck, numerical_grad
+from .opinfo import OPS, OpInfo, Sample
+
+__all__ = ["gradcheck", "gradgradcheck", "numerical_grad", "GradcheckError", "OPS", "OpInfo", "Sample"]

@@ -1,0 +1,356 @@
+"""Strategies drawing valid, kink-free calls (``Sample``s) of every registered op.
+
+A new op gets its gradient tests by registering it (``ops.register``) and adding an entry here.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import numpy as np
+from hypothesis import assume
+from hypothesis import strategies as st
+
+from ..ops import conv as conv_ops
+from ..ops import pool as pool_ops
+from ..tensor import Tensor
+from .opinfo import Sample
+from .strategies import (broadcastable_shapes, conv2d_args, conv_transpose2d_args, distinct_tensors, pool2d_args,
+                         shapes, tensors)
+
+
+@dataclass
+class Spec:
+    strategy: Callable[[], st.SearchStrategy]
+    post: Callable | None = None  # maps the op's output to what is checked (e.g. ``.values``)
+
+
+SAMPLES: dict[str, Spec] = {}
+
+
+def sample(name: str, post: Callable | None = None) -> Callable:
+    def deco(fn: Callable) -> Callable:
+        SAMPLES[name] = Spec(lambda: st.composite(fn)(), post)
+        return fn
+
+    return deco
+
+
+def _pair(draw: Any, **kw: Any) -> tuple[Tensor, Tensor]:
+    shape = draw(shapes(max_dims=3))
+    other = draw(broadcastable_shapes(shape, max_dims=3, max_side=4))
+    if draw(st.booleans()):
+        shape, other = other, shape
+    return draw(tensors(shape, **kw)), draw(tensors(other, **kw))
+
+
+for _name in ("add", "sub", "mul"):
+    @sample(_name)
+    def _binary(draw: Any) -> Sample:
+        a, b = _pair(draw)
+        return Sample((a, b))
+
+
+@sample("div")
+def _div(draw: Any) -> Sample:
+    a, b = _pair(draw, min_magnitude=0.5)
+    return Sample((a, b))
+
+
+def _unary(name: str, **kw: Any) -> None:
+    @sample(name)
+    def draw_unary(draw: Any) -> Sample:
+        return Sample((draw(tensors(**kw)),))
+
+
+_unary("neg")
+_unary("exp")
+_unary("log", min_value=0.2, max_value=3.0)
+_unary("sqrt", min_value=0.2, max_value=3.0)
+_unary("abs", min_magnitude=0.1)
+_unary("relu", min_magnitude=0.1)
+_unary("sigmoid", min_value=-4, max_value=4)
+_unary("tanh")
+_unary("softplus", min_value=-4, max_value=4)
+
+
+@sample("leaky_relu")
+def _leaky(draw: Any) -> Sample:
+    return Sample((draw(tensors(min_magnitude=0.1)), draw(st.floats(0.0, 0.5))))
+
+
+@sample("pow")
+def _pow(draw: Any) -> Sample:
+    if draw(st.booleans()):
+        a, b = _pair(draw, min_value=0.3, max_value=2.0)
+        return Sample((a, b))
+    return Sample((draw(tensors(min_value=0.3, max_value=2.0)), draw(st.sampled_from([2, 3, 0.5, -1.5, 2.5]))))
+
+
+@sample("clip")
+def _clip(draw: Any) -> Sample:
+    x = draw(tensors(min_value=-2.0, max_value=2.0))
+    lo, hi = -0.8, 0.9
+    assume(np.all(np.abs(x.data - lo) > 0.02) and np.all(np.abs(x.data - hi) > 0.02))
+    which = draw(st.sampled_from(["both", "min", "max"]))
+    return Sample((x, lo if which != "max" else None, hi if which != "min" else None))
+
+
+@sample("where")
+def _where(draw: Any) -> Sample:
+    a, b = _pair(draw)
+    shape = np.broadcast_shapes(a.shape, b.shape)
+    cond = draw(st.lists(st.booleans(), min_size=int(np.prod(shape)), max_size=int(np.prod(shape))))
+    return Sample((Tensor(np.array(cond, dtype=bool).reshape(shape)), a, b))
+
+
+for _name in ("maximum", "minimum"):
+    @sample(_name)
+    def _extremum(draw: Any) -> Sample:
+        a, b = _pair(draw)
+        assume(np.all(np.abs(a.data - b.data) > 1e-3))
+        return Sample((a, b))
+
+
+def _dims(draw: Any, ndim: int, allow_none: bool = True) -> Any:
+    if ndim == 0:
+        return None
+    choice = draw(st.sampled_from(["none", "int", "tuple"] if allow_none else ["int"]))
+    if choice == "none":
+        return None
+    if choice == "int":
+        return draw(st.integers(-ndim, ndim - 1))
+    return tuple(draw(st.sets(st.integers(0, ndim - 1), min_size=1, max_size=ndim)))
+
+
+for _name in ("sum", "mean"):
+    @sample(_name)
+    def _reduction(draw: Any) -> Sample:
+        x = draw(tensors())
+        return Sample((x, _dims(draw, x.ndim), draw(st.booleans())))
+
+
+def _values(out: Any) -> Tensor:
+    return out.values if hasattr(out, "values") else out
+
+
+for _name in ("max", "min"):
+    @sample(_name, post=_values)
+    def _extreme(draw: Any) -> Sample:
+        x = draw(distinct_tensors(shapes(min_dims=1)))
+        return Sample((x, _dims(draw, x.ndim), draw(st.booleans())))
+
+
+@sample("astype")
+def _astype(draw: Any) -> Sample:
+    # a round trip through long double keeps float64 precision for finite differences
+    return Sample((draw(tensors()), np.longdouble))
+
+
+@sample("reshape")
+def _reshape(draw: Any) -> Sample:
+    x = draw(tensors())
+    n = x.size
+    divisors = [d for d in range(1, n + 1) if n % d == 0]
+    d = draw(st.sampled_from(divisors))
+    return Sample((x, (d, -1)))
+
+
+@sample("permute")
+def _permute(draw: Any) -> Sample:
+    x = draw(tensors(shapes(min_dims=1)))
+    return Sample((x, *draw(st.permutations(range(x.ndim)))))
+
+
+@sample("expand")
+def _expand(draw: Any) -> Sample:
+    x = draw(tensors(shapes(max_dims=2, max_side=3)))
+    target = tuple(draw(st.integers(1, 3)) if n == 1 else n for n in x.shape)
+    lead = tuple(draw(st.lists(st.integers(1, 3), max_size=1)))
+    return Sample((x, lead + target))
+
+
+@st.composite
+def _index_for(draw: Any, shape: tuple) -> Any:
+    kind = draw(st.sampled_from(["int", "slice", "array", "mixed", "bool"]))
+    n = shape[0]
+    if kind == "int":
+        return draw(st.integers(-n, n - 1))
+    if kind == "slice":
+        start = draw(st.integers(0, n - 1))
+        return slice(start, draw(st.integers(start + 1, n)), draw(st.integers(1, 2)))
+    if kind == "array":  # repeats allowed: their gradients must add up
+        return np.array(draw(st.lists(st.integers(0, n - 1), min_size=1, max_size=5)))
+    if kind == "bool":
+        return np.array(draw(st.lists(st.booleans(), min_size=n, max_size=n)))
+    if len(shape) < 2:
+        return (Ellipsis,)
+    return (slice(None), np.array(draw(st.lists(st.integers(0, shape[1] - 1), min_size=1, max_size=4))))
+
+
+@sample("getitem")
+def _getitem(draw: Any) -> Sample:
+    x = draw(tensors(shapes(min_dims=1)))
+    return Sample((x, draw(_index_for(x.shape))))
+
+
+@sample("index_add")
+def _index_add(draw: Any) -> Sample:
+    shape = draw(shapes(min_dims=1))
+    idx = draw(_index_for(shape))
+    g_shape = np.zeros(shape)[idx].shape
+    return Sample((draw(tensors(g_shape)), idx, shape))
+
+
+@sample("pad")
+def _pad(draw: Any) -> Sample:
+    x = draw(tensors(shapes(min_dims=1)))
+    k = draw(st.integers(1, x.ndim))
+    pads = tuple(draw(st.lists(st.integers(0, 2), min_size=2 * k, max_size=2 * k)))
+    return Sample((x, pads, draw(st.sampled_from([0.0, 1.5]))))
+
+
+@sample("cat")
+def _cat(draw: Any) -> Sample:
+    shape = draw(shapes(min_dims=1))
+    dim = draw(st.integers(0, len(shape) - 1))
+    parts = []
+    for _ in range(draw(st.integers(1, 3))):
+        s = list(shape)
+        s[dim] = draw(st.integers(1, 3))
+        parts.append(draw(tensors(tuple(s))))
+    return Sample((parts, dim))
+
+
+@sample("matmul")
+def _matmul(draw: Any) -> Sample:
+    m, k, n = (draw(st.integers(1, 3)) for _ in range(3))
+    kind = draw(st.sampled_from(["vv", "mv", "vm", "mm", "batched", "broadcast"]))
+    if kind == "vv":
+        sa, sb = (k,), (k,)
+    elif kind == "mv":
+        sa, sb = (m, k), (k,)
+    elif kind == "vm":
+        sa, sb = (k,), (k, n)
+    elif kind == "mm":
+        sa, sb = (m, k), (k, n)
+    elif kind == "batched":
+        b = draw(st.integers(1, 3))
+        sa, sb = (b, m, k), (b, k, n)
+    else:
+        sa, sb = (2, 1, m, k), (3, k, n)
+    return Sample((draw(tensors(sa)), draw(tensors(sb))))
+
+
+for _name in ("softmax", "log_softmax"):
+    @sample(_name)
+    def _softmax(draw: Any) -> Sample:
+        x = draw(tensors(shapes(min_dims=1), min_value=-3, max_value=3))
+        return Sample((x, draw(st.integers(-x.ndim, x.ndim - 1))))
+
+
+@st.composite
+def _classification(draw: Any, log_probs: bool) -> tuple:
+    n, c = draw(st.integers(1, 4)), draw(st.integers(2, 4))
+    spatial = draw(st.sampled_from([(), (), (2,)]))
+    x = draw(tensors((n, c) + spatial, min_value=-3, max_value=3))
+    if log_probs:
+        x = Tensor(x.data - np.log(np.exp(x.data).sum(1, keepdims=True)), requires_grad=True)
+    t = np.array(draw(st.lists(st.integers(0, c - 1), min_size=n * int(np.prod(spatial)),
+                               max_size=n * int(np.prod(spatial))))).reshape((n,) + spatial)
+    if draw(st.booleans()):
+        t.reshape(-1)[draw(st.integers(0, t.size - 1))] = -100  # one ignored target
+        assume((t != -100).any())
+    return x, Tensor(t.astype(np.int64))
+
+
+@sample("cross_entropy")
+def _cross_entropy(draw: Any) -> Sample:
+    x, t = draw(_classification(False))
+    kw = {"reduction": draw(st.sampled_from(["mean", "sum", "none"])),
+          "label_smoothing": draw(st.sampled_from([0.0, 0.1, 0.3]))}
+    return Sample((x, t), kw)
+
+
+@sample("nll_loss")
+def _nll_loss(draw: Any) -> Sample:
+    x, t = draw(_classification(True))
+    return Sample((x, t), {"reduction": draw(st.sampled_from(["mean", "sum", "none"]))})
+
+
+def _regression(name: str, **target_kw: Any) -> None:
+    @sample(name)
+    def draw_regression(draw: Any) -> Sample:
+        shape = draw(shapes(min_dims=1))
+        x = draw(tensors(shape, **target_kw)) if name == "binary_cross_entropy" else draw(tensors(shape))
+        t = draw(tensors(shape, min_value=0.0, max_value=1.0, requires_grad=draw(st.booleans())))
+        return Sample((x, t), {"reduction": draw(st.sampled_from(["mean", "sum", "none"]))})
+
+
+_regression("mse_loss")
+_regression("binary_cross_entropy", min_value=0.05, max_value=0.95)
+_regression("binary_cross_entropy_with_logits")
+
+
+# ---------------------------------------------------------------- CNN primitives
+@sample("conv2d")
+def _conv2d(draw: Any) -> Sample:
+    a = draw(conv2d_args())
+    return Sample((a.input, a.weight, a.bias), a.kwargs())
+
+
+@sample("conv_transpose2d")
+def _conv_transpose2d(draw: Any) -> Sample:
+    a = draw(conv_transpose2d_args())
+    return Sample((a.input, a.weight, a.bias), a.kwargs())
+
+
+@sample("conv2d_weight")
+def _conv2d_weight(draw: Any) -> Sample:
+    a = draw(conv2d_args(padding_strings=False, with_bias=False))
+    p = conv_ops.conv_geometry("conv2d", a.input.shape, a.weight.shape, a.stride, a.padding, a.dilation, a.groups)
+    g = draw(tensors((a.input.shape[0], a.weight.shape[0]) + p.out_hw))
+    return Sample((a.input, g, a.weight.shape[2:], p.stride, p.pads, p.dilation, a.groups))
+
+
+@sample("max_pool2d")
+def _max_pool2d(draw: Any) -> Sample:
+    a = draw(pool2d_args(kind="max"))
+    return Sample((a.input,), a.kwargs())
+
+
+@sample("avg_pool2d")
+def _avg_pool2d(draw: Any) -> Sample:
+    a = draw(pool2d_args(kind="avg"))
+    return Sample((a.input,), a.kwargs())
+
+
+@sample("gather2d")
+def _gather2d(draw: Any) -> Sample:
+    n, c, hw, k = draw(st.integers(1, 2)), draw(st.integers(1, 2)), draw(st.integers(1, 6)), draw(st.integers(1, 5))
+    x = draw(tensors((n, c, hw)))
+    idx = np.array(draw(st.lists(st.integers(0, hw - 1), min_size=n * c * k, max_size=n * c * k))).reshape(n, c, k)
+    return Sample((x, idx))
+
+
+@sample("scatter2d")
+def _scatter2d(draw: Any) -> Sample:
+    n, c, hw, k = draw(st.integers(1, 2)), draw(st.integers(1, 2)), draw(st.integers(1, 6)), draw(st.integers(1, 5))
+    g = draw(tensors((n, c, k)))
+    idx = np.array(draw(st.lists(st.integers(0, hw - 1), min_size=n * c * k, max_size=n * c * k))).reshape(n, c, k)
+    return Sample((g, idx, hw))
+
+
+@sample("window_sum")
+def _window_sum(draw: Any) -> Sample:
+    a = draw(pool2d_args(kind="avg"))
+    geo = pool_ops.pool_geometry("avg_pool2d", a.input.shape, a.kernel_size, a.stride, a.padding, 1, a.ceil_mode)
+    return Sample((a.input, geo))
+
+
+@sample("window_fold")
+def _window_fold(draw: Any) -> Sample:
+    a = draw(pool2d_args(kind="avg"))
+    geo = pool_ops.pool_geometry("avg_pool2d", a.input.shape, a.kernel_size, a.stride, a.padding, 1, a.ceil_mode)
+    g = draw(tensors(a.input.shape[:2] + geo.out_hw))
+    return Sample((g, geo))
