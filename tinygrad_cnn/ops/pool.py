@@ -163,7 +163,9 @@ def max_pool2d_op(x: Tensor, geo: PoolGeometry, return_indices: bool) -> Any:
     out = make_op("max_pool2d", best, (x,), backward, geo.meta())
     if not return_indices:
         return out
-    idx = (index // wp - pt) * w + (index % wp - pl)
+    r, q = index // wp - pt, index % wp - pl
+    # a window lying wholly in the padding (possible with dilation) has max -inf and index -1
+    idx = np.where((r >= 0) & (r < h) & (q >= 0) & (q < w), r * w + q, -1)
     return out, Tensor(idx.astype(np.int64))
 
 
@@ -172,7 +174,8 @@ def max_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any
                ceil_mode: bool = False, return_indices: bool = False) -> Any:
     """Max over sliding windows, as ``torch.nn.functional.max_pool2d`` (padding with -inf, at most
     half the kernel). Ties: the first maximal element of a window (row-major) takes the gradient;
-    overlapping windows accumulate. ``return_indices`` gives flat indices per input plane.
+    overlapping windows accumulate. ``return_indices`` gives flat indices per input plane (-1 for
+    a window that, through dilation, holds only padding; its value is -inf).
     Shape: (N, C, H, W) -> (N, C, H', W').
 
     >>> max_pool2d(Tensor([[[[1.0, 2.0], [4.0, 3.0]]]]), 2).tolist()

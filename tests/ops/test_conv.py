@@ -1,0 +1,170 @@
+"""conv2d / conv_transpose2d: forward against plain loops (and PyTorch when installed), hand-made
+cases, and bad input. Gradients are checked for every op in tests/test_ops_gradients.py."""
+import numpy as np
+import pytest
+from hypothesis import given, settings
+
+import tinygrad_cnn.nn.functional as F
+from tinygrad_cnn import Tensor
+from tinygrad_cnn.ops.conv import conv_geometry
+from tinygrad_cnn.testing.strategies import conv2d_args, conv_transpose2d_args
+from tests.reference import conv2d_ref, conv_transpose2d_ref
+
+try:
+    import torch
+except ImportError:  # PyTorch is an optional oracle
+    torch = None
+needs_torch = pytest.mark.skipif(torch is None, reason="PyTorch not installed (optional oracle)")
+
+
+def _np(t):
+    return None if t is None else t.data
+
+
+@given(conv2d_args(requires_grad=False))
+def test_conv2d_matches_loop_reference(a):
+    geo = conv_geometry("conv2d", a.input.shape, a.weight.shape, a.stride, a.padding, a.dilation, a.groups)
+    expected = conv2d_ref(a.input.data, a.weight.data, _np(a.bias), geo.stride, geo.pads, geo.dilation, a.groups)
+    out = F.conv2d(a.input, a.weight, a.bias, **a.kwargs())
+    np.testing.assert_allclose(out.data, expected, rtol=1e-10, atol=1e-12)
+
+
+@given(conv_transpose2d_args(requires_grad=False))
+def test_conv_transpose2d_matches_loop_reference(a):
+    pair = lambda v: (v, v) if isinstance(v, int) else v  # noqa: E731
+    expected = conv_transpose2d_ref(a.input.data, a.weight.data, _np(a.bias), pair(a.stride), pair(a.padding),
+                                    pair(a.output_padding), a.groups, pair(a.dilation))
+    out = F.conv_transpose2d(a.input, a.weight, a.bias, **a.kwargs())
+    np.testing.assert_allclose(out.data, expected, rtol=1e-10, atol=1e-12)
+
+
+@needs_torch
+@settings(max_examples=30)
+@given(conv2d_args())
+def test_conv2d_matches_torch_forward_and_backward(a):
+    geo = conv_geometry("conv2d", a.input.shape, a.weight.shape, a.stride, a.padding, a.dilation, a.groups)
+    kw = a.kwargs()
+    if a.padding == "same" and geo.stride != (1, 1):
+        kw["padding"] = 0  # PyTorch refuses 'same' at stride > 1: pad explicitly with TensorFlow's split
+        tx = torch.nn.functional.pad(torch.tensor(a.input.data), (geo.pads[2], geo.pads[3], geo.pads[0], geo.pads[1]))
+    else:
+        tx = torch.tensor(a.input.data)
+    tx.requires_grad_(True)
+    tw = torch.tensor(a.weight.data, requires_grad=True)
+    tb = torch.tensor(a.bias.data, requires_grad=True) if a.bias is not None else None
+    ty = torch.nn.functional.conv2d(tx, tw, tb, **kw)
+    out = F.conv2d(a.input, a.weight, a.bias, **a.kwargs())
+    np.testing.assert_allclose(out.data, ty.detach().numpy(), rtol=1e-10, atol=1e-12)
+    g = np.random.default_rng(0).standard_normal(out.shape)
+    ty.backward(torch.tensor(g))
+    out.backward(Tensor(g))
+    np.testing.assert_allclose(a.weight.grad.data, tw.grad.numpy(), rtol=1e-9, atol=1e-11)
+    if tb is not None:
+        np.testing.assert_allclose(a.bias.grad.data, tb.grad.numpy(), rtol=1e-9, atol=1e-11)
+    if kw["padding"] is a.padding:
+        np.testing.assert_allclose(a.input.grad.data, tx.grad.numpy(), rtol=1e-9, atol=1e-11)
+
+
+@needs_torch
+@settings(max_examples=30)
+@given(conv_transpose2d_args())
+def test_conv_transpose2d_matches_torch(a):
+    tx = torch.tensor(a.input.data, requires_grad=True)
+    tw = torch.tensor(a.weight.data, requires_grad=True)
+    tb = torch.tensor(a.bias.data) if a.bias is not None else None
+    ty = torch.nn.functional.conv_transpose2d(tx, tw, tb, **a.kwargs())
+    out = F.conv_transpose2d(a.input, a.weight, a.bias, **a.kwargs())
+    np.testing.assert_allclose(out.data, ty.detach().numpy(), rtol=1e-10, atol=1e-12)
+    g = np.random.default_rng(1).standard_normal(out.shape)
+    ty.backward(torch.tensor(g))
+    out.backward(Tensor(g))
+    np.testing.assert_allclose(a.input.grad.data, tx.grad.numpy(), rtol=1e-9, atol=1e-11)
+    np.testing.assert_allclose(a.weight.grad.data, tw.grad.numpy(), rtol=1e-9, atol=1e-11)
+
+
+def test_float32_in_float32_out():
+    x = Tensor(np.ones((2, 3, 8, 8), np.float32))
+    w = Tensor(np.ones((4, 3, 3, 3), np.float32), requires_grad=True)
+    out = F.conv2d(x, w, padding=1)
+    assert out.dtype == np.float32
+    out.sum().backward()
+    assert w.grad.dtype == np.float32
+
+
+def test_same_padding_stride_one_keeps_size_and_follows_pytorch_split():
+    x = Tensor(np.arange(25.0).reshape(1, 1, 5, 5))
+    w = Tensor(np.ones((1, 1, 2, 2)))
+    out = F.conv2d(x, w, padding="same")  # total padding 1: 0 before, 1 after (PyTorch)
+    assert out.shape == (1, 1, 5, 5)
+    assert out.data[0, 0, 0, 0] == 0 + 1 + 5 + 6
+    assert out.data[0, 0, 4, 4] == 24
+
+
+def test_same_padding_stride_two_uses_tensorflow_rule():
+    x = Tensor(np.ones((1, 1, 7, 6)))
+    w = Tensor(np.ones((1, 1, 3, 3)))
+    out = F.conv2d(x, w, stride=2, padding="same")
+    assert out.shape == (1, 1, 4, 3)  # ceil(7/2), ceil(6/2)
+    # width 6, stride 2, kernel 3: total padding 1, all of it at the right
+    assert out.data[0, 0, 1, 0] == 9 and out.data[0, 0, 1, 2] == 6
+
+
+def test_unbatched_input():
+    x = Tensor(np.ones((3, 5, 5)))
+    assert F.conv2d(x, Tensor(np.ones((2, 3, 3, 3)))).shape == (2, 3, 3)
+    assert F.conv_transpose2d(x, Tensor(np.ones((3, 2, 3, 3)))).shape == (2, 7, 7)
+
+
+def test_depthwise():
+    x = Tensor(np.random.default_rng(0).standard_normal((2, 4, 5, 5)))
+    w = Tensor(np.random.default_rng(1).standard_normal((8, 1, 3, 3)))
+    out = F.conv2d(x, w, groups=4)
+    expected = conv2d_ref(x.data, w.data, None, (1, 1), (0, 0, 0, 0), (1, 1), 4)
+    np.testing.assert_allclose(out.data, expected, rtol=1e-10)
+
+
+X = Tensor(np.ones((2, 3, 8, 8)))
+W = Tensor(np.ones((4, 3, 3, 3)))
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(weight=Tensor(np.ones((4, 2, 3, 3)))), r"input has 3 channels .*\(2, 3, 8, 8\).*\(4, 2, 3, 3\)"),
+    (dict(weight=Tensor(np.ones((4, 1, 3, 3))), groups=2), r"input has 3 channels"),
+    (dict(weight=Tensor(np.ones((3, 1, 3, 3))), groups=3, input=Tensor(np.ones((1, 3, 5, 5))), bias=None,
+          stride=1), None),
+    (dict(weight=Tensor(np.ones((5, 1, 3, 3))), groups=3), r"groups=3 must divide"),
+    (dict(weight=Tensor(np.ones((4, 3, 9, 9)))), r"kernel .* larger than the padded input"),
+    (dict(stride=0), r"stride must be >= 1"),
+    (dict(stride=1.5), r"stride must be an int or a pair"),
+    (dict(padding=-1), r"padding must be >= 0"),
+    (dict(dilation=0), r"dilation must be >= 1"),
+    (dict(padding="full"), r"padding must be an int, a pair, 'valid' or 'same'"),
+    (dict(input=Tensor(np.ones((3, 8)))), r"input must be 4-D .* got shape \(3, 8\)"),
+    (dict(weight=Tensor(np.ones((3, 3, 3)))), r"weight must be 4-D"),
+    (dict(bias=Tensor(np.ones(3))), r"bias must have shape \(4,\)"),
+])
+def test_conv2d_bad_input(kwargs, match):
+    args = dict(input=X, weight=W, bias=None)
+    args.update(kwargs)
+    if match is None:
+        F.conv2d(**args)  # valid depthwise call: no error
+        return
+    with pytest.raises(ValueError, match=r"conv2d: " + match):
+        F.conv2d(**args)
+
+
+def test_conv_transpose2d_bad_input():
+    x = Tensor(np.ones((1, 2, 3, 3)))
+    with pytest.raises(ValueError, match=r"conv_transpose2d: input has 2 channels"):
+        F.conv_transpose2d(x, Tensor(np.ones((3, 1, 2, 2))))
+    with pytest.raises(ValueError, match=r"output_padding .* smaller than stride or dilation"):
+        F.conv_transpose2d(x, Tensor(np.ones((2, 1, 2, 2))), stride=2, output_padding=2)
+    with pytest.raises(ValueError, match=r"conv_transpose2d: output size .* too small"):
+        F.conv_transpose2d(Tensor(np.ones((1, 2, 1, 1))), Tensor(np.ones((2, 1, 1, 1))), padding=1)
+    with pytest.raises(ValueError, match=r"groups=2 must divide"):
+        F.conv_transpose2d(Tensor(np.ones((1, 3, 3, 3))), Tensor(np.ones((3, 1, 2, 2))), groups=2)
+
+
+def test_conv_rejects_non_tensor_weight():
+    with pytest.raises(TypeError, match="conv2d: weight must be a Tensor"):
+        F.conv2d(X, np.ones((4, 3, 3, 3)))
