@@ -344,9 +344,9 @@ class Tensor:
     def log(self): return _ew.log(self)
     def sqrt(self): return _ew.sqrt(self)
     def abs(self): return _ew.abs(self)
-    def relu(self): return _ew.relu(self)
-    def sigmoid(self): return _ew.sigmoid(self)
-    def tanh(self): return _ew.tanh(self)
+    def relu(self): return _act.relu(self)
+    def sigmoid(self): return _act.sigmoid(self)
+    def tanh(self): return _act.tanh(self)
     def clip(self, min=None, max=None): return _ew.clip(self, min, max)  # noqa: A002
     clamp = clip
     def sum(self, dim=None, keepdim=False): return _red.sum(self, dim, keepdim)
@@ -512,7 +512,16 @@ def run_backward(roots: Sequence[Tensor], root_grads: Sequence[Tensor], inputs: 
             if node.backward is None:
                 raise RuntimeError(f"backward: trying to backward through the graph a second time (op '{node.name}'): "
                                    "its saved values were freed; pass retain_graph=True to the first backward")
-            pgrads = node.backward(g)
+            if anomaly:
+                # the closure's own ops are not reported as forward ops: its results are checked
+                # below, under the name of the op whose backward this is
+                _modes.anomaly = False
+                try:
+                    pgrads = node.backward(g)
+                finally:
+                    _modes.anomaly = True
+            else:
+                pgrads = node.backward(g)
             if not retain_graph:
                 node.release()
             for p, pg in zip(node.parents, pgrads):

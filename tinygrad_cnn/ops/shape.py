@@ -108,7 +108,7 @@ def unsqueeze(x: Tensor, dim: int) -> Tensor:
     >>> Tensor([1.0, 2.0]).unsqueeze(0).shape
     (1, 2)
     """
-    d = normalize_dim(dim, x.ndim + 1, "unsqueeze")
+    d = normalize_dim(dim, x.ndim, "unsqueeze", extra=1)
     return reshape(x, x.shape[:d] + (1,) + x.shape[d:])
 
 
@@ -274,5 +274,5 @@ def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
             raise TypeError(f"stack: tensors[{i}] must be a Tensor, got {type(t).__name__}")
         if t.shape != tensors[0].shape:
             raise ValueError(f"stack: tensors[{i}] has shape {t.shape}, expected {tensors[0].shape} like tensors[0]")
-    d = normalize_dim(dim, tensors[0].ndim + 1, "stack")
+    d = normalize_dim(dim, tensors[0].ndim, "stack", extra=1)
     return cat([unsqueeze(t, d) for t in tensors], d)
