@@ -1,7 +1,8 @@
 """Max and average pooling, built on two pairs of mutually adjoint primitives:
 
-- ``gather2d`` / ``scatter2d``: max pooling picks one element per window (gather); its gradient
-  scatters back to those positions (overlapping windows add up); the scatter's gradient gathers.
+- ``pool_pick`` / ``pool_place``: max pooling's gradient places each window's value on the
+  window's maximal element (overlapping windows add up); the gradient of that placement picks
+  the same elements again.
 - ``window_sum`` / ``window_fold``: average pooling sums each window then divides; the gradient
   spreads evenly back (fold); the fold's gradient is a window sum again.
 
@@ -18,7 +19,6 @@ from ..tensor import Tensor, make_op
 from .conv import _batched, pair
 from .elementwise import mul
 from .registry import register
-from .shape import getitem, reshape
 
 
 @dataclass(frozen=True)
@@ -94,76 +94,77 @@ def _pad_np(x: np.ndarray, geo: PoolGeometry, value: float) -> np.ndarray:
     return out
 
 
-# ----------------------------------------------------------------------------- gather / scatter
-@register("gather2d")
-def gather2d(x: Tensor, index: np.ndarray) -> Tensor:
-    """Pick ``x[n, c, index[n, c, k]]``. Shape: (N, C, L), index (N, C, K) -> (N, C, K).
+# ----------------------------------------------------------------------------- pick / place
+def _slabs(xp: np.ndarray, geo: PoolGeometry) -> list[np.ndarray]:
+    """For each kernel offset, the (N, C, H', W') strided view of the element it covers in every window."""
+    return [xp[:, :, rs, cs] for rs, cs in geo.offsets()]
 
-    >>> gather2d(Tensor(np.arange(4.0).reshape(1, 1, 4)), np.array([[[3, 0]]])).tolist()
-    [[[3.0, 0.0]]]
+
+@register("pool_pick")
+def pool_pick(x: Tensor, which: np.ndarray, geo: PoolGeometry) -> Tensor:
+    """From each window of the zero-padded ``x``, the element at kernel offset ``which`` (row-major).
+    Shape: (N, C, H, W), which (N, C, H', W') -> (N, C, H', W').
+
+    >>> geo = pool_geometry("max_pool2d", (1, 1, 2, 2), 2, None, 0, 1, False)
+    >>> pool_pick(Tensor([[[[1.0, 2.0], [3.0, 4.0]]]]), np.array([[[[2]]]]), geo).item()
+    3.0
     """
-    length = x.shape[2]
-    out = np.take_along_axis(x.data, index, axis=2)
-    return make_op("gather2d", out, (x,), lambda g: (scatter2d(g, index, length),))
+    slabs = _slabs(_pad_np(x.data, geo, 0.0), geo)
+    out = slabs[0] * (which == 0)
+    for k, slab in enumerate(slabs[1:], 1):
+        out += slab * (which == k)  # masks multiply: far faster in numpy than copyto(where=)
+    return make_op("pool_pick", out, (x,), lambda g: (pool_place(g, which, geo),), geo.meta())
 
 
-@register("scatter2d")
-def scatter2d(g: Tensor, index: np.ndarray, length: int, unique: bool = False) -> Tensor:
-    """Adjoint of :func:`gather2d`: zeros of length ``length`` with ``g`` added at ``index``;
-    repeated indices add up. Shape: (N, C, K) -> (N, C, length).
+@register("pool_place")
+def pool_place(g: Tensor, which: np.ndarray, geo: PoolGeometry) -> Tensor:
+    """Adjoint of :func:`pool_pick`: each window's value goes to its element at offset ``which``;
+    overlapping windows add up. Shape: (N, C, H', W') -> (N, C, H, W).
 
-    >>> scatter2d(Tensor([[[1.0, 2.0]]]), np.array([[[1, 1]]]), 3).tolist()
-    [[[0.0, 3.0, 0.0]]]
+    >>> geo = pool_geometry("max_pool2d", (1, 1, 2, 2), 2, None, 0, 1, False)
+    >>> pool_place(Tensor([[[[5.0]]]]), np.array([[[[1]]]]), geo).tolist()
+    [[[[0.0, 5.0], [0.0, 0.0]]]]
     """
-    n, c, k = g.shape
-    if unique:
-        out = np.zeros((n, c, length), dtype=g.dtype)
-        np.put_along_axis(out, index, g.data, axis=2)
-    else:
-        # bincount over (plane, position) sums repeats in one vectorized pass
-        flat = (np.arange(n * c).reshape(n, c, 1) * length + index).ravel()
-        out = np.bincount(flat, weights=g.data.ravel(), minlength=n * c * length)
-        out = out.astype(g.dtype, copy=False).reshape(n, c, length)
-    return make_op("scatter2d", out, (g,), lambda gg: (gather2d(gg, index),))
+    n, c = g.shape[:2]
+    hp, wp = geo.padded_hw
+    canvas = np.zeros((n, c, hp, wp), dtype=g.dtype)
+    for k, (rs, cs) in enumerate(geo.offsets()):
+        picked = g.data * (which == k)
+        if geo.overlapping:
+            canvas[:, :, rs, cs] += picked
+        else:  # windows are disjoint: each position is written by one offset only
+            canvas[:, :, rs, cs] = picked
+    (h, w), pt, pl = geo.in_hw, geo.pads[0], geo.pads[2]
+    out = canvas[:, :, pt:pt + h, pl:pl + w] if (hp, wp) != (h, w) else canvas
+    return make_op("pool_place", out, (g,), lambda gg: (pool_pick(gg, which, geo),), geo.meta())
 
 
 def _argmax_windows(xp: np.ndarray, geo: PoolGeometry) -> tuple[np.ndarray, np.ndarray]:
-    """Each window's maximum, and the flat index into its padded plane of the first maximal
-    element (row-major), found with one pass per kernel offset."""
-    slabs = [xp[:, :, rs, cs] for rs, cs in geo.offsets()]
+    """Each window's maximum, and the kernel offset (row-major) of its first maximal element,
+    found with a few passes per kernel offset."""
+    slabs = _slabs(xp, geo)
     best = slabs[0].copy()
     for s in slabs[1:]:
         np.maximum(best, s, out=best)
-    which = np.full(best.shape, len(slabs) - 1, dtype=np.int64)
+    dtype = np.int16 if len(slabs) > 127 else np.int8
+    which = np.full(best.shape, len(slabs) - 1, dtype=dtype)
     for k in range(len(slabs) - 2, -1, -1):  # walk backwards so the first maximum wins ties
-        np.copyto(which, k, where=slabs[k] == best)
-    (kh, kw), (sh, sw), (dh, dw) = geo.kernel, geo.stride, geo.dilation
-    ho, wo = geo.out_hw
-    wp = xp.shape[3]
-    rows = np.arange(ho).reshape(ho, 1) * sh + (which // kw) * dh
-    cols = np.arange(wo) * sw + (which % kw) * dw
-    return best, rows * wp + cols
+        hit = (slabs[k] == best).view(np.int8).astype(dtype, copy=False)
+        which -= (which - dtype(k)) * hit  # integer select: much faster than copyto(where=)
+    return best, which
 
 
 def max_pool2d_op(x: Tensor, geo: PoolGeometry, return_indices: bool) -> Any:
-    """The max-pool primitive on validated arguments; its backward scatters into the argmax positions."""
-    n, c, h, w = x.shape
-    xp = _pad_np(x.data, geo, -np.inf)
-    best, index = _argmax_windows(xp, geo)
-    (ho, wo), (hp, wp) = geo.out_hw, xp.shape[2:]
-    flat_index = index.reshape(n, c, ho * wo)
-    unique = not geo.overlapping
-    pt, pl = geo.pads[0], geo.pads[2]
-    cropped = xp is not x.data
-
-    def backward(g: Tensor) -> tuple:
-        gp = reshape(scatter2d(reshape(g, (n, c, ho * wo)), flat_index, hp * wp, unique), (n, c, hp, wp))
-        return (getitem(gp, (slice(None), slice(None), slice(pt, pt + h), slice(pl, pl + w))) if cropped else gp,)
-
-    out = make_op("max_pool2d", best, (x,), backward, geo.meta())
+    """The max-pool primitive on validated arguments; its backward places each window's gradient
+    on the window's (first) maximal element."""
+    best, which = _argmax_windows(_pad_np(x.data, geo, -np.inf), geo)
+    out = make_op("max_pool2d", best, (x,), lambda g: (pool_place(g, which, geo),), geo.meta())
     if not return_indices:
         return out
-    r, q = index // wp - pt, index % wp - pl
+    (h, w), (ho, wo), (kh, kw) = geo.in_hw, geo.out_hw, geo.kernel
+    (sh, sw), (dh, dw) = geo.stride, geo.dilation
+    r = np.arange(ho).reshape(ho, 1) * sh + (which // kw).astype(np.int64) * dh - geo.pads[0]
+    q = np.arange(wo) * sw + (which % kw).astype(np.int64) * dw - geo.pads[2]
     # a window lying wholly in the padding (possible with dilation) has max -inf and index -1
     idx = np.where((r >= 0) & (r < h) & (q >= 0) & (q < w), r * w + q, -1)
     return out, Tensor(idx.astype(np.int64))

@@ -325,20 +325,28 @@ def _avg_pool2d(draw: Any) -> Sample:
     return Sample((a.input,), a.kwargs())
 
 
-@sample("gather2d")
-def _gather2d(draw: Any) -> Sample:
-    n, c, hw, k = draw(st.integers(1, 2)), draw(st.integers(1, 2)), draw(st.integers(1, 6)), draw(st.integers(1, 5))
-    x = draw(tensors((n, c, hw)))
-    idx = np.array(draw(st.lists(st.integers(0, hw - 1), min_size=n * c * k, max_size=n * c * k))).reshape(n, c, k)
-    return Sample((x, idx))
+@st.composite
+def _which(draw: Any, geo: Any, shape: tuple) -> np.ndarray:
+    k = geo.kernel[0] * geo.kernel[1]
+    n = int(np.prod(shape))
+    return np.array(draw(st.lists(st.integers(0, k - 1), min_size=n, max_size=n)), dtype=np.int8).reshape(shape)
 
 
-@sample("scatter2d")
-def _scatter2d(draw: Any) -> Sample:
-    n, c, hw, k = draw(st.integers(1, 2)), draw(st.integers(1, 2)), draw(st.integers(1, 6)), draw(st.integers(1, 5))
-    g = draw(tensors((n, c, k)))
-    idx = np.array(draw(st.lists(st.integers(0, hw - 1), min_size=n * c * k, max_size=n * c * k))).reshape(n, c, k)
-    return Sample((g, idx, hw))
+@sample("pool_pick")
+def _pool_pick(draw: Any) -> Sample:
+    a = draw(pool2d_args(kind="max"))
+    geo = pool_ops.pool_geometry("max_pool2d", a.input.shape, a.kernel_size, a.stride, a.padding, a.dilation,
+                                 a.ceil_mode)
+    return Sample((a.input, draw(_which(geo, a.input.shape[:2] + geo.out_hw)), geo))
+
+
+@sample("pool_place")
+def _pool_place(draw: Any) -> Sample:
+    a = draw(pool2d_args(kind="max"))
+    geo = pool_ops.pool_geometry("max_pool2d", a.input.shape, a.kernel_size, a.stride, a.padding, a.dilation,
+                                 a.ceil_mode)
+    shape = a.input.shape[:2] + geo.out_hw
+    return Sample((draw(tensors(shape)), draw(_which(geo, shape)), geo))
 
 
 @sample("window_sum")

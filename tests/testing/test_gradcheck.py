@@ -1,0 +1,86 @@
+"""The gradient-testing toolkit itself: it passes right gradients and names wrong ones."""
+import numpy as np
+import pytest
+from hypothesis import given
+
+import tinygrad_cnn as tc
+from tinygrad_cnn import Tensor
+from tinygrad_cnn.testing import GradcheckError, gradcheck, gradgradcheck, numerical_grad
+from tinygrad_cnn.testing.strategies import conv2d_args, distinct_tensors, pool2d_args, shapes, tensors
+
+
+class WrongSquare(tc.Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return Tensor(x.data ** 2)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g * x * 2.2  # wrong: should be 2
+
+
+class DetachedBackward(tc.Function):
+    """Right first derivative, but computed in numpy: not differentiable again."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return Tensor(x.data ** 3)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g * Tensor(3 * x.data ** 2)
+
+
+def test_numerical_grad_shapes():
+    x = Tensor(np.array([1.0, 2.0, 3.0]), requires_grad=True)
+    (g,) = numerical_grad(lambda t: (t ** 2).sum(), x)
+    np.testing.assert_allclose(g, [2.0, 4.0, 6.0], atol=1e-6)
+    (jac,) = numerical_grad(lambda t: t * 2, x)
+    assert jac.shape == (3, 3)
+    np.testing.assert_allclose(jac, 2 * np.eye(3), atol=1e-6)
+
+
+def test_gradcheck_names_input_element_and_values():
+    w = Tensor(np.array([[1.0, 2.0]]), requires_grad=True, name="weight")
+    x = Tensor(np.array([0.5, 1.5]), requires_grad=True)
+    with pytest.raises(GradcheckError, match=r"gradcheck: mismatch for input 1 \(weight\) at index \(0, 1\) "
+                                             r"\(output element 0\): numerical 4, analytical 4.4"):
+        gradcheck(lambda a, b: WrongSquare.apply(b).sum() + a.sum(), (x, w))
+    assert gradcheck(lambda t: WrongSquare.apply(t), x, raise_exception=False) is False
+
+
+def test_gradcheck_requires_float64():
+    with pytest.raises(GradcheckError, match=r"input 0 .* is float32; finite differences need float64"):
+        gradcheck(lambda t: t * 2, Tensor([1.0], requires_grad=True))
+
+
+def test_gradgradcheck_catches_non_differentiable_backward():
+    x = Tensor(np.array([0.5, -1.0]), requires_grad=True)
+    assert gradcheck(DetachedBackward.apply, x)
+    with pytest.raises(GradcheckError, match="gradgradcheck: mismatch for input 0"):
+        gradgradcheck(DetachedBackward.apply, x)
+
+
+@given(tensors(shapes(min_dims=1), min_magnitude=0.1))
+def test_strategy_keeps_away_from_zero(x):
+    assert np.all(np.abs(x.data) >= 0.1) and x.dtype == np.float64 and x.requires_grad
+
+
+@given(distinct_tensors((3, 4)))
+def test_distinct_tensors_have_no_ties(x):
+    vals = np.sort(x.data.ravel())
+    assert np.all(np.diff(vals) >= 0.05 * 0.75)
+
+
+@given(conv2d_args())
+def test_conv2d_args_are_valid(a):
+    tc.nn.functional.conv2d(a.input, a.weight, a.bias, **a.kwargs())  # never raises
+
+
+@given(pool2d_args(kind="avg"))
+def test_pool2d_args_are_valid(a):
+    tc.nn.functional.avg_pool2d(a.input, **a.kwargs())
