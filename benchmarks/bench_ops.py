@@ -1,0 +1,136 @@
+"""Forward+backward time of the CNN primitives at LeNet-5 shapes (float32, 2 threads):
+tinygrad_cnn against a plain-loop numpy reference and, when installed, PyTorch CPU.
+
+    python benchmarks/bench_ops.py [--reps 30]
+
+The loop reference (the textbook nested loops over batch, channel and output pixel) is far too
+slow for batch 64, so it is timed on a batch of 2 and scaled to 64 (its cost is linear in batch).
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import fast_malloc, interleaved, limit_threads, optional_torch, table  # noqa: E402
+
+limit_threads(2)
+import numpy as np  # noqa: E402
+
+import tinygrad_cnn.nn.functional as F  # noqa: E402
+from tinygrad_cnn import Tensor  # noqa: E402
+
+
+# ------------------------------------------------------------------ plain-loop references (fwd + bwd)
+def loop_conv(x, w, pad, g):
+    n, c, h, wd = x.shape
+    f, _, k, _ = w.shape
+    xp = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
+    ho, wo = xp.shape[2] - k + 1, xp.shape[3] - k + 1
+    out = np.zeros((n, f, ho, wo), x.dtype)
+    for i in range(n):
+        for o in range(f):
+            for y in range(ho):
+                for z in range(wo):
+                    out[i, o, y, z] = np.sum(xp[i, :, y:y + k, z:z + k] * w[o])
+    gx, gw = np.zeros_like(xp), np.zeros_like(w)
+    for i in range(n):
+        for o in range(f):
+            for y in range(ho):
+                for z in range(wo):
+                    gx[i, :, y:y + k, z:z + k] += g[i, o, y, z] * w[o]
+                    gw[o] += g[i, o, y, z] * xp[i, :, y:y + k, z:z + k]
+    return out, gx, gw, g.sum((0, 2, 3))
+
+
+def loop_pool(x, k, g, kind):
+    n, c, h, w = x.shape
+    ho, wo = h // k, w // k
+    out = np.zeros((n, c, ho, wo), x.dtype)
+    gx = np.zeros_like(x)
+    for i in range(n):
+        for j in range(c):
+            for y in range(ho):
+                for z in range(wo):
+                    win = x[i, j, y * k:(y + 1) * k, z * k:(z + 1) * k]
+                    if kind == "max":
+                        a = np.argmax(win)
+                        out[i, j, y, z] = win.flat[a]
+                        gx[i, j, y * k + a // k, z * k + a % k] += g[i, j, y, z]
+                    else:
+                        out[i, j, y, z] = win.mean()
+                        gx[i, j, y * k:(y + 1) * k, z * k:(z + 1) * k] += g[i, j, y, z] / (k * k)
+    return out, gx
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--reps", type=int, default=30)
+    args = ap.parse_args()
+    fast_malloc()
+    torch = optional_torch(2)
+    rng = np.random.default_rng(0)
+    cases = [
+        ("conv2d 1->6 5x5 p2, 64x1x28x28 (input needs no grad, as in LeNet)", "conv0", (64, 1, 28, 28),
+         (6, 1, 5, 5), 2),
+        ("conv2d 1->6 5x5 p2, 64x1x28x28", "conv", (64, 1, 28, 28), (6, 1, 5, 5), 2),
+        ("conv2d 6->16 5x5, 64x6x14x14", "conv", (64, 6, 14, 14), (16, 6, 5, 5), 0),
+        ("max_pool2d 2x2, 64x6x28x28", "max", (64, 6, 28, 28), None, 2),
+        ("avg_pool2d 2x2, 64x6x28x28", "avg", (64, 6, 28, 28), None, 2),
+        ("max_pool2d 2x2, 64x16x10x10", "max", (64, 16, 10, 10), None, 2),
+        ("avg_pool2d 2x2, 64x16x10x10", "avg", (64, 16, 10, 10), None, 2),
+    ]
+    rows = []
+    for label, kind, xs, ws, arg in cases:
+        x_np = rng.standard_normal(xs).astype(np.float32)
+        x = Tensor(x_np, requires_grad=kind != "conv0")
+        fns = {}
+        if kind.startswith("conv"):
+            w_np = rng.standard_normal(ws).astype(np.float32) * 0.1
+            w, b = Tensor(w_np, requires_grad=True), Tensor(np.zeros(ws[0], np.float32), requires_grad=True)
+            out_shape = F.conv2d(x, w, b, padding=arg).shape
+
+            def ours(x=x, w=w, b=b, arg=arg):
+                F.conv2d(x, w, b, padding=arg).backward(g_ours)
+        else:
+            fn = F.max_pool2d if kind == "max" else F.avg_pool2d
+            out_shape = fn(x, arg).shape
+
+            def ours(x=x, fn=fn, arg=arg):
+                fn(x, arg).backward(g_ours)
+        g_np = np.ones(out_shape, np.float32)
+        g_ours = Tensor(g_np)
+        fns["ours"] = ours
+        if torch is not None:
+            tx = torch.tensor(x_np, requires_grad=kind != "conv0")
+            tg = torch.tensor(g_np)
+            if kind.startswith("conv"):
+                tw, tb = torch.tensor(w_np, requires_grad=True), torch.zeros(ws[0], requires_grad=True)
+                fns["torch"] = lambda tx=tx, tw=tw, tb=tb, arg=arg, tg=tg: torch.nn.functional.conv2d(
+                    tx, tw, tb, padding=arg).backward(tg)
+            else:
+                tfn = torch.nn.functional.max_pool2d if kind == "max" else torch.nn.functional.avg_pool2d
+                fns["torch"] = lambda tx=tx, tfn=tfn, arg=arg, tg=tg: tfn(tx, arg).backward(tg)
+        times = interleaved(fns, reps=args.reps)
+        t0 = time.perf_counter()
+        if kind.startswith("conv"):
+            loop_conv(x_np[:2], w_np, arg, g_np[:2])
+        else:
+            loop_pool(x_np[:2], arg, g_np[:2], kind)
+        loop = (time.perf_counter() - t0) * xs[0] / 2
+        row = [label, f"{times['ours'] * 1e3:.2f}", f"{loop * 1e3:.0f}", f"{loop / times['ours']:.0f}x"]
+        if torch is not None:
+            row += [f"{times['torch'] * 1e3:.2f}", f"{times['ours'] / times['torch']:.2f}"]
+        rows.append(row)
+    header = ["forward+backward", "tinygrad_cnn ms", "loop ref ms (scaled)", "speed-up vs loops"]
+    if torch is not None:
+        header += ["PyTorch ms", "ours / PyTorch"]
+    print(table(header, rows))
+    if torch is None:
+        print("\n(PyTorch not installed: `pip install torch==2.13.0` adds the comparison columns)")
+
+
+if __name__ == "__main__":
+    main()

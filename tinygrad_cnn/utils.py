@@ -1,0 +1,28 @@
+"""Process-level speed settings for training scripts."""
+from __future__ import annotations
+
+import ctypes
+import sys
+
+_M_TRIM_THRESHOLD = -1
+_M_MMAP_THRESHOLD = -3
+
+
+def tune_malloc(threshold_bytes: int = 1 << 30) -> bool:
+    """Keep large numpy temporaries inside glibc's heap instead of mmap-ing and unmapping them on
+    every training step (which re-faults their pages each time: up to +50% step time measured
+    here). Affects the whole process; the CLI and the benchmarks call it. Returns whether it applied
+    (glibc on Linux only).
+
+    >>> isinstance(tune_malloc(), bool)
+    True
+    """
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        ok = libc.mallopt(_M_MMAP_THRESHOLD, min(threshold_bytes, 1 << 30))  # glibc caps it at 32 MiB
+        ok2 = libc.mallopt(_M_TRIM_THRESHOLD, threshold_bytes)
+        return bool(ok and ok2)
+    except (OSError, AttributeError):
+        return False
