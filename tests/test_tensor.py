@@ -220,7 +220,8 @@ def test_comparisons_give_bool_tensors_without_grad():
 def test_detect_anomaly_names_op_and_user_line_in_forward():
     x = Tensor([-1.0, 1.0], requires_grad=True)
     with tc.detect_anomaly():
-        with pytest.raises(tc.autograd.AnomalyError, match=r"forward of op 'log' produced nan \(op created at .*test_tensor.py:\d+\)"):
+        with pytest.raises(tc.autograd.AnomalyError,
+                           match=r"forward of op 'log' produced nan \(op created at .*test_tensor.py:\d+\)"):
             x.log()
 
 

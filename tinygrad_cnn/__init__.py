@@ -11,7 +11,7 @@ from .factories import (arange, eye, full, full_like, manual_seed, ones, ones_li
                         zeros, zeros_like)
 from .ops.elementwise import maximum, minimum, where
 from .ops.shape import cat, stack
-from . import nn
+from . import nn  # noqa: F401  (registers the conv, pool and loss ops)
 from .tensor import (Tensor, bool_, enable_grad, float16, float32, float64, grad, int32, int64, is_grad_enabled,
                      no_grad, tensor)
 

@@ -224,7 +224,8 @@ class Tensor:
 
     def item(self) -> Any:
         if self.data.size != 1:
-            raise ValueError(f"Tensor.item: only one-element tensors convert to a Python scalar, got shape {self.shape}")
+            raise ValueError(f"Tensor.item: only one-element tensors convert to a Python scalar, "
+                             f"got shape {self.shape}")
         return self.data.item()
 
     def tolist(self) -> Any:

@@ -162,9 +162,11 @@ def test_matmul_mismatch():
 
 
 def test_reshape_cat_stack_mismatch():
-    with pytest.raises(ValueError, match=r"reshape: cannot reshape a tensor of shape \(2, 3\) \(6 elements\) into shape \(4, 2\)"):
+    with pytest.raises(ValueError, match=r"reshape: cannot reshape a tensor of shape \(2, 3\) \(6 elements\) "
+                                         r"into shape \(4, 2\)"):
         Tensor(np.ones((2, 3))).reshape(4, 2)
-    with pytest.raises(ValueError, match=r"cat: tensors\[1\] has shape \(2, 4\), which does not match tensors\[0\] \(2, 3\)"):
+    with pytest.raises(ValueError, match=r"cat: tensors\[1\] has shape \(2, 4\), which does not match "
+                                         r"tensors\[0\] \(2, 3\)"):
         tc.cat([Tensor(np.ones((2, 3))), Tensor(np.ones((2, 4)))], dim=0)
     with pytest.raises(ValueError, match=r"stack: tensors\[1\] has shape"):
         tc.stack([Tensor(np.ones(2)), Tensor(np.ones(3))])

@@ -50,6 +50,7 @@ def matmul(a: Any, b: Any) -> Tensor:
         b = reshape(b, (kb, 1))
     out = _matmul_nd(a, b)
     if squeeze_a or squeeze_b:
-        shape = out.shape[:-2] + ((out.shape[-2],) if not squeeze_a else ()) + ((out.shape[-1],) if not squeeze_b else ())
+        rows = () if squeeze_a else (out.shape[-2],)
+        shape = out.shape[:-2] + rows + (() if squeeze_b else (out.shape[-1],))
         out = reshape(out, shape)
     return out

@@ -161,7 +161,7 @@ def max_pool2d_op(x: Tensor, geo: PoolGeometry, return_indices: bool) -> Any:
     out = make_op("max_pool2d", best, (x,), lambda g: (pool_place(g, which, geo),), geo.meta())
     if not return_indices:
         return out
-    (h, w), (ho, wo), (kh, kw) = geo.in_hw, geo.out_hw, geo.kernel
+    (h, w), (ho, wo), kw = geo.in_hw, geo.out_hw, geo.kernel[1]
     (sh, sw), (dh, dw) = geo.stride, geo.dilation
     r = np.arange(ho).reshape(ho, 1) * sh + (which // kw).astype(np.int64) * dh - geo.pads[0]
     q = np.arange(wo) * sw + (which % kw).astype(np.int64) * dw - geo.pads[2]
