@@ -339,6 +339,10 @@ class Tensor:
     def __eq__(self, o): return self._compare(o, np.equal)  # type: ignore[override]
     def __ne__(self, o): return self._compare(o, np.not_equal)  # type: ignore[override]
     def __invert__(self): return Tensor(np.invert(self.data))
+    def __and__(self, o): return self._compare(o, np.logical_and)
+    def __or__(self, o): return self._compare(o, np.logical_or)
+    def all(self) -> Tensor: return Tensor(np.all(self.data))
+    def any(self) -> Tensor: return Tensor(np.any(self.data))
 
     # ---- methods
     def exp(self): return _ew.exp(self)
