@@ -11,7 +11,8 @@ from .factories import (arange, eye, full, full_like, manual_seed, ones, ones_li
                         zeros, zeros_like)
 from .ops.elementwise import maximum, minimum, where
 from .ops.shape import cat, stack
-from . import nn  # noqa: F401  (registers the conv, pool and loss ops)
+from . import nn, optim  # noqa: F401  (nn also registers the conv, pool and loss ops)
+from .serialization import load, save
 from .tensor import (Tensor, bool_, enable_grad, float16, float32, float64, grad, int32, int64, is_grad_enabled,
                      no_grad, tensor)
 
@@ -20,6 +21,6 @@ __version__ = "0.1.0"
 __all__ = [
     "Tensor", "tensor", "grad", "no_grad", "enable_grad", "is_grad_enabled", "detect_anomaly", "Function",
     "zeros", "ones", "full", "randn", "rand", "arange", "eye", "zeros_like", "ones_like", "full_like", "randn_like",
-    "manual_seed", "cat", "stack", "where", "maximum", "minimum",
+    "manual_seed", "save", "load", "nn", "optim", "cat", "stack", "where", "maximum", "minimum",
     "float16", "float32", "float64", "int32", "int64", "bool_",
 ]

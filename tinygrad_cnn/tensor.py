@@ -21,6 +21,10 @@ class _Modes(threading.local):
     grad_enabled = True
     anomaly = False
 
+    def __init__(self) -> None:
+        # Modules being called, innermost last: each new node records the innermost (graph pictures)
+        self.module_stack: list = []
+
 
 _modes = _Modes()
 
@@ -89,16 +93,19 @@ class _set_grad_enabled(_GradMode):
 class Node:
     """One recorded op: its name, its input Tensors and the closure that maps the output's
     gradient to one gradient per input. ``meta`` holds the op's arguments (for pictures);
-    ``site`` is the user's line that created it (recorded under ``detect_anomaly``)."""
+    ``site`` is the user's line that created it (recorded under ``detect_anomaly``); ``module`` the
+    innermost ``nn.Module`` whose forward made it."""
 
-    __slots__ = ("name", "parents", "backward", "meta", "site", "__weakref__")
+    __slots__ = ("name", "parents", "backward", "meta", "site", "module", "__weakref__")
 
-    def __init__(self, name: str, parents: tuple, backward: Callable, meta: dict | None, site: str | None):
+    def __init__(self, name: str, parents: tuple, backward: Callable, meta: dict | None, site: str | None,
+                 module: Any = None):
         self.name = name
         self.parents = parents
         self.backward = backward
         self.meta = meta
         self.site = site
+        self.module = module
 
     def release(self) -> None:
         """Drop the closure and with it every value it saved."""
@@ -172,7 +179,7 @@ class Tensor:
     [[2.0, 4.0], [6.0, 8.0]]
     """
 
-    __slots__ = ("data", "requires_grad", "grad", "grad_fn", "name", "_hooks", "__weakref__")
+    __slots__ = ("data", "requires_grad", "grad", "grad_fn", "name", "_hooks", "_retains_grad", "__weakref__")
     __array_priority__ = 1000  # numpy scalars on the left defer to our reflected operators
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None, name: str | None = None):
@@ -185,6 +192,7 @@ class Tensor:
         self.grad_fn: Node | None = None
         self.name = name
         self._hooks: list | None = None
+        self._retains_grad = False
 
     # ---- attributes
     @property
@@ -310,8 +318,15 @@ class Tensor:
         self._hooks.append(fn)
         return _HookHandle(self._hooks, fn)
 
-    def zero_grad_(self) -> None:
-        self.grad = None
+    def retain_grad(self) -> None:
+        """Keep this non-leaf tensor's gradient in ``.grad`` after backward (leaves always keep theirs)."""
+        if not self.requires_grad:
+            raise RuntimeError("retain_grad: tensor does not require grad")
+        self._retains_grad = True
+
+    @property
+    def retains_grad(self) -> bool:
+        return self._retains_grad and self.grad_fn is not None
 
     # ---- operators (the ops live in tinygrad_cnn/ops; these are thin forwards)
     def __add__(self, o): return _ew.add(self, o)
@@ -414,10 +429,13 @@ def make_op(name: str, data: np.ndarray, parents: tuple, backward: Callable, met
     out.grad = None
     out.name = None
     out._hooks = None
+    out._retains_grad = False
     modes = _modes
     if modes.grad_enabled and any(p.requires_grad for p in parents):
         out.requires_grad = True
-        out.grad_fn = Node(name, parents, backward, meta, _user_site() if modes.anomaly else None)
+        stack = modes.module_stack
+        out.grad_fn = Node(name, parents, backward, meta, _user_site() if modes.anomaly else None,
+                           stack[-1] if stack else None)
     else:
         out.requires_grad = False
         out.grad_fn = None
@@ -507,10 +525,9 @@ def run_backward(roots: Sequence[Tensor], root_grads: Sequence[Tensor], inputs: 
             if wanted is not None:
                 if id(t) in wanted:
                     results[wanted[id(t)]] = g  # type: ignore[index]
-            elif t.grad_fn is None:
-                if not create_graph:
-                    g = g.detach()
-                t.grad = g if t.grad is None else t.grad + g
+            elif t.grad_fn is None or t._retains_grad:
+                kept = g if create_graph else g.detach()
+                t.grad = kept if t.grad is None else t.grad + kept
             node = t.grad_fn
             if node is None:
                 continue

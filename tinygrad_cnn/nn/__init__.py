@@ -1,4 +1,17 @@
-"""Neural-network building blocks: ``functional`` and (PyTorch-style) modules."""
-from . import functional
+"""Neural-network building blocks: ``functional`` and PyTorch-style modules.
 
-__all__ = ["functional"]
+>>> import numpy as np
+>>> from tinygrad_cnn import Tensor
+>>> model = Sequential(Conv2d(1, 4, 3, padding=1), ReLU(), MaxPool2d(2), Flatten(), Linear(4 * 4 * 4, 10))
+>>> model(Tensor(np.zeros((2, 1, 8, 8), np.float32))).shape
+(2, 10)
+"""
+from . import functional
+from .layers import (AvgPool2d, BatchNorm2d, Conv2d, ConvTranspose2d, Dropout, Flatten, LeakyReLU, Linear,
+                     MaxPool2d, ReLU, Sequential, Sigmoid, Tanh)
+from .lenet import LeNet5
+from .module import Module, Parameter, StateDictError
+
+__all__ = ["functional", "Module", "Parameter", "StateDictError", "Sequential", "Linear", "Conv2d",
+           "ConvTranspose2d", "MaxPool2d", "AvgPool2d", "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "Flatten",
+           "Dropout", "BatchNorm2d", "LeNet5"]

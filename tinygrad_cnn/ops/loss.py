@@ -61,7 +61,7 @@ def _class_weights(op: str, logp: Tensor, target: Any, ignore_index: int, label_
 def _nll(op: str, logp: Tensor, target: Any, ignore_index: int, reduction: str, label_smoothing: float) -> Tensor:
     w, count = _class_weights(op, logp, target, ignore_index, label_smoothing)
     cls_dim = 0 if logp.ndim == 1 else 1
-    per_item = -sum(mul(logp, Tensor(w)), cls_dim)
+    per_item = -sum(mul(logp, Tensor(w, name="target weights")), cls_dim)
     return _reduce(per_item, reduction, float(count) if count else float("nan"))
 
 

@@ -1,0 +1,98 @@
+"""The command line, run in subprocesses as a user would."""
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+DATA = os.environ.get("TINYGRAD_CNN_DATA")
+needs_mnist = pytest.mark.skipif(not DATA or not (Path(DATA) / "mnist").is_dir(),
+                                 reason="real MNIST not found: set TINYGRAD_CNN_DATA to a folder holding mnist/")
+
+
+def run(*args, timeout=600):
+    return subprocess.run([sys.executable, "-m", "tinygrad_cnn", *args], capture_output=True, text=True,
+                          timeout=timeout)
+
+
+@needs_mnist
+def test_train_small_subset_writes_everything_then_evaluate_and_resume(tmp_path):
+    out = tmp_path / "run"
+    r = run("train", "--epochs", "1", "--limit-train", "2000", "--limit-test", "500", "--out", str(out),
+            "--no-progress", "--seed", "3")
+    assert r.returncode == 0, r.stderr
+    assert "epoch 1/1" in r.stdout
+    metrics = json.loads((out / "metrics.json").read_text())
+    (epoch,) = metrics["epochs"]
+    assert epoch["epoch"] == 1 and 0.5 < epoch["test_accuracy"] <= 1.0 and 0 < epoch["train_loss"] < 2.5
+    assert set(epoch) >= {"train_loss", "train_accuracy", "test_loss", "test_accuracy", "seconds"}
+    assert (out / "model.npz").exists() and (out / "curves.png").exists()
+    assert (out / "graph.svg").exists() or (out / "graph.dot").exists()
+    r = run("evaluate", str(out / "model.npz"))
+    assert r.returncode == 0 and "accuracy" in r.stdout, r.stderr
+    r = run("train", "--resume", str(out / "model.npz"), "--epochs", "2", "--no-progress")
+    assert r.returncode == 0, r.stderr
+    assert "resuming" in r.stdout and "epoch 2/2" in r.stdout
+    assert len(json.loads((out / "metrics.json").read_text())["epochs"]) == 2
+
+
+@needs_mnist
+def test_seeded_runs_are_reproducible(tmp_path):
+    results = []
+    for name in ("a", "b"):
+        r = run("train", "--epochs", "1", "--limit-train", "640", "--limit-test", "200", "--out",
+                str(tmp_path / name), "--no-progress", "--seed", "5")
+        assert r.returncode == 0, r.stderr
+        m = json.loads((tmp_path / name / "metrics.json").read_text())["epochs"][0]
+        results.append((m["train_loss"], m["test_accuracy"]))
+    assert results[0] == results[1]
+
+
+@pytest.mark.parametrize("args, message", [
+    (["train", "--epochs", "0"], "--epochs must be at least 1"),
+    (["train", "--optimizer", "lbfgs"], "--optimizer must be one of"),
+    (["train", "--epochs", "two"], "invalid int value"),
+    (["evaluate", "missing.npz"], "checkpoint missing.npz does not exist"),
+    (["frobnicate"], "invalid choice"),
+])
+def test_bad_arguments_give_one_line_not_a_traceback(args, message):
+    r = run(*args)
+    assert r.returncode == 2
+    assert message in r.stderr and "Traceback" not in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1
+
+
+def test_train_without_data_says_where_to_put_it(tmp_path):
+    env = dict(os.environ, TINYGRAD_CNN_DATA=str(tmp_path))
+    r = subprocess.run([sys.executable, "-m", "tinygrad_cnn", "train", "--no-progress"], capture_output=True,
+                       text=True, timeout=300, env=env)
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert str(tmp_path / "mnist") in r.stderr
+
+
+def test_graph_command(tmp_path):
+    r = run("graph", "--out", str(tmp_path / "lenet.dot"))
+    assert r.returncode == 0, r.stderr
+    assert "conv2d 5x5 s1 p2" in (tmp_path / "lenet.dot").read_text()
+    if shutil.which("dot"):
+        r = run("graph", "--out", str(tmp_path / "lenet.svg"))
+        assert r.returncode == 0 and (tmp_path / "lenet.svg").read_text().lstrip().startswith("<?xml")
+
+
+def test_gradcheck_command_prints_a_table():
+    r = run("gradcheck", "--op", "conv2d", "--op", "relu", "--examples", "2")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "conv2d" in r.stdout and "relu" in r.stdout and "2 ok, 0 failed" in r.stdout
+    r = run("gradcheck", "--op", "nope")
+    assert r.returncode == 2 and "unknown op 'nope'" in r.stderr
+
+
+def test_console_script_is_installed():
+    exe = shutil.which("tinygrad-cnn")
+    if exe is None:
+        pytest.skip("package not installed with pip (no console script on PATH)")
+    r = subprocess.run([exe, "--help"], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0 and "train" in r.stdout

@@ -1,0 +1,23 @@
+"""The examples run as a user would run them (the long training example is left to the CLI tests)."""
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+
+
+def test_custom_op_example_passes_its_checks():
+    r = subprocess.run([sys.executable, str(EXAMPLES / "custom_op.py")], capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr
+    assert "passes gradcheck and gradgradcheck" in r.stdout
+
+
+def test_visualize_graph_example(tmp_path):
+    r = subprocess.run([sys.executable, str(EXAMPLES / "visualize_graph.py")], capture_output=True, text=True,
+                       timeout=600, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    if shutil.which("dot"):
+        assert (tmp_path / "small_model.svg").exists() and (tmp_path / "small_model.png").exists()
+    else:
+        assert "digraph" in r.stdout

@@ -1,0 +1,132 @@
+"""MNIST and Fashion-MNIST from the four standard IDX gzip files, checked and (if missing) downloaded."""
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+
+from .idx import IMAGES_MAGIC, LABELS_MAGIC, DatasetError, read_idx
+
+FILES = {
+    "train_images": "train-images-idx3-ubyte.gz",
+    "train_labels": "train-labels-idx1-ubyte.gz",
+    "test_images": "t10k-images-idx3-ubyte.gz",
+    "test_labels": "t10k-labels-idx1-ubyte.gz",
+}
+
+
+def default_root() -> Path:
+    """``$TINYGRAD_CNN_DATA`` if set, else ``~/.cache/tinygrad_cnn``."""
+    env = os.environ.get("TINYGRAD_CNN_DATA")
+    return Path(env) if env else Path.home() / ".cache" / "tinygrad_cnn"
+
+
+def _md5(path: Path) -> str:
+    h = hashlib.md5()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _download(urls: list[str], dest: Path, md5: str) -> str | None:
+    """Fetch to a temporary file, check the checksum, rename into place. Returns the last error."""
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    error = None
+    for base in urls:
+        url = base + dest.name
+        fd, tmp = tempfile.mkstemp(prefix=".dl-", dir=dest.parent)
+        try:
+            with urllib.request.urlopen(url, timeout=30) as r, os.fdopen(fd, "wb") as f:
+                while chunk := r.read(1 << 20):
+                    f.write(chunk)
+            if _md5(Path(tmp)) != md5:
+                error = f"{url}: checksum mismatch"
+                continue
+            os.replace(tmp, dest)
+            return None
+        except (urllib.error.URLError, OSError, ValueError) as e:
+            error = f"{url}: {getattr(e, 'reason', e)}"
+        finally:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+    return error
+
+
+class MNIST:
+    """The MNIST digits: ``images`` uint8 (N, 28, 28), ``labels`` int64 (N,); indexing gives
+    ``(image, label)``. Files are read from ``<root>/mnist/`` and checked against their MD5 sums.
+    Shape: 60,000 training or 10,000 test images.
+    """
+
+    folder = "mnist"
+    md5 = {
+        "train-images-idx3-ubyte.gz": "f68b3c2dcbeaaa9fbdd348bbdeb94873",
+        "train-labels-idx1-ubyte.gz": "d53e105ee54ea40749a09fcbcd1e9432",
+        "t10k-images-idx3-ubyte.gz": "9fb629c4189551a2d022fa330f9573f3",
+        "t10k-labels-idx1-ubyte.gz": "ec29112dd5afa0611ce80d1b7f02629c",
+    }
+    mirrors = [
+        "https://ossci-datasets.s3.amazonaws.com/mnist/",
+        "https://storage.googleapis.com/cvdf-datasets/mnist/",
+        "http://yann.lecun.com/exdb/mnist/",
+    ]
+    classes = [str(i) for i in range(10)]
+
+    def __init__(self, root: str | os.PathLike | None = None, train: bool = True, download: bool = True,
+                 verify: bool = True):
+        self.root = Path(root) if root is not None else default_root()
+        self.train = train
+        split = "train" if train else "test"
+        paths = {kind: self._ensure(FILES[f"{split}_{kind}"], download, verify) for kind in ("images", "labels")}
+        self.images = read_idx(paths["images"], IMAGES_MAGIC)
+        self.labels = read_idx(paths["labels"], LABELS_MAGIC).astype(np.int64)
+        if self.images.ndim != 3 or len(self.images) != len(self.labels):
+            raise DatasetError(f"{type(self).__name__}: {paths['images'].name} holds {self.images.shape} images but "
+                               f"{paths['labels'].name} holds {len(self.labels)} labels")
+        if self.labels.size and self.labels.max() >= len(self.classes):
+            raise DatasetError(f"{paths['labels'].name}: label {self.labels.max()} out of range")
+
+    def _ensure(self, name: str, download: bool, verify: bool) -> Path:
+        path = self.root / self.folder / name
+        if not path.exists():
+            error = _download(self.mirrors, path, self.md5[name]) if download else "download=False"
+            if error is not None:
+                raise DatasetError(
+                    f"{type(self).__name__}: {name} not found in {path.parent} and could not be downloaded "
+                    f"({error}). Put the four IDX files ({', '.join(self.md5)}) in {path.parent}, or set "
+                    f"TINYGRAD_CNN_DATA to a folder holding {self.folder}/.")
+        if verify and _md5(path) != self.md5[name]:
+            raise DatasetError(f"{name}: checksum mismatch in {path} (corrupt or not the official file); "
+                               "delete it to download it again")
+        return path
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def __getitem__(self, i: int) -> tuple[np.ndarray, int]:
+        return self.images[i], int(self.labels[i])
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(split={'train' if self.train else 'test'}, n={len(self)}, root={self.root})"
+
+
+class FashionMNIST(MNIST):
+    """Zalando's Fashion-MNIST, same format and shapes as :class:`MNIST`, from ``<root>/fashion-mnist/``."""
+
+    folder = "fashion-mnist"
+    md5 = {
+        "train-images-idx3-ubyte.gz": "8d4fb7e6c68d591d4c3dfef9ec88bf0d",
+        "train-labels-idx1-ubyte.gz": "25c81989df183df01b3e8a0aad5dffbe",
+        "t10k-images-idx3-ubyte.gz": "bef4ecab320f06d8554ea6380940ec79",
+        "t10k-labels-idx1-ubyte.gz": "bb300cfdad3c16e7a12a480ee83cd310",
+    }
+    mirrors = ["http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",
+               "https://github.com/zalandoresearch/fashion-mnist/raw/master/data/fashion/"]
+    classes = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag",
+               "Ankle boot"]

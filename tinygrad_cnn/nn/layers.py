@@ -1,0 +1,311 @@
+"""Layers with PyTorch's names, arguments and default initialisation."""
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from ..factories import get_rng
+from ..ops.conv import pair
+from ..tensor import Tensor
+from . import functional as F
+from .module import Module, Parameter
+
+
+def _uniform(shape: tuple, bound: float) -> Parameter:
+    return Parameter(get_rng().uniform(-bound, bound, shape).astype(np.float32))
+
+
+def _kaiming_uniform(shape: tuple, fan_in: int) -> Parameter:
+    """PyTorch's default for Linear/Conv weights: kaiming_uniform_(a=sqrt(5)), i.e. U(+-1/sqrt(fan_in))."""
+    return _uniform(shape, 1.0 / math.sqrt(fan_in) if fan_in else 0.0)
+
+
+def _positive_int(op: str, arg: str, value: Any) -> int:
+    if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
+        raise ValueError(f"{op}: {arg} must be a positive int, got {value!r}")
+    return int(value)
+
+
+class Linear(Module):
+    """``y = x @ W.T + b``. Shape: (.., in_features) -> (.., out_features).
+
+    >>> Linear(3, 2)(Tensor(np.ones((4, 3), np.float32))).shape
+    (4, 2)
+    """
+
+    def __init__(self, in_features: int, out_features: int, bias: bool = True):
+        super().__init__()
+        self.in_features = _positive_int("Linear", "in_features", in_features)
+        self.out_features = _positive_int("Linear", "out_features", out_features)
+        self.weight = _kaiming_uniform((out_features, in_features), in_features)
+        self.bias = _uniform((out_features,), 1.0 / math.sqrt(in_features)) if bias else None
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.linear(x, self.weight, self.bias)
+
+    def extra_repr(self) -> str:
+        return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
+
+
+class Conv2d(Module):
+    """2-D convolution layer. Shape: (N, C_in, H, W) -> (N, C_out, H', W').
+
+    >>> Conv2d(1, 6, 5, padding=2)(Tensor(np.zeros((2, 1, 28, 28), np.float32))).shape
+    (2, 6, 28, 28)
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1, padding: Any = 0,
+                 dilation: Any = 1, groups: int = 1, bias: bool = True):
+        super().__init__()
+        self.in_channels = _positive_int("Conv2d", "in_channels", in_channels)
+        self.out_channels = _positive_int("Conv2d", "out_channels", out_channels)
+        self.groups = _positive_int("Conv2d", "groups", groups)
+        if in_channels % groups or out_channels % groups:
+            raise ValueError(f"Conv2d: groups={groups} must divide in_channels={in_channels} and "
+                             f"out_channels={out_channels}")
+        self.kernel_size = pair(kernel_size, "Conv2d", "kernel_size", 1)
+        self.stride, self.padding, self.dilation = stride, padding, dilation
+        fan_in = in_channels // groups * self.kernel_size[0] * self.kernel_size[1]
+        self.weight = _kaiming_uniform((out_channels, in_channels // groups) + self.kernel_size, fan_in)
+        self.bias = _uniform((out_channels,), 1.0 / math.sqrt(fan_in)) if bias else None
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.conv2d(x, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
+
+    def extra_repr(self) -> str:
+        s = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
+        if self.padding not in (0, (0, 0)):
+            s += f", padding={self.padding}"
+        if self.dilation not in (1, (1, 1)):
+            s += f", dilation={self.dilation}"
+        if self.groups != 1:
+            s += f", groups={self.groups}"
+        return s + ("" if self.bias is not None else ", bias=False")
+
+
+class ConvTranspose2d(Module):
+    """Transposed 2-D convolution layer. Shape: (N, C_in, H, W) -> (N, C_out, H', W').
+
+    >>> ConvTranspose2d(4, 2, 2, stride=2)(Tensor(np.zeros((1, 4, 3, 3), np.float32))).shape
+    (1, 2, 6, 6)
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1, padding: Any = 0,
+                 output_padding: Any = 0, groups: int = 1, bias: bool = True, dilation: Any = 1):
+        super().__init__()
+        self.in_channels = _positive_int("ConvTranspose2d", "in_channels", in_channels)
+        self.out_channels = _positive_int("ConvTranspose2d", "out_channels", out_channels)
+        self.groups = _positive_int("ConvTranspose2d", "groups", groups)
+        if in_channels % groups or out_channels % groups:
+            raise ValueError(f"ConvTranspose2d: groups={groups} must divide in_channels={in_channels} and "
+                             f"out_channels={out_channels}")
+        self.kernel_size = pair(kernel_size, "ConvTranspose2d", "kernel_size", 1)
+        self.stride, self.padding, self.output_padding, self.dilation = stride, padding, output_padding, dilation
+        # PyTorch computes fan_in from the weight's dim 1 (out_channels / groups) for transposed convs
+        fan_in = out_channels // groups * self.kernel_size[0] * self.kernel_size[1]
+        self.weight = _kaiming_uniform((in_channels, out_channels // groups) + self.kernel_size, fan_in)
+        self.bias = _uniform((out_channels,), 1.0 / math.sqrt(fan_in)) if bias else None
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.conv_transpose2d(x, self.weight, self.bias, self.stride, self.padding, self.output_padding,
+                                  self.groups, self.dilation)
+
+    def extra_repr(self) -> str:
+        return (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}, "
+                f"padding={self.padding}, output_padding={self.output_padding}")
+
+
+class MaxPool2d(Module):
+    """Max pooling layer. Shape: (N, C, H, W) -> (N, C, H', W').
+
+    >>> MaxPool2d(2)(Tensor(np.zeros((1, 1, 4, 4), np.float32))).shape
+    (1, 1, 2, 2)
+    """
+
+    def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1,
+                 return_indices: bool = False, ceil_mode: bool = False):
+        super().__init__()
+        self.kernel_size, self.stride, self.padding, self.dilation = kernel_size, stride, padding, dilation
+        self.return_indices, self.ceil_mode = return_indices, ceil_mode
+
+    def forward(self, x: Tensor) -> Any:
+        return F.max_pool2d(x, self.kernel_size, self.stride, self.padding, self.dilation, self.ceil_mode,
+                            self.return_indices)
+
+    def extra_repr(self) -> str:
+        return f"kernel_size={self.kernel_size}, stride={self.stride or self.kernel_size}, padding={self.padding}"
+
+
+class AvgPool2d(Module):
+    """Average pooling layer. Shape: (N, C, H, W) -> (N, C, H', W').
+
+    >>> AvgPool2d(2)(Tensor(np.ones((1, 1, 4, 4), np.float32))).tolist()
+    [[[[1.0, 1.0], [1.0, 1.0]]]]
+    """
+
+    def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0, ceil_mode: bool = False,
+                 count_include_pad: bool = True, divisor_override: int | None = None):
+        super().__init__()
+        self.kernel_size, self.stride, self.padding, self.ceil_mode = kernel_size, stride, padding, ceil_mode
+        self.count_include_pad, self.divisor_override = count_include_pad, divisor_override
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.avg_pool2d(x, self.kernel_size, self.stride, self.padding, self.ceil_mode, self.count_include_pad,
+                            self.divisor_override)
+
+    def extra_repr(self) -> str:
+        return f"kernel_size={self.kernel_size}, stride={self.stride or self.kernel_size}, padding={self.padding}"
+
+
+class ReLU(Module):
+    """``max(x, 0)``. Shape: unchanged.
+
+    >>> ReLU()(Tensor([-1.0, 1.0])).tolist()
+    [0.0, 1.0]
+    """
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.relu(x)
+
+
+class LeakyReLU(Module):
+    """``x`` or ``negative_slope * x``. Shape: unchanged.
+
+    >>> LeakyReLU(0.5)(Tensor([-2.0])).tolist()
+    [-1.0]
+    """
+
+    def __init__(self, negative_slope: float = 0.01):
+        super().__init__()
+        self.negative_slope = negative_slope
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.leaky_relu(x, self.negative_slope)
+
+    def extra_repr(self) -> str:
+        return f"negative_slope={self.negative_slope}"
+
+
+class Sigmoid(Module):
+    """Logistic sigmoid. Shape: unchanged.
+
+    >>> Sigmoid()(Tensor([0.0])).tolist()
+    [0.5]
+    """
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.sigmoid(x)
+
+
+class Tanh(Module):
+    """Hyperbolic tangent. Shape: unchanged.
+
+    >>> Tanh()(Tensor([0.0])).tolist()
+    [0.0]
+    """
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.tanh(x)
+
+
+class Flatten(Module):
+    """Flatten dims ``start_dim..end_dim``. Shape: (N, C, H, W) -> (N, C*H*W).
+
+    >>> Flatten()(Tensor(np.zeros((2, 3, 4)))).shape
+    (2, 12)
+    """
+
+    def __init__(self, start_dim: int = 1, end_dim: int = -1):
+        super().__init__()
+        self.start_dim, self.end_dim = start_dim, end_dim
+
+    def forward(self, x: Tensor) -> Tensor:
+        return x.flatten(self.start_dim, self.end_dim)
+
+
+class Dropout(Module):
+    """Zero elements with probability ``p`` while training. Shape: unchanged.
+
+    >>> Dropout(0.5).eval()(Tensor([1.0, 2.0])).tolist()
+    [1.0, 2.0]
+    """
+
+    def __init__(self, p: float = 0.5):
+        super().__init__()
+        if not 0.0 <= p <= 1.0:
+            raise ValueError(f"Dropout: p must be in [0, 1], got {p}")
+        self.p = p
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.dropout(x, self.p, self.training)
+
+    def extra_repr(self) -> str:
+        return f"p={self.p}"
+
+
+class BatchNorm2d(Module):
+    """Batch normalization over (N, H, W) per channel, with running statistics for eval.
+    Shape: (N, C, H, W) -> (N, C, H, W).
+
+    >>> BatchNorm2d(3)(Tensor(np.random.default_rng(0).standard_normal((4, 3, 2, 2)).astype(np.float32))).shape
+    (4, 3, 2, 2)
+    """
+
+    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float = 0.1, affine: bool = True,
+                 track_running_stats: bool = True):
+        super().__init__()
+        self.num_features = _positive_int("BatchNorm2d", "num_features", num_features)
+        self.eps, self.momentum = eps, momentum
+        self.weight = Parameter(np.ones(num_features, np.float32)) if affine else None
+        self.bias = Parameter(np.zeros(num_features, np.float32)) if affine else None
+        if track_running_stats:
+            self.register_buffer("running_mean", np.zeros(num_features, np.float32))
+            self.register_buffer("running_var", np.ones(num_features, np.float32))
+            self.register_buffer("num_batches_tracked", np.zeros((), np.int64))
+        else:
+            self.register_buffer("running_mean", None)
+            self.register_buffer("running_var", None)
+
+    def forward(self, x: Tensor) -> Tensor:
+        if x.ndim != 4 or x.shape[1] != self.num_features:
+            raise ValueError(f"BatchNorm2d: expected input (N, {self.num_features}, H, W), got shape {x.shape}")
+        rm, rv = self.running_mean, self.running_var
+        use_batch = self.training or rm is None
+        if self.training and rm is not None:
+            self.num_batches_tracked.data += 1
+        return F.batch_norm(x, rm.data if rm is not None else None, rv.data if rv is not None else None,
+                            self.weight, self.bias, use_batch, self.momentum, self.eps)
+
+    def extra_repr(self) -> str:
+        return f"{self.num_features}, eps={self.eps}, momentum={self.momentum}"
+
+
+class Sequential(Module):
+    """Modules applied in order; indexable. Shape: that of the last module's output.
+
+    >>> Sequential(Linear(2, 3), ReLU())(Tensor(np.ones((1, 2), np.float32))).shape
+    (1, 3)
+    """
+
+    def __init__(self, *modules: Module):
+        super().__init__()
+        for i, m in enumerate(modules):
+            if not isinstance(m, Module):
+                raise TypeError(f"Sequential: argument {i} must be a Module, got {type(m).__name__}")
+            setattr(self, str(i), m)
+
+    def forward(self, x: Any) -> Any:
+        for m in self.children():
+            x = m(x)
+        return x
+
+    def __getitem__(self, i: int) -> Module:
+        return list(self.children())[i]
+
+    def __len__(self) -> int:
+        return len(list(self.children()))
+
+    def __iter__(self):
+        return iter(list(self.children()))

@@ -1,0 +1,237 @@
+"""``Module`` and ``Parameter``, as PyTorch's: models are plain Python classes whose attributes hold
+parameters and sub-modules, found by walking the attributes."""
+from __future__ import annotations
+
+from collections import OrderedDict
+from typing import Any, Callable, Iterator, NamedTuple
+
+import numpy as np
+
+from ..tensor import Tensor, _modes, no_grad
+
+
+class Parameter(Tensor):
+    """A Tensor that a Module owns and an optimizer updates (``requires_grad=True`` by default).
+
+    >>> Parameter(np.zeros(3)).requires_grad
+    True
+    """
+
+    __slots__ = ()
+
+    def __init__(self, data: Any, requires_grad: bool = True):
+        super().__init__(data.data if isinstance(data, Tensor) else data, requires_grad=requires_grad)
+
+    def __repr__(self) -> str:
+        return "Parameter containing:\n" + super().__repr__()
+
+
+class StateDictError(ValueError, RuntimeError):
+    """A state dict that does not fit the model (PyTorch raises RuntimeError; we also say ValueError)."""
+
+
+class IncompatibleKeys(NamedTuple):
+    missing_keys: list
+    unexpected_keys: list
+
+
+class Module:
+    """Base class of every layer and model. Subclasses set attributes in ``__init__`` and define
+    ``forward``; calling the module runs ``forward``.
+
+    >>> class Net(Module):
+    ...     def __init__(self):
+    ...         super().__init__()
+    ...         self.w = Parameter(np.ones((2, 2), np.float32))
+    ...     def forward(self, x):
+    ...         return x @ self.w
+    >>> [name for name, _ in Net().named_parameters()]
+    ['w']
+    """
+
+    def __init__(self) -> None:
+        object.__setattr__(self, "training", True)
+        object.__setattr__(self, "_buffers", OrderedDict())
+        object.__setattr__(self, "_forward_hooks", [])
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if "_buffers" not in self.__dict__:
+            raise RuntimeError(f"{type(self).__name__}: call super().__init__() before assigning attributes")
+        if name in self._buffers and not isinstance(value, (Parameter, Module)):
+            self._buffers[name] = value if isinstance(value, Tensor) or value is None else Tensor(value)
+            return
+        object.__setattr__(self, name, value)
+
+    def __getattr__(self, name: str) -> Any:
+        buffers = self.__dict__.get("_buffers")
+        if buffers is not None and name in buffers:
+            return buffers[name]
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
+
+    def register_buffer(self, name: str, value: Any) -> None:
+        """Keep ``value`` (state that is not trained, e.g. running statistics) in the state dict."""
+        self._buffers[name] = value if isinstance(value, Tensor) or value is None else Tensor(value)
+
+    # ---- running
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
+        raise NotImplementedError(f"{type(self).__name__} must define forward()")
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        stack = _modes.module_stack
+        stack.append(self)  # ops record the innermost module that made them (graph pictures)
+        try:
+            out = self.forward(*args, **kwargs)
+        finally:
+            stack.pop()
+        for hook in self._forward_hooks:
+            hook(self, args, out)
+        return out
+
+    def register_forward_hook(self, fn: Callable[[Module, tuple, Any], None]) -> Callable[[], None]:
+        """Call ``fn(module, inputs, output)`` after every forward; returns a function that removes it."""
+        self._forward_hooks.append(fn)
+        return lambda: self._forward_hooks.remove(fn) if fn in self._forward_hooks else None
+
+    # ---- structure
+    def named_children(self) -> Iterator[tuple[str, Module]]:
+        for name, value in vars(self).items():
+            if isinstance(value, Module):
+                yield name, value
+
+    def children(self) -> Iterator[Module]:
+        for _, m in self.named_children():
+            yield m
+
+    def named_modules(self, prefix: str = "") -> Iterator[tuple[str, Module]]:
+        """This module and all below it, depth first, with dotted names ('' for this one)."""
+        seen: set[int] = set()
+        stack = [(prefix, self)]
+        while stack:
+            name, mod = stack.pop()
+            if id(mod) in seen:
+                continue
+            seen.add(id(mod))
+            yield name, mod
+            kids = [(f"{name}.{n}" if name else n, m) for n, m in mod.named_children()]
+            stack.extend(reversed(kids))
+
+    def modules(self) -> Iterator[Module]:
+        for _, m in self.named_modules():
+            yield m
+
+    def named_parameters(self, prefix: str = "", recurse: bool = True) -> Iterator[tuple[str, Parameter]]:
+        seen: set[int] = set()
+        mods = self.named_modules(prefix) if recurse else iter([(prefix, self)])
+        for mod_name, mod in mods:
+            for name, value in vars(mod).items():
+                if isinstance(value, Parameter) and id(value) not in seen:
+                    seen.add(id(value))
+                    yield (f"{mod_name}.{name}" if mod_name else name), value
+
+    def parameters(self, recurse: bool = True) -> Iterator[Parameter]:
+        for _, p in self.named_parameters(recurse=recurse):
+            yield p
+
+    def named_buffers(self) -> Iterator[tuple[str, Tensor]]:
+        for mod_name, mod in self.named_modules():
+            for name, buf in mod._buffers.items():
+                if buf is not None:
+                    yield (f"{mod_name}.{name}" if mod_name else name), buf
+
+    # ---- modes and gradients
+    def train(self, mode: bool = True) -> Module:
+        for m in self.modules():
+            object.__setattr__(m, "training", mode)
+        return self
+
+    def eval(self) -> Module:
+        return self.train(False)
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        for p in self.parameters():
+            p.grad = None if set_to_none or p.grad is None else Tensor(np.zeros_like(p.data))
+
+    # ---- state
+    def state_dict(self) -> OrderedDict:
+        """Copies of every parameter and buffer, by dotted name."""
+        state: OrderedDict = OrderedDict()
+        for name, p in self.named_parameters():
+            state[name] = p.data.copy()
+        for name, b in self.named_buffers():
+            state[name] = b.data.copy()
+        return state
+
+    def load_state_dict(self, state: dict, strict: bool = True) -> IncompatibleKeys:
+        """Copy ``state`` into the parameters and buffers (in place, keeping dtypes).
+
+        Raises StateDictError naming missing or unexpected keys (when ``strict``) and any shape mismatch.
+        """
+        own = OrderedDict(list(self.named_parameters()) + list(self.named_buffers()))
+        missing = [k for k in own if k not in state]
+        unexpected = [k for k in state if k not in own]
+        if strict and (missing or unexpected):
+            raise StateDictError(f"load_state_dict: for {type(self).__name__}: missing keys {missing}, "
+                                 f"unexpected keys {unexpected}")
+        for key, target in own.items():
+            if key not in state:
+                continue
+            value = state[key]
+            value = value.data if isinstance(value, Tensor) else np.asarray(value)
+            if value.shape != target.shape:
+                raise StateDictError(f"load_state_dict: size mismatch for {key}: checkpoint has shape {value.shape}, "
+                                     f"the model has {target.shape}")
+            with no_grad():
+                target.data = value.astype(target.dtype, copy=True)
+        return IncompatibleKeys(missing, unexpected)
+
+    # ---- display
+    def extra_repr(self) -> str:
+        return ""
+
+    def __repr__(self) -> str:
+        lines = []
+        for name, child in self.named_children():
+            body = repr(child).replace("\n", "\n  ")
+            lines.append(f"  ({name}): {body}")
+        head = f"{type(self).__name__}({self.extra_repr()}"
+        if not lines:
+            return head + ")"
+        return head + "\n" + "\n".join(lines) + "\n)"
+
+    def summary(self, input_shape: tuple, dtype: Any = np.float32) -> str:
+        """A table of the leaf layers: name, type, output shape and parameter count, from one
+        forward pass on zeros of ``input_shape`` (batch included).
+
+        Shape: ``input_shape`` is what ``forward`` takes, e.g. (1, 1, 28, 28) for LeNet5.
+        """
+        rows: list[tuple[str, str, str, int]] = []
+        removers = []
+        for name, mod in self.named_modules():
+            if next(mod.children(), None) is not None:
+                continue
+
+            def record(m: Module, _in: tuple, out: Any, name: str = name) -> None:
+                shape = tuple(out.shape) if isinstance(out, Tensor) else "?"
+                rows.append((name, type(m).__name__, str(shape), sum(p.size for p in m.parameters())))
+
+            removers.append(mod.register_forward_hook(record))
+        was_training = self.training
+        self.eval()
+        try:
+            with no_grad():
+                self(Tensor(np.zeros(input_shape, dtype=dtype)))
+        finally:
+            self.train(was_training)
+            for remove in removers:
+                remove()
+        total = sum(p.size for p in self.parameters())
+        trainable = sum(p.size for p in self.parameters() if p.requires_grad)
+        header = ("layer", "type", "output shape", "params")
+        table = [header] + [(n, t, s, f"{c:,}") for n, t, s, c in rows]
+        widths = [max(len(r[i]) for r in table) for i in range(4)]
+        fmt = lambda r: "  ".join(str(c).ljust(w) if i < 3 else str(c).rjust(w)  # noqa: E731
+                                  for i, (c, w) in enumerate(zip(r, widths)))
+        rule = "-" * (sum(widths) + 6)
+        out = [fmt(table[0]), rule] + [fmt(r) for r in table[1:]] + [rule]
+        out.append(f"total params: {total:,} (trainable: {trainable:,}); input {tuple(input_shape)}")
+        return "\n".join(out)

@@ -1,0 +1,96 @@
+"""The optimizer base class: parameter groups, state, ``zero_grad`` and state dicts."""
+from __future__ import annotations
+
+import copy
+from typing import Any, Iterable
+
+import numpy as np
+
+from ..tensor import Tensor
+
+
+class Optimizer:
+    """Holds parameter groups (each a dict of ``params`` and hyper-parameters) and per-parameter
+    state; subclasses define ``_update(p, grad, state, group)``, applied in place under no graph."""
+
+    def __init__(self, params: Iterable[Any], defaults: dict):
+        params = list(params)
+        if not params:
+            raise ValueError(f"{type(self).__name__}: got an empty parameter list")
+        groups = params if isinstance(params[0], dict) else [{"params": params}]
+        self.defaults = defaults
+        self.param_groups: list[dict] = []
+        for g in groups:
+            group = {**defaults, **g, "params": list(g["params"])}
+            for i, p in enumerate(group["params"]):
+                if not isinstance(p, Tensor):
+                    raise TypeError(f"{type(self).__name__}: params[{i}] must be a Tensor, got {type(p).__name__}")
+                if not p.requires_grad:
+                    raise ValueError(f"{type(self).__name__}: params[{i}] (shape {p.shape}) does not require grad")
+            self.param_groups.append(group)
+        self.state: dict[int, dict] = {}
+
+    def _check(self, name: str, value: float, low: float = 0.0) -> None:
+        if not isinstance(value, (int, float)) or value < low:
+            raise ValueError(f"{type(self).__name__}: {name} must be a number >= {low}, got {value!r}")
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        for group in self.param_groups:
+            for p in group["params"]:
+                p.grad = None if set_to_none or p.grad is None else Tensor(np.zeros_like(p.data))
+
+    def step(self) -> None:
+        """Update every parameter that has a gradient."""
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                grad = p.grad.data
+                if grad.dtype != p.data.dtype:
+                    grad = grad.astype(p.data.dtype)
+                self._update(p, grad, self.state.setdefault(id(p), {}), group)
+
+    def _update(self, p: Tensor, grad: np.ndarray, state: dict, group: dict) -> None:
+        raise NotImplementedError
+
+    def _all_params(self) -> list[Tensor]:
+        return [p for g in self.param_groups for p in g["params"]]
+
+    def state_dict(self) -> dict:
+        """``{"state": {index: {name: array}}, "param_groups": [{hyper-parameters, "params": [index]}]}``."""
+        index = {id(p): i for i, p in enumerate(self._all_params())}
+        state = {index[k]: {n: (v.copy() if isinstance(v, np.ndarray) else v) for n, v in s.items()}
+                 for k, s in self.state.items() if k in index}
+        groups = []
+        for g in self.param_groups:
+            hyper = {k: v for k, v in g.items() if k != "params"}
+            groups.append({**hyper, "params": [index[id(p)] for p in g["params"]]})
+        return {"state": state, "param_groups": groups}
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        groups = state_dict["param_groups"]
+        if len(groups) != len(self.param_groups):
+            raise ValueError(f"{type(self).__name__}.load_state_dict: got {len(groups)} parameter groups, "
+                             f"expected {len(self.param_groups)}")
+        params = self._all_params()
+        for mine, theirs in zip(self.param_groups, groups):
+            if len(mine["params"]) != len(theirs["params"]):
+                raise ValueError(f"{type(self).__name__}.load_state_dict: a group has {len(theirs['params'])} "
+                                 f"parameters, expected {len(mine['params'])}")
+            for k, v in theirs.items():
+                if k != "params":  # arrays here come from a saved file: back to numbers and tuples
+                    if isinstance(v, np.ndarray):
+                        v = v.item() if v.ndim == 0 else tuple(v.tolist())
+                    mine[k] = v
+        self.state = {}
+        for i, s in state_dict.get("state", {}).items():
+            p = params[int(i)]
+            restored = {}
+            for k, v in s.items():
+                if isinstance(v, np.ndarray) and v.shape == p.shape:
+                    restored[k] = v.astype(p.dtype, copy=True)
+                elif isinstance(v, np.ndarray) and v.ndim == 0:
+                    restored[k] = v.item()
+                else:
+                    restored[k] = copy.deepcopy(v)
+            self.state[id(p)] = restored

@@ -1,0 +1,207 @@
+"""Pictures of computation graphs with Graphviz: what ``backward()`` walks through.
+
+One node per op (name, key arguments such as ``5x5 s1 p2``, output shape and dtype) and one per
+leaf (parameter name, shape, whether it requires grad); edges follow the data. Optional: gradient
+shape and norm per node (vanishing ones orange, non-finite ones red), value statistics, and one
+labelled cluster per named sub-module. Tensors holding NaN/inf are always red.
+"""
+from __future__ import annotations
+
+import shutil
+from typing import Any
+
+import graphviz
+import numpy as np
+
+from .tensor import Tensor
+
+__all__ = ["to_dot", "draw_graph", "dot_available", "retain_grads", "graph_tensors"]
+
+RANKDIRS = ("TB", "LR", "BT", "RL")
+VANISHING = 1e-8
+_MAX_NAME = 40
+
+_STYLE = {
+    "op": {"shape": "box", "style": "rounded,filled", "fillcolor": "#fff7d6"},
+    "param": {"shape": "box", "style": "filled", "fillcolor": "#d6e9ff"},
+    "input": {"shape": "box", "style": "filled", "fillcolor": "#eeeeee"},
+    "root": {"shape": "box", "style": "rounded,filled,bold", "fillcolor": "#d8f5d0"},
+}
+_BAD = "#ff8a80"       # NaN/inf in values or gradient
+_VANISHED = "#ffcc80"  # gradient norm below VANISHING
+
+
+def dot_available() -> bool:
+    """Whether Graphviz's ``dot`` program (needed to render, not for DOT source) is installed."""
+    return shutil.which("dot") is not None
+
+
+def _roots(root: Any) -> list[Tensor]:
+    roots = list(root) if isinstance(root, (list, tuple)) else [root]
+    if not roots:
+        raise ValueError("to_dot: root must be a Tensor or a non-empty list of Tensors")
+    for r in roots:
+        if not isinstance(r, Tensor):
+            raise ValueError(f"to_dot: root must be a Tensor (or a list of them), got {type(r).__name__}")
+    return roots
+
+
+def graph_tensors(root: Any) -> list[Tensor]:
+    """Every tensor in the graph of ``root``, each once, outputs before inputs (iterative walk)."""
+    seen: set[int] = set()
+    order: list[Tensor] = []
+    stack = list(reversed(_roots(root)))
+    while stack:
+        t = stack.pop()
+        if id(t) in seen:
+            continue
+        seen.add(id(t))
+        order.append(t)
+        if t.grad_fn is not None:
+            stack.extend(reversed(t.grad_fn.parents))
+    return order
+
+
+def retain_grads(root: Any) -> None:
+    """Ask every op output in the graph to keep its gradient, so that ``show_grad`` after
+    ``backward()`` can show intermediate gradients too (leaves keep theirs anyway)."""
+    for t in graph_tensors(root):
+        if t.grad_fn is not None:
+            t.retain_grad()
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= _MAX_NAME else text[:_MAX_NAME - 1] + "…"
+
+
+def _shape(shape: tuple) -> str:
+    return "(" + ", ".join(str(s) for s in shape) + ")"
+
+
+def _finite(data: np.ndarray) -> bool:
+    return data.dtype.kind not in "fc" or bool(np.isfinite(data).all())
+
+
+def _param_names(params: Any) -> tuple[dict[int, str], dict[int, str]]:
+    """id(tensor) -> parameter name, and id(module) -> dotted module name."""
+    if params is None:
+        return {}, {}
+    if isinstance(params, dict):
+        names = {}
+        for k, v in params.items():
+            if not isinstance(v, Tensor):
+                raise ValueError(f"to_dot: params[{k!r}] must be a Tensor, got {type(v).__name__}")
+            names[id(v)] = str(k)
+        return names, {}
+    if hasattr(params, "named_parameters") and hasattr(params, "named_modules"):
+        return ({id(p): n for n, p in params.named_parameters()},
+                {id(m): n for n, m in params.named_modules() if n})
+    raise ValueError(f"to_dot: params must be a Module or a dict of name -> Tensor, got {type(params).__name__}")
+
+
+def _stats(data: np.ndarray) -> str:
+    if data.size == 0 or data.dtype.kind not in "fiub":
+        return ""
+    d = data.astype(np.float64, copy=False)
+    return f"min {np.nanmin(d):.3g} max {np.nanmax(d):.3g} mean {np.nanmean(d):.3g}"
+
+
+def draw_graph(root: Any, params: Any = None, show_grad: bool = False, show_values: bool = False,
+               rankdir: str = "TB", clusters: bool = False) -> graphviz.Digraph:
+    """The graph that produced ``root`` as a ``graphviz.Digraph`` (shows inline in Jupyter; render
+    with ``.render(format='svg')``, which needs the ``dot`` program).
+
+    ``params``: a Module or a dict name -> Tensor, to name the leaves. ``show_grad``: add each
+    gradient's shape and norm (after backward; call :func:`retain_grads` first to see op outputs').
+    ``show_values``: add min/max/mean of every tensor. ``clusters``: one box per named sub-module
+    of ``params``.
+
+    >>> from tinygrad_cnn import Tensor
+    >>> w = Tensor([1.0, 2.0], requires_grad=True)
+    >>> g = draw_graph((w * w).sum(), params={"w": w})
+    >>> sorted(line.split()[0] for line in g.body if "label" in line)
+    ['t0', 't1', 't2']
+    """
+    roots = _roots(root)
+    if rankdir not in RANKDIRS:
+        raise ValueError(f"draw_graph: rankdir must be one of {RANKDIRS}, got {rankdir!r}")
+    names, module_names = _param_names(params)
+    if clusters and not module_names:
+        clusters = False
+    tensors = graph_tensors(roots)
+    ids = {id(t): f"t{i}" for i, t in enumerate(tensors)}
+    root_ids = {id(r) for r in roots}
+
+    dot = graphviz.Digraph("graph", graph_attr={"rankdir": rankdir, "fontname": "Helvetica", "fontsize": "11"},
+                           node_attr={"fontname": "Helvetica", "fontsize": "10"}, edge_attr={"color": "#555555"})
+    groups: dict[str, list[tuple[str, dict]]] = {}
+    for t in tensors:
+        node = t.grad_fn
+        lines = []
+        if node is not None:
+            kind = "root" if id(t) in root_ids else "op"
+            head = node.name + (f" {node.meta['args']}" if node.meta and "args" in node.meta else "")
+            lines.append(head)
+            if t.name:
+                lines.append(graphviz.escape(_short(t.name)))
+        else:
+            name = names.get(id(t)) or t.name
+            kind = "param" if id(t) in names or t.requires_grad else "input"
+            if id(t) in root_ids:
+                kind = "root"
+            lines.append(graphviz.escape(_short(name)) if name else ("constant" if t.size == 1 else "input"))
+        lines.append(f"{_shape(t.shape)} {t.dtype}")
+        if node is None and t.requires_grad:
+            lines.append("requires_grad")
+        attrs = dict(_STYLE[kind])
+        if show_values:
+            s = _stats(t.data)
+            if s:
+                lines.append(s)
+        if not _finite(t.data):
+            lines.append("NaN/inf!")
+            attrs["fillcolor"] = _BAD
+        if show_grad and t.grad is not None:
+            gd = t.grad.data
+            norm = float(np.linalg.norm(gd.astype(np.float64, copy=False).ravel())) if gd.size else 0.0
+            lines.append(f"grad {_shape(gd.shape)} norm {norm:.3g}")
+            if not np.isfinite(norm):
+                attrs["fillcolor"] = _BAD
+            elif norm < VANISHING:
+                attrs["fillcolor"] = _VANISHED
+        attrs["label"] = "\\n".join(lines)
+        attrs["tooltip"] = f"{node.name if node else 'leaf'} {_shape(t.shape)}"
+        group = ""
+        if clusters:
+            if node is not None and node.module is not None:
+                group = module_names.get(id(node.module), "")
+            elif id(t) in names and "." in names[id(t)]:
+                group = names[id(t)].rsplit(".", 1)[0]
+        groups.setdefault(group, []).append((ids[id(t)], attrs))
+    for group, members in groups.items():
+        if not group:
+            for nid, attrs in members:
+                dot.node(nid, **attrs)
+            continue
+        with dot.subgraph(name=f"cluster_{graphviz.escape(group)}") as sub:
+            sub.attr(label=graphviz.escape(group), style="rounded,dashed", color="#8888aa", fontsize="10")
+            for nid, attrs in members:
+                sub.node(nid, **attrs)
+    for t in tensors:
+        if t.grad_fn is not None:
+            for p in t.grad_fn.parents:
+                dot.edge(ids[id(p)], ids[id(t)])
+    return dot
+
+
+def to_dot(root: Any, params: Any = None, show_grad: bool = False, show_values: bool = False,
+           rankdir: str = "TB", clusters: bool = False) -> str:
+    """DOT source of :func:`draw_graph`'s picture; needs no Graphviz program.
+
+    >>> from tinygrad_cnn import Tensor
+    >>> x = Tensor([1.0], requires_grad=True)
+    >>> to_dot(x.exp()).count("->")
+    1
+    """
+    return draw_graph(root, params, show_grad, show_values, rankdir, clusters).source
+
