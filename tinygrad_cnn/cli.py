@@ -73,7 +73,8 @@ def _train(args: argparse.Namespace) -> int:
         if args.data_dir:
             cfg.data_dir = args.data_dir
     else:
-        cfg = T.TrainConfig(epochs=args.epochs if args.epochs is not None else 3, batch_size=args.batch_size, optimizer=args.optimizer, lr=args.lr,
+        epochs = args.epochs if args.epochs is not None else 3
+        cfg = T.TrainConfig(epochs=epochs, batch_size=args.batch_size, optimizer=args.optimizer, lr=args.lr,
                             schedule=args.schedule, pool=args.pool, dataset=args.dataset, data_dir=args.data_dir,
                             out=args.out or "runs/lenet5", seed=args.seed, limit_train=args.limit_train,
                             limit_test=args.limit_test)
