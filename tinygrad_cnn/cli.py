@@ -250,17 +250,20 @@ def _gradcheck(args: argparse.Namespace) -> int:
         stats = {"n": 0, "error": ""}
         t0 = time.perf_counter()
 
-        @settings(max_examples=args.examples, deadline=None, database=None, derandomize=True,
-                  suppress_health_check=list(HealthCheck))
-        @given(info.strategy())
-        def check(sample: Any, stats: dict = stats, info: Any = info) -> None:
-            stats["n"] += 1
-            fn, inputs = info.bind(sample)
-            gradcheck(fn, inputs)
-            gradgradcheck(fn, inputs)
+        def make_check(info: Any, stats: dict) -> Any:
+            @settings(max_examples=args.examples, deadline=None, database=None, derandomize=True,
+                      suppress_health_check=list(HealthCheck))
+            @given(info.strategy())
+            def check(sample: Any) -> None:
+                stats["n"] += 1
+                fn, inputs = info.bind(sample)
+                gradcheck(fn, inputs)
+                gradgradcheck(fn, inputs)
+
+            return check
 
         try:
-            check()
+            make_check(info, stats)()
             status = "ok"
         except Exception as e:  # a failed check: report it in the table, keep going
             status = "FAIL"
