@@ -32,17 +32,21 @@ def optional_torch(threads: int = 2):
     return torch
 
 
-def interleaved(fns: dict[str, Callable[[], object]], reps: int = 30, warmup: int = 3) -> dict[str, float]:
-    """Median seconds per call of each function, the calls interleaved round by round."""
-    for f in fns.values():
-        for _ in range(warmup):
-            f()
+def interleaved(fns: dict[str, Callable[[], object]], reps: int = 30, warmup: int = 3, blocks: int = 5
+                ) -> dict[str, float]:
+    """Median seconds per call of each function. The contenders take turns in ``blocks`` blocks of
+    ``reps / blocks`` calls each (after ``warmup`` calls per block): every contender sees the same
+    machine noise, yet runs with its own caches warm, as it would in a training loop."""
     times: dict[str, list[float]] = {k: [] for k in fns}
-    for _ in range(reps):
+    per_block = max(1, reps // blocks)
+    for _ in range(blocks):
         for k, f in fns.items():
-            t = time.perf_counter()
-            f()
-            times[k].append(time.perf_counter() - t)
+            for _ in range(warmup):
+                f()
+            for _ in range(per_block):
+                t = time.perf_counter()
+                f()
+                times[k].append(time.perf_counter() - t)
     return {k: float(np.median(v)) for k, v in times.items()}
 
 

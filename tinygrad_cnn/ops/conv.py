@@ -153,7 +153,20 @@ def transpose_geometry(op: str, x_shape: tuple, w_shape: tuple, stride: Any, pad
 # ----------------------------------------------------------------------------- numpy kernels
 # Internally images are laid out (C, H, W, N), batch innermost: then every window slab and every
 # kernel-offset slice is a run of W'*N contiguous floats, which numpy copies and adds far faster
-# than the (.., W') runs of the NCHW layout (measured 2-4x on LeNet shapes).
+# than the (.., W') runs of the NCHW layout (measured 2-4x on LeNet shapes). Results are returned
+# as NCHW-shaped *views* of that memory: elementwise ops and pooling keep the layout (see
+# ``full_like_layout``), so the next conv finds its input already batch-innermost and no
+# transposing copy is made between layers.
+def full_like_layout(shape: tuple, ref: np.ndarray, value: float = 0.0, dtype: Any = None) -> np.ndarray:
+    """An array of ``shape`` filled with ``value`` whose memory order of axes is that of ``ref``
+    (e.g. batch innermost when ``ref`` came from a conv). Shape: ``shape`` (same rank as ``ref``)."""
+    order = sorted(range(ref.ndim), key=lambda a: -ref.strides[a])
+    if order == list(range(ref.ndim)):
+        return np.full(shape, value, dtype=dtype or ref.dtype)
+    buf = np.full(tuple(shape[a] for a in order), value, dtype=dtype or ref.dtype)
+    return buf.transpose(np.argsort(order))
+
+
 def _im2col(x: np.ndarray, geo: ConvGeometry) -> np.ndarray:
     """Windows of ``x`` as a (G, Cg*kh*kw, H'*W'*N) matrix: the single big contiguous copy of a conv."""
     n, c, h, w = x.shape
@@ -181,7 +194,7 @@ def _col2im(cols: np.ndarray, n: int, c: int, geo: ConvGeometry) -> np.ndarray:
         for j in range(kw):
             canvas[:, :, i * dh:i * dh + sh * (ho - 1) + 1:sh, j * dw:j * dw + sw * (wo - 1) + 1:sw] += cols[:, i, j]
     image = canvas.reshape(c, hp, wp, n)[:, pt:pt + h, pl:pl + w, :]
-    return np.ascontiguousarray(image.transpose(3, 0, 1, 2))
+    return image.transpose(3, 0, 1, 2)
 
 
 def _weight_matrix(w: np.ndarray, groups: int) -> np.ndarray:
@@ -199,7 +212,7 @@ def _conv_np(x: np.ndarray, w: np.ndarray, geo: ConvGeometry) -> tuple[np.ndarra
     cols = _im2col(x, geo)
     out = np.matmul(_weight_matrix(w, geo.groups), cols)  # (G, F/G, H'*W'*N)
     n, (ho, wo) = x.shape[0], geo.out_hw
-    return np.ascontiguousarray(out.reshape(w.shape[0], ho, wo, n).transpose(3, 0, 1, 2)), cols
+    return out.reshape(w.shape[0], ho, wo, n).transpose(3, 0, 1, 2), cols
 
 
 def _conv_transpose_np(y: np.ndarray, w: np.ndarray, geo: ConvGeometry, yq: np.ndarray | None = None) -> np.ndarray:

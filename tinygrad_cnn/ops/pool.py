@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from ..tensor import Tensor, make_op
-from .conv import _batched, pair
+from .conv import _batched, full_like_layout, pair
 from .elementwise import mul
 from .registry import register
 
@@ -89,7 +89,7 @@ def _pad_np(x: np.ndarray, geo: PoolGeometry, value: float) -> np.ndarray:
     if not (pt or pb or pl or pr):
         return x
     n, c, h, w = x.shape
-    out = np.full((n, c, h + pt + pb, w + pl + pr), value, dtype=x.dtype)
+    out = full_like_layout((n, c, h + pt + pb, w + pl + pr), x, value)
     out[:, :, pt:pt + h, pl:pl + w] = x
     return out
 
@@ -127,7 +127,7 @@ def pool_place(g: Tensor, which: np.ndarray, geo: PoolGeometry) -> Tensor:
     """
     n, c = g.shape[:2]
     hp, wp = geo.padded_hw
-    canvas = np.zeros((n, c, hp, wp), dtype=g.dtype)
+    canvas = full_like_layout((n, c, hp, wp), which, dtype=g.dtype)
     for k, (rs, cs) in enumerate(geo.offsets()):
         picked = g.data * (which == k)
         if geo.overlapping:
@@ -143,11 +143,11 @@ def _argmax_windows(xp: np.ndarray, geo: PoolGeometry) -> tuple[np.ndarray, np.n
     """Each window's maximum, and the kernel offset (row-major) of its first maximal element,
     found with a few passes per kernel offset."""
     slabs = _slabs(xp, geo)
-    best = slabs[0].copy()
+    best = slabs[0].copy(order="K")  # "K": keep the input's memory layout (batch innermost after a conv)
     for s in slabs[1:]:
         np.maximum(best, s, out=best)
     dtype = np.int16 if len(slabs) > 127 else np.int8
-    which = np.full(best.shape, len(slabs) - 1, dtype=dtype)
+    which = np.full_like(best, len(slabs) - 1, dtype=dtype)
     for k in range(len(slabs) - 2, -1, -1):  # walk backwards so the first maximum wins ties
         hit = (slabs[k] == best).view(np.int8).astype(dtype, copy=False)
         which -= (which - dtype(k)) * hit  # integer select: much faster than copyto(where=)
@@ -197,7 +197,7 @@ def _window_sum_np(x: np.ndarray, geo: PoolGeometry) -> np.ndarray:
     xp = _pad_np(x, geo, 0.0)
     offsets = list(geo.offsets())
     rs, cs = offsets[0]
-    out = xp[:, :, rs, cs].copy()
+    out = xp[:, :, rs, cs].copy(order="K")
     for rs, cs in offsets[1:]:
         out += xp[:, :, rs, cs]
     return out
@@ -225,12 +225,12 @@ def window_fold(g: Tensor, geo: PoolGeometry) -> Tensor:
     """
     n, c = g.shape[:2]
     hp, wp = geo.padded_hw
-    canvas = np.zeros((n, c, hp, wp), dtype=g.dtype)
+    canvas = full_like_layout((n, c, hp, wp), g.data)
     for rs, cs in geo.offsets():
         canvas[:, :, rs, cs] += g.data
     (h, w), pt, pl = geo.in_hw, geo.pads[0], geo.pads[2]
     out = canvas[:, :, pt:pt + h, pl:pl + w]
-    return make_op("window_fold", np.ascontiguousarray(out), (g,), lambda gg: (window_sum(gg, geo),), geo.meta())
+    return make_op("window_fold", out, (g,), lambda gg: (window_sum(gg, geo),), geo.meta())
 
 
 def _avg_divisor(geo: PoolGeometry, count_include_pad: bool, divisor_override: Any) -> np.ndarray:
