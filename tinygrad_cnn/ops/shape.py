@@ -230,6 +230,16 @@ def pad(x: Tensor, pad: Sequence[int], value: float = 0.0) -> Tensor:
     return make_op("pad", out, (x,), lambda g: (getitem(g, inner),), {"pad": tuple(pad)})
 
 
+def _tensor_list(tensors: Sequence[Tensor], op: str) -> list[Tensor]:
+    tensors = list(tensors)
+    if not tensors:
+        raise ValueError(f"{op}: expected a non-empty sequence of tensors")
+    for i, t in enumerate(tensors):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"{op}: tensors[{i}] must be a Tensor, got {type(t).__name__}")
+    return tensors
+
+
 @register("cat")
 def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     """Join tensors along an existing axis. Shape: sizes at ``dim`` add up, other axes must agree.
@@ -237,12 +247,7 @@ def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     >>> cat([Tensor([1.0]), Tensor([2.0, 3.0])]).tolist()
     [1.0, 2.0, 3.0]
     """
-    tensors = list(tensors)
-    if not tensors:
-        raise ValueError("cat: expected a non-empty sequence of tensors")
-    for i, t in enumerate(tensors):
-        if not isinstance(t, Tensor):
-            raise TypeError(f"cat: tensors[{i}] must be a Tensor, got {type(t).__name__}")
+    tensors = _tensor_list(tensors, "cat")
     ref = tensors[0]
     d = normalize_dim(dim, ref.ndim, "cat")
     for i, t in enumerate(tensors):
@@ -266,12 +271,8 @@ def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     >>> stack([Tensor([1.0, 2.0]), Tensor([3.0, 4.0])]).shape
     (2, 2)
     """
-    tensors = list(tensors)
-    if not tensors:
-        raise ValueError("stack: expected a non-empty sequence of tensors")
+    tensors = _tensor_list(tensors, "stack")
     for i, t in enumerate(tensors):
-        if not isinstance(t, Tensor):
-            raise TypeError(f"stack: tensors[{i}] must be a Tensor, got {type(t).__name__}")
         if t.shape != tensors[0].shape:
             raise ValueError(f"stack: tensors[{i}] has shape {t.shape}, expected {tensors[0].shape} like tensors[0]")
     d = normalize_dim(dim, tensors[0].ndim, "stack", extra=1)
