@@ -193,13 +193,24 @@ def max_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any
 
 
 # ----------------------------------------------------------------------------- window sum / fold
+def _axis_slices(k: int, s: int, d: int, out: int) -> list[slice]:
+    """For each kernel offset along one axis, the strided slice of the padded input it covers."""
+    return [slice(i * d, i * d + s * (out - 1) + 1, s) for i in range(k)]
+
+
 def _window_sum_np(x: np.ndarray, geo: PoolGeometry) -> np.ndarray:
+    """Window sums, separably: over the kh row offsets, then the kw column offsets (kh + kw
+    strided adds instead of kh * kw)."""
     xp = _pad_np(x, geo, 0.0)
-    offsets = list(geo.offsets())
-    rs, cs = offsets[0]
-    out = xp[:, :, rs, cs].copy(order="K")
-    for rs, cs in offsets[1:]:
-        out += xp[:, :, rs, cs]
+    (kh, kw), (sh, sw), (dh, dw), (ho, wo) = geo.kernel, geo.stride, geo.dilation, geo.out_hw
+    row_slices = _axis_slices(kh, sh, dh, ho)
+    rows = xp[:, :, row_slices[0], :].copy(order="K")
+    for rs in row_slices[1:]:
+        rows += xp[:, :, rs, :]
+    col_slices = _axis_slices(kw, sw, dw, wo)
+    out = rows[..., col_slices[0]].copy(order="K")
+    for cs in col_slices[1:]:
+        out += rows[..., cs]
     return out
 
 
@@ -225,9 +236,21 @@ def window_fold(g: Tensor, geo: PoolGeometry) -> Tensor:
     """
     n, c = g.shape[:2]
     hp, wp = geo.padded_hw
+    (kh, kw), (sh, sw), (dh, dw), (ho, wo) = geo.kernel, geo.stride, geo.dilation, geo.out_hw
+    # the adjoint of the separable sum: spread along columns, then along rows; where windows do
+    # not overlap along an axis every position is written once, so plain assignment suffices
+    rows = full_like_layout((n, c, ho, wp), g.data)
+    for cs in _axis_slices(kw, sw, dw, wo):
+        if sw >= dw * (kw - 1) + 1:
+            rows[..., cs] = g.data
+        else:
+            rows[..., cs] += g.data
     canvas = full_like_layout((n, c, hp, wp), g.data)
-    for rs, cs in geo.offsets():
-        canvas[:, :, rs, cs] += g.data
+    for rs in _axis_slices(kh, sh, dh, ho):
+        if sh >= dh * (kh - 1) + 1:
+            canvas[:, :, rs, :] = rows
+        else:
+            canvas[:, :, rs, :] += rows
     (h, w), pt, pl = geo.in_hw, geo.pads[0], geo.pads[2]
     out = canvas[:, :, pt:pt + h, pl:pl + w]
     return make_op("window_fold", out, (g,), lambda gg: (window_sum(gg, geo),), geo.meta())
