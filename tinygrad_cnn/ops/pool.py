@@ -129,11 +129,10 @@ def pool_place(g: Tensor, which: np.ndarray, geo: PoolGeometry) -> Tensor:
     hp, wp = geo.padded_hw
     canvas = full_like_layout((n, c, hp, wp), which, dtype=g.dtype)
     for k, (rs, cs) in enumerate(geo.offsets()):
-        picked = g.data * (which == k)
         if geo.overlapping:
-            canvas[:, :, rs, cs] += picked
-        else:  # windows are disjoint: each position is written by one offset only
-            canvas[:, :, rs, cs] = picked
+            canvas[:, :, rs, cs] += g.data * (which == k)
+        else:  # windows are disjoint: each position is written by one offset only, straight into place
+            np.multiply(g.data, which == k, out=canvas[:, :, rs, cs])
     (h, w), pt, pl = geo.in_hw, geo.pads[0], geo.pads[2]
     out = canvas[:, :, pt:pt + h, pl:pl + w] if (hp, wp) != (h, w) else canvas
     return make_op("pool_place", out, (g,), lambda gg: (pool_pick(gg, which, geo),), geo.meta())
