@@ -6,7 +6,8 @@
 - ``window_sum`` / ``window_fold``: average pooling sums each window then divides; the gradient
   spreads evenly back (fold); the fold's gradient is a window sum again.
 
-Every loop runs over the kh*kw kernel offsets only, each step a large strided numpy operation.
+Every loop runs over the kernel offsets only (kh*kw of them, or kh + kw for the separable window
+sums), each step one large strided numpy operation.
 """
 from __future__ import annotations
 
