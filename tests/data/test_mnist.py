@@ -139,3 +139,11 @@ def test_real_fashion_mnist():
         pytest.skip("Fashion-MNIST not present under TINYGRAD_CNN_DATA")
     ds = FashionMNIST(DATA, train=False)
     assert len(ds) == 10000 and ds.classes[9] == "Ankle boot"
+
+
+def test_dataloader_normalises_with_the_datasets_statistics():
+    toy = Toy(2)
+    toy.mean, toy.std = 0.5, 0.5
+    x, _ = next(iter(DataLoader(toy, 2)))
+    np.testing.assert_allclose(x.data.ravel()[:2], (np.arange(2) / 255 - 0.5) / 0.5, rtol=1e-6)
+    assert FashionMNIST.mean == 0.2860 and MNIST.mean == 0.1307

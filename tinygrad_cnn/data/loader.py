@@ -30,7 +30,8 @@ class DataLoader:
     """Iterate over a dataset in batches of Tensors ``(images, labels)``.
 
     A dataset with ``images`` and ``labels`` arrays is sliced directly (fast); any other dataset is
-    indexed item by item. ``transform`` maps a numpy batch of images (default: :func:`normalize`).
+    indexed item by item. ``transform`` maps a numpy batch of images (default: :func:`normalize`
+    with the dataset's ``mean``/``std`` attributes when it has them, else MNIST's).
     Shuffling uses its own generator seeded by ``seed``, so runs repeat exactly.
 
     >>> class Toy:
@@ -47,7 +48,9 @@ class DataLoader:
         if not hasattr(dataset, "__len__"):
             raise TypeError(f"DataLoader: dataset must have a length, got {type(dataset).__name__}")
         self.dataset, self.batch_size, self.shuffle, self.drop_last = dataset, batch_size, shuffle, drop_last
-        self.transform = transform if transform is not None else normalize()
+        if transform is None:
+            transform = normalize(getattr(dataset, "mean", MNIST_MEAN), getattr(dataset, "std", MNIST_STD))
+        self.transform = transform
         self.rng = np.random.default_rng(seed)
 
     def __len__(self) -> int:
@@ -76,6 +79,7 @@ class Subset:
     def __init__(self, dataset: Any, n: int):
         self.images, self.labels = dataset.images[:n], dataset.labels[:n]
         self.classes = getattr(dataset, "classes", None)
+        self.mean, self.std = getattr(dataset, "mean", MNIST_MEAN), getattr(dataset, "std", MNIST_STD)
 
     def __len__(self) -> int:
         return len(self.labels)

@@ -65,6 +65,7 @@ class MNIST:
     """
 
     folder = "mnist"
+    mean, std = 0.1307, 0.3081  # of the training images scaled to [0, 1]; DataLoader normalises with them
     md5 = {
         "train-images-idx3-ubyte.gz": "f68b3c2dcbeaaa9fbdd348bbdeb94873",
         "train-labels-idx1-ubyte.gz": "d53e105ee54ea40749a09fcbcd1e9432",
@@ -120,6 +121,7 @@ class FashionMNIST(MNIST):
     """Zalando's Fashion-MNIST, same format and shapes as :class:`MNIST`, from ``<root>/fashion-mnist/``."""
 
     folder = "fashion-mnist"
+    mean, std = 0.2860, 0.3530
     md5 = {
         "train-images-idx3-ubyte.gz": "8d4fb7e6c68d591d4c3dfef9ec88bf0d",
         "train-labels-idx1-ubyte.gz": "25c81989df183df01b3e8a0aad5dffbe",
