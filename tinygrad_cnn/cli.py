@@ -114,6 +114,7 @@ def _train(args: argparse.Namespace) -> int:
                 bar.update(b)
                 bar.set_postfix(loss=f"{loss:.4f}", acc=f"{acc:.4f}", refresh=False)
 
+        lr = opt.param_groups[0]["lr"]  # at the start of the epoch
         t0 = time.perf_counter()
         train_loss, train_acc = T.train_epoch(model, opt, loader, on_step,
                                               sched if cfg.schedule == "cosine" else None)
@@ -121,7 +122,6 @@ def _train(args: argparse.Namespace) -> int:
         if bar is not None:
             bar.close()
         test_loss, test_acc = T.evaluate(model, test_loader)
-        lr = opt.param_groups[0]["lr"]
         if sched is not None and cfg.schedule != "cosine":
             sched.step()
         metrics.append({"epoch": epoch, "train_loss": train_loss, "train_accuracy": train_acc,
