@@ -96,3 +96,18 @@ def test_console_script_is_installed():
         pytest.skip("package not installed with pip (no console script on PATH)")
     r = subprocess.run([exe, "--help"], capture_output=True, text=True, timeout=120)
     assert r.returncode == 0 and "train" in r.stdout
+
+
+@needs_mnist
+def test_resumed_run_equals_unbroken_run(tmp_path):
+    common = ["--limit-train", "640", "--limit-test", "200", "--no-progress", "--seed", "2", "--schedule", "none"]
+    r = run("train", "--epochs", "2", "--out", str(tmp_path / "whole"), *common)
+    assert r.returncode == 0, r.stderr
+    r = run("train", "--epochs", "1", "--out", str(tmp_path / "split"), *common)
+    assert r.returncode == 0, r.stderr
+    r = run("train", "--resume", str(tmp_path / "split" / "model.npz"), "--epochs", "2", "--no-progress")
+    assert r.returncode == 0, r.stderr
+    whole = json.loads((tmp_path / "whole" / "metrics.json").read_text())["epochs"]
+    split = json.loads((tmp_path / "split" / "metrics.json").read_text())["epochs"]
+    for a, b in zip(whole, split):
+        assert (a["train_loss"], a["test_accuracy"]) == (b["train_loss"], b["test_accuracy"])
