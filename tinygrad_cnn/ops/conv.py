@@ -243,7 +243,7 @@ def conv2d_op(x: Tensor, w: Tensor, b: Tensor | None, geo: ConvGeometry) -> Tens
     """The convolution primitive on validated arguments. Shape: (N, C, H, W) -> (N, F, H', W')."""
     out, cols = _conv_np(x.data, w.data, geo)
     if b is not None:
-        out = out + b.data.reshape(1, -1, 1, 1)
+        out += b.data.reshape(1, -1, 1, 1)  # in place: out is the fresh GEMM result
     keep_cols = cols if w.requires_grad else None
 
     def backward(g: Tensor) -> tuple:
