@@ -24,10 +24,9 @@ from .registry import register
 
 
 @dataclass(frozen=True)
-class ConvGeometry:
-    """The forward convolution's sizes. ``pads`` is (top, bottom, left, right); bottom/right may be
-    negative for a transposed convolution whose output_padding exceeds its padding (rows past the
-    last window are then simply not read)."""
+class WindowGeometry:
+    """Sizes shared by convolutions and pools: input and output (H, W), kernel, stride, 4-sided
+    padding (top, bottom, left, right) and dilation."""
 
     in_hw: tuple[int, int]
     out_hw: tuple[int, int]
@@ -35,6 +34,14 @@ class ConvGeometry:
     stride: tuple[int, int]
     pads: tuple[int, int, int, int]
     dilation: tuple[int, int]
+
+
+@dataclass(frozen=True)
+class ConvGeometry(WindowGeometry):
+    """The forward convolution's sizes. Bottom/right ``pads`` may be negative for a transposed
+    convolution whose output_padding exceeds its padding (rows past the last window are then
+    simply not read)."""
+
     groups: int
 
     def meta(self) -> dict:

@@ -17,22 +17,16 @@ from typing import Any
 import numpy as np
 
 from ..tensor import Tensor, make_op
-from .conv import _batched, full_like_layout, pair
+from .conv import WindowGeometry, _batched, full_like_layout, pair
 from .elementwise import mul
 from .registry import register
 
 
 @dataclass(frozen=True)
-class PoolGeometry:
-    """Window layout. ``pads`` = (top, bottom, left, right) where bottom/right include the extra
-    rows and columns that ceil_mode windows hang over (never read for max, zeros for avg)."""
+class PoolGeometry(WindowGeometry):
+    """Window layout. Bottom/right ``pads`` include the extra rows and columns that ceil_mode
+    windows hang over (never read for max, zeros for avg)."""
 
-    in_hw: tuple[int, int]
-    out_hw: tuple[int, int]
-    kernel: tuple[int, int]
-    stride: tuple[int, int]
-    pads: tuple[int, int, int, int]
-    dilation: tuple[int, int]
     padding: tuple[int, int]  # the user's symmetric padding
 
     @property
