@@ -41,6 +41,7 @@ def interleaved(fns: dict[str, Callable[[], object]], reps: int = 30, warmup: in
     per_block = max(1, reps // blocks)
     for _ in range(blocks):
         for k, f in fns.items():
+            time.sleep(0.2)  # let the previous contender's worker threads (OpenMP spins) go idle
             for _ in range(warmup):
                 f()
             for _ in range(per_block):
