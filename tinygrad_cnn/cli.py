@@ -279,6 +279,7 @@ def _gradcheck(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the command line; returns the exit status (2 with a one-line message on bad input)."""
     args = _parser().parse_args(argv)
     commands = {"train": _train, "evaluate": _evaluate, "graph": _graph, "gradcheck": _gradcheck}
     try:

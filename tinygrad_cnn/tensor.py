@@ -8,7 +8,7 @@ gives first-order gradients (run under ``no_grad``) and higher-order ones (``cre
 from __future__ import annotations
 
 import threading
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
@@ -607,10 +607,6 @@ def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor], 
     if not create_graph:
         res = [r.detach() if r is not None else None for r in res]
     return tuple(res)
-
-
-def tensors_of(xs: Iterable[Any]) -> list[Tensor]:
-    return [x for x in xs if isinstance(x, Tensor)]
 
 
 # the op modules import Tensor from here, so they are imported last

@@ -57,6 +57,7 @@ class TrainConfig:
 
 
 def load_data(cfg: TrainConfig, train: bool) -> Any:
+    """The config's dataset split, cut to ``--limit-train``/``--limit-test`` when given."""
     ds = DATASETS[cfg.dataset](cfg.data_dir, train=train)
     limit = cfg.limit_train if train else cfg.limit_test
     return Subset(ds, limit) if limit else ds
@@ -118,6 +119,7 @@ def train_epoch(model: nn.Module, opt: optim.Optimizer, loader: DataLoader,
 
 def save_checkpoint(path: Path, model: nn.Module, opt: optim.Optimizer, sched: Any, cfg: TrainConfig,
                     epoch: int, metrics: list) -> None:
+    """Everything ``--resume`` needs: model, optimizer, schedule, config, metrics so far and the RNG."""
     state = {"model": model.state_dict(), "optimizer": opt.state_dict(), "epoch": epoch,
              "config": json.dumps(asdict(cfg)), "metrics": json.dumps(metrics),
              "rng": json.dumps(_rng_state())}
@@ -139,6 +141,7 @@ def _set_rng_state(state: dict) -> None:
 
 
 def load_checkpoint(path: str | os.PathLike) -> tuple[dict, TrainConfig]:
+    """The saved state of a ``train`` checkpoint and the config it was trained with."""
     if not Path(path).is_file():
         raise FileNotFoundError(f"checkpoint {path} does not exist")
     state = load(path)

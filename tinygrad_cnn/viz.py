@@ -47,7 +47,12 @@ def _roots(root: Any) -> list[Tensor]:
 
 
 def graph_tensors(root: Any) -> list[Tensor]:
-    """Every tensor in the graph of ``root``, each once, outputs before inputs (iterative walk)."""
+    """Every tensor in the graph of ``root``, each once, outputs before inputs (iterative walk).
+
+    >>> x = Tensor([1.0], requires_grad=True)
+    >>> len(graph_tensors((x * 2).exp()))  # exp, mul, x and the constant 2
+    4
+    """
     seen: set[int] = set()
     order: list[Tensor] = []
     stack = list(reversed(_roots(root)))
@@ -64,7 +69,13 @@ def graph_tensors(root: Any) -> list[Tensor]:
 
 def retain_grads(root: Any) -> None:
     """Ask every op output in the graph to keep its gradient, so that ``show_grad`` after
-    ``backward()`` can show intermediate gradients too (leaves keep theirs anyway)."""
+    ``backward()`` can show intermediate gradients too (leaves keep theirs anyway).
+
+    >>> x = Tensor([1.0, 2.0], requires_grad=True)
+    >>> y = x * 3
+    >>> retain_grads(y.sum()); y.sum().backward(); y.grad.tolist()
+    [1.0, 1.0]
+    """
     for t in graph_tensors(root):
         if t.grad_fn is not None:
             t.retain_grad()

@@ -64,7 +64,11 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
 
 
 def flatten(input: Tensor, start_dim: int = 1, end_dim: int = -1) -> Tensor:
-    """Flatten axes ``start_dim..end_dim`` (from 1 by default, keeping the batch). Shape: (N, ..) -> (N, ..)."""
+    """Flatten axes ``start_dim..end_dim`` (from 1 by default, keeping the batch). Shape: (N, ..) -> (N, ..).
+
+    >>> flatten(Tensor(np.zeros((2, 3, 4)))).shape
+    (2, 12)
+    """
     return input.flatten(start_dim, end_dim)
 
 

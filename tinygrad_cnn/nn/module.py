@@ -31,6 +31,8 @@ class StateDictError(ValueError, RuntimeError):
 
 
 class IncompatibleKeys(NamedTuple):
+    """What ``load_state_dict(strict=False)`` skipped: keys the model lacks in the state, and the reverse."""
+
     missing_keys: list
     unexpected_keys: list
 

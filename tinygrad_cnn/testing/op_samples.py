@@ -21,6 +21,8 @@ from .strategies import (broadcastable_shapes, conv2d_args, conv_transpose2d_arg
 
 @dataclass
 class Spec:
+    """How to test one op: a strategy of Samples, and what of the op's output to check."""
+
     strategy: Callable[[], st.SearchStrategy]
     post: Callable | None = None  # maps the op's output to what is checked (e.g. ``.values``)
 
@@ -29,6 +31,7 @@ SAMPLES: dict[str, Spec] = {}
 
 
 def sample(name: str, post: Callable | None = None) -> Callable:
+    """Decorator: register a composite strategy (``draw -> Sample``) for the op ``name``."""
     def deco(fn: Callable) -> Callable:
         SAMPLES[name] = Spec(lambda: st.composite(fn)(), post)
         return fn
