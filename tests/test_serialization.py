@@ -21,6 +21,13 @@ def test_round_trip_nested_and_bit_exact(tmp_path):
     assert back["t"].tolist() == [1.0, 2.0]
 
 
+def test_saved_file_has_the_usual_permissions(tmp_path):
+    tc.save({"w": np.ones(1)}, tmp_path / "m.npz")
+    mask = os.umask(0)
+    os.umask(mask)
+    assert (tmp_path / "m.npz").stat().st_mode & 0o777 == 0o666 & ~mask
+
+
 def test_write_is_atomic(tmp_path, monkeypatch):
     path = tmp_path / "ckpt.npz"
     tc.save({"w": np.ones(3)}, path)

@@ -64,6 +64,9 @@ def save(obj: dict, path: str | os.PathLike) -> None:
             np.savez(f, **flat)
             f.flush()
             os.fsync(f.fileno())
+        mask = os.umask(0)  # mkstemp makes the file private (0600); give it the usual permissions
+        os.umask(mask)
+        os.chmod(tmp, 0o666 & ~mask)
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
