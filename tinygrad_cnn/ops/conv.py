@@ -179,8 +179,11 @@ def _im2col(x: np.ndarray, geo: ConvGeometry) -> np.ndarray:
     n, c, h, w = x.shape
     pt, pb, pl, pr = geo.pads
     hp, wp = geo.padded_hw
-    xq = np.zeros((c, hp, wp, n), dtype=x.dtype)
-    xq[:, pt:pt + h, pl:pl + w, :] = x.transpose(1, 2, 3, 0)
+    if (hp, wp) == (h, w):  # no padding: an input that is already batch-innermost is used as it is
+        xq = np.ascontiguousarray(x.transpose(1, 2, 3, 0))
+    else:
+        xq = np.zeros((c, hp, wp, n), dtype=x.dtype)
+        xq[:, pt:pt + h, pl:pl + w, :] = x.transpose(1, 2, 3, 0)
     (ho, wo), (kh, kw), (sh, sw), (dh, dw) = geo.out_hw, geo.kernel, geo.stride, geo.dilation
     s = xq.strides
     win = as_strided(xq, (c, kh, kw, ho, wo, n), (s[0], s[1] * dh, s[2] * dw, s[1] * sh, s[2] * sw, s[3]),
