@@ -91,7 +91,7 @@ def _train(args: argparse.Namespace) -> int:
             sched.load_state_dict(state["scheduler"])
             if schedule_length is not None:  # a resumed run may have been given more epochs
                 sched.T_max = schedule_length
-        T._set_rng_state(json.loads(str(state["rng"])))
+        T.set_rng_state(json.loads(str(state["rng"])))
         start_epoch = int(state["epoch"]) + 1
         metrics = json.loads(str(state["metrics"]))
         print(f"resuming {args.resume} at epoch {start_epoch} of {cfg.epochs}")

@@ -122,19 +122,21 @@ def save_checkpoint(path: Path, model: nn.Module, opt: optim.Optimizer, sched: A
     """Everything ``--resume`` needs: model, optimizer, schedule, config, metrics so far and the RNG."""
     state = {"model": model.state_dict(), "optimizer": opt.state_dict(), "epoch": epoch,
              "config": json.dumps(asdict(cfg)), "metrics": json.dumps(metrics),
-             "rng": json.dumps(_rng_state())}
+             "rng": json.dumps(rng_state())}
     if sched is not None:
         state["scheduler"] = {k: np.asarray(v) for k, v in sched.state_dict().items()}
     save(state, path)
 
 
-def _rng_state() -> dict:
+def rng_state() -> dict:
+    """The state of the global generator (init, dropout), saved in checkpoints."""
     from . import factories
 
     return factories.get_rng().bit_generator.state
 
 
-def _set_rng_state(state: dict) -> None:
+def set_rng_state(state: dict) -> None:
+    """Restore what :func:`rng_state` returned, so a resumed run draws what an unbroken one would."""
     from . import factories
 
     factories.get_rng().bit_generator.state = state

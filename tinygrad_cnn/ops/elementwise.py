@@ -233,8 +233,8 @@ def _extremum(a: Any, b: Any, name: str, pick: Any) -> Tensor:
     a, b = _pair(a, b, name)
     data = _apply(name, pick, a, b)
     # ties split the gradient evenly between the two inputs, as PyTorch does
-    wa = (pick(a.data, b.data) == a.data).astype(data.dtype)
-    wa = np.where(a.data == b.data, 0.5, wa).astype(data.dtype)
+    # a's share: 1 where it won, 0.5 on ties, 0 where b won (data is already the pick)
+    wa = np.where(a.data == b.data, 0.5, data == a.data).astype(data.dtype)
 
     def backward(g: Tensor) -> tuple:
         return mul(g, _const(wa)), mul(g, _const(1 - wa))

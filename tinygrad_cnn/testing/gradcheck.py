@@ -70,8 +70,7 @@ def _numerical_jacobians(fn: Callable, inputs: tuple, idx: list[int], eps: float
                 cols.append((plus - minus) / (2 * eps))
         finally:
             x.data = original
-        n_out = _flat_output(fn, inputs).size
-        jacs.append(np.stack(cols, axis=1) if cols else np.zeros((n_out, 0)))
+        jacs.append(np.stack(cols, axis=1) if cols else np.zeros((_flat_output(fn, inputs).size, 0)))
     return jacs
 
 
