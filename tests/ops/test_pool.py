@@ -170,3 +170,33 @@ def test_dilated_window_wholly_in_padding_is_minus_inf_with_index_minus_one():
     assert out.tolist() == [[[[-np.inf]]]] and idx.tolist() == [[[[-1]]]]
     out.backward(Tensor(np.ones(out.shape)))
     assert x.grad.tolist() == [[[[0.0]]]]
+
+
+@pytest.mark.parametrize("overlap", [False, True])
+def test_max_pool_gradient_same_for_any_memory_layout(overlap):
+    # after a conv the pooled input is batch-innermost, while a flatten's backward hands NCHW
+    # gradients back: every mix of layouts must give the same numbers
+    rng = np.random.default_rng(0)
+    x_np = rng.standard_normal((3, 2, 6, 6))
+    g_np = rng.standard_normal((3, 2, 3, 3) if not overlap else (3, 2, 5, 5))
+    kwargs = dict(kernel_size=2) if not overlap else dict(kernel_size=2, stride=1)
+    grads = []
+    for x_layout in (x_np, np.ascontiguousarray(x_np.transpose(1, 2, 3, 0)).transpose(3, 0, 1, 2)):
+        for g_layout in (g_np, np.ascontiguousarray(g_np.transpose(1, 2, 3, 0)).transpose(3, 0, 1, 2)):
+            x = Tensor(x_layout, requires_grad=True)
+            F.max_pool2d(x, **kwargs).backward(Tensor(g_layout))
+            grads.append(x.grad.data)
+    for got in grads[1:]:
+        np.testing.assert_array_equal(got, grads[0])
+
+
+def test_like_layout_copies_only_when_memory_orders_differ():
+    from tinygrad_cnn.ops.conv import like_layout
+
+    ref = np.zeros((2, 3, 4, 5)).transpose(0, 2, 3, 1)
+    same = np.ones((2, 3, 4, 5)).transpose(0, 2, 3, 1)
+    assert like_layout(same, ref) is same
+    other = np.arange(120.0).reshape(2, 4, 5, 3)
+    moved = like_layout(other, ref)
+    np.testing.assert_array_equal(moved, other)
+    assert moved.strides == ref.strides

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from ..tensor import Tensor, make_op
-from .conv import WindowGeometry, _batched, full_like_layout, pair
+from .conv import WindowGeometry, _batched, full_like_layout, like_layout, pair
 from .elementwise import mul
 from .registry import register
 
@@ -104,7 +104,7 @@ def pool_pick(x: Tensor, which: np.ndarray, geo: PoolGeometry) -> Tensor:
     >>> pool_pick(Tensor([[[[1.0, 2.0], [3.0, 4.0]]]]), np.array([[[[2]]]]), geo).item()
     3.0
     """
-    slabs = _slabs(_pad_np(x.data, geo, 0.0), geo)
+    slabs = _slabs(_pad_np(like_layout(x.data, which), geo, 0.0), geo)
     out = slabs[0] * (which == 0)
     for k, slab in enumerate(slabs[1:], 1):
         out += slab * (which == k)  # masks multiply: far faster in numpy than copyto(where=)
@@ -123,11 +123,12 @@ def pool_place(g: Tensor, which: np.ndarray, geo: PoolGeometry) -> Tensor:
     n, c = g.shape[:2]
     hp, wp = geo.padded_hw
     canvas = full_like_layout((n, c, hp, wp), which, dtype=g.dtype)
+    gd = like_layout(g.data, which)  # e.g. NCHW after a flatten's backward, while `which` is batch-innermost
     for k, (rs, cs) in enumerate(geo.offsets()):
         if geo.overlapping:
-            canvas[:, :, rs, cs] += g.data * (which == k)
+            canvas[:, :, rs, cs] += gd * (which == k)
         else:  # windows are disjoint: each position is written by one offset only, straight into place
-            np.multiply(g.data, which == k, out=canvas[:, :, rs, cs])
+            np.multiply(gd, which == k, out=canvas[:, :, rs, cs])
     (h, w), pt, pl = geo.in_hw, geo.pads[0], geo.pads[2]
     out = canvas[:, :, pt:pt + h, pl:pl + w] if (hp, wp) != (h, w) else canvas
     return make_op("pool_place", out, (g,), lambda gg: (pool_pick(gg, which, geo),), geo.meta())
