@@ -191,7 +191,7 @@ def test_max_pool_gradient_same_for_any_memory_layout(overlap):
 
 
 def test_like_layout_copies_only_when_memory_orders_differ():
-    from tinygrad_cnn.ops.conv import like_layout
+    from tinygrad_cnn.ops.layout import like_layout
 
     ref = np.zeros((2, 3, 4, 5)).transpose(0, 2, 3, 1)
     same = np.ones((2, 3, 4, 5)).transpose(0, 2, 3, 1)
@@ -200,3 +200,23 @@ def test_like_layout_copies_only_when_memory_orders_differ():
     moved = like_layout(other, ref)
     np.testing.assert_array_equal(moved, other)
     assert moved.strides == ref.strides
+
+
+@pytest.mark.parametrize("fn, kwargs", [(F.max_pool2d, dict(kernel_size=2)),
+                                        (F.max_pool2d, dict(kernel_size=3, stride=1, padding=1)),
+                                        (F.avg_pool2d, dict(kernel_size=2)),
+                                        (F.avg_pool2d, dict(kernel_size=3, stride=2, padding=1, ceil_mode=True))])
+def test_pooling_a_wide_batch_equals_pooling_each_image(fn, kwargs):
+    # a batch much wider than a row is pooled in the batch-innermost layout; one image never is
+    rng = np.random.default_rng(1)
+    x_np = rng.standard_normal((16, 2, 5, 5))
+    x = Tensor(x_np, requires_grad=True)
+    out = fn(x, **kwargs)
+    g_np = rng.standard_normal(out.shape)
+    out.backward(Tensor(g_np))
+    for i in range(16):
+        xi = Tensor(x_np[i:i + 1], requires_grad=True)
+        oi = fn(xi, **kwargs)
+        oi.backward(Tensor(g_np[i:i + 1]))
+        np.testing.assert_allclose(out.data[i:i + 1], oi.data, rtol=1e-12)
+        np.testing.assert_allclose(x.grad.data[i:i + 1], xi.grad.data, rtol=1e-12)

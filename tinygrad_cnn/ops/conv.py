@@ -158,38 +158,7 @@ def transpose_geometry(op: str, x_shape: tuple, w_shape: tuple, stride: Any, pad
 
 
 # ----------------------------------------------------------------------------- numpy kernels
-# Internally images are laid out (C, H, W, N), batch innermost: then every window slab and every
-# kernel-offset slice is a run of W'*N contiguous floats, which numpy copies and adds far faster
-# than the (.., W') runs of the NCHW layout (measured 2-4x on LeNet shapes). Results are returned
-# as NCHW-shaped *views* of that memory: elementwise ops and pooling keep the layout (see
-# ``full_like_layout``), so the next conv finds its input already batch-innermost and no
-# transposing copy is made between layers.
-def full_like_layout(shape: tuple, ref: np.ndarray, value: float = 0.0, dtype: Any = None) -> np.ndarray:
-    """An array of ``shape`` filled with ``value`` whose memory order of axes is that of ``ref``
-    (e.g. batch innermost when ``ref`` came from a conv). Shape: ``shape`` (same rank as ``ref``)."""
-    order = _axis_order(ref)
-    if order == list(range(ref.ndim)):
-        return np.full(shape, value, dtype=dtype or ref.dtype)
-    buf = np.full(tuple(shape[a] for a in order), value, dtype=dtype or ref.dtype)
-    return buf.transpose(np.argsort(order))
-
-
-def like_layout(a: np.ndarray, ref: np.ndarray) -> np.ndarray:
-    """``a`` itself when its memory order of axes is ``ref``'s, else a copy in ``ref``'s order.
-    Elementwise numpy over two arrays of different memory orders is 5-15x slower than over two
-    of the same (measured on pooling's gradients), so one copy of the smaller input pays off.
-    Shape: unchanged."""
-    order = _axis_order(ref)
-    if a.shape != ref.shape or _axis_order(a) == order:
-        return a
-    return np.ascontiguousarray(a.transpose(order)).transpose(np.argsort(order))
-
-
-def _axis_order(a: np.ndarray) -> list[int]:
-    """Axes from the largest stride to the smallest; size-1 axes (whose stride means nothing) first."""
-    return sorted(range(a.ndim), key=lambda ax: (a.shape[ax] == 1, abs(a.strides[ax])), reverse=True)
-
-
+# (internal layout: see ops/layout.py)
 def _im2col(x: np.ndarray, geo: ConvGeometry) -> np.ndarray:
     """Windows of ``x`` as a (G, Cg*kh*kw, H'*W'*N) matrix: the single big contiguous copy of a conv."""
     n, c, h, w = x.shape

@@ -48,21 +48,30 @@ def _class_weights(op: str, logp: Tensor, target: Any, ignore_index: int, label_
                          f"(expected target shape {expected})")
     n_cls = logp_shape[1]
     valid = t != ignore_index
-    if np.any((t[valid] < 0) | (t[valid] >= n_cls)):
-        bad = t[valid][(t[valid] < 0) | (t[valid] >= n_cls)][0]
+    all_valid = bool(valid.all())
+    checked = t if all_valid else t[valid]
+    if checked.size and (checked.min() < 0 or checked.max() >= n_cls):
+        bad = checked[(checked < 0) | (checked >= n_cls)].flat[0]
         raise IndexError(f"{op}: target {bad} is out of bounds for {n_cls} classes")
-    safe = np.where(valid, t, 0)
-    onehot = (np.arange(n_cls).reshape((1, n_cls) + (1,) * (t.ndim - 1)) == safe[:, None]).astype(logp.dtype)
-    w = onehot * (1.0 - label_smoothing) + label_smoothing / n_cls
-    w *= valid[:, None]
-    return w.reshape(logp.shape).astype(logp.dtype), int(valid.sum())
+    safe = t if all_valid else np.where(valid, t, 0)
+    classes = np.arange(n_cls).reshape((1, n_cls) + (1,) * (t.ndim - 1))
+    w = (classes == safe[:, None]).astype(logp.dtype)
+    if label_smoothing:
+        w *= 1.0 - label_smoothing
+        w += label_smoothing / n_cls
+    if not all_valid:
+        w *= valid[:, None]
+    return w.reshape(logp.shape), int(valid.sum()) if not all_valid else t.size
 
 
 def _nll(op: str, logp: Tensor, target: Any, ignore_index: int, reduction: str, label_smoothing: float) -> Tensor:
     w, count = _class_weights(op, logp, target, ignore_index, label_smoothing)
-    cls_dim = 0 if logp.ndim == 1 else 1
-    per_item = -sum(mul(logp, Tensor(w, name="target weights")), cls_dim)
-    return _reduce(per_item, reduction, float(count) if count else float("nan"))
+    if reduction == "none":
+        return sum(mul(logp, Tensor(-w, name="target weights")), 0 if logp.ndim == 1 else 1)
+    # the minus sign and the mean's divisor go into the constant weights: two graph nodes, not five
+    scale = -1.0 if reduction == "sum" else (-1.0 / count if count else float("nan"))
+    w *= scale
+    return sum(mul(logp, Tensor(w, name="target weights")))
 
 
 @register("nll_loss")

@@ -17,7 +17,8 @@ from typing import Any
 import numpy as np
 
 from ..tensor import Tensor, make_op
-from .conv import WindowGeometry, _batched, full_like_layout, like_layout, pair
+from .conv import WindowGeometry, _batched, pair
+from .layout import batch_innermost, full_like_layout, like_layout
 from .elementwise import mul
 from .registry import register
 
@@ -152,7 +153,7 @@ def _argmax_windows(xp: np.ndarray, geo: PoolGeometry) -> tuple[np.ndarray, np.n
 def max_pool2d_op(x: Tensor, geo: PoolGeometry, return_indices: bool) -> Any:
     """The max-pool primitive on validated arguments; its backward places each window's gradient
     on the window's (first) maximal element."""
-    best, which = _argmax_windows(_pad_np(x.data, geo, -np.inf), geo)
+    best, which = _argmax_windows(_pad_np(batch_innermost(x.data), geo, -np.inf), geo)
     out = make_op("max_pool2d", best, (x,), lambda g: (pool_place(g, which, geo),), geo.meta())
     if not return_indices:
         return out
@@ -196,7 +197,7 @@ def _axis_slices(k: int, s: int, d: int, out: int) -> list[slice]:
 def _window_sum_np(x: np.ndarray, geo: PoolGeometry) -> np.ndarray:
     """Window sums, separably: over the kh row offsets, then the kw column offsets (kh + kw
     strided adds instead of kh * kw)."""
-    xp = _pad_np(x, geo, 0.0)
+    xp = _pad_np(batch_innermost(x), geo, 0.0)
     (kh, kw), (sh, sw), (dh, dw), (ho, wo) = geo.kernel, geo.stride, geo.dilation, geo.out_hw
     row_slices = _axis_slices(kh, sh, dh, ho)
     rows = xp[:, :, row_slices[0], :].copy(order="K")
