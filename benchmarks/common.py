@@ -32,23 +32,43 @@ def optional_torch(threads: int = 2):
     return torch
 
 
-def interleaved(fns: dict[str, Callable[[], object]], reps: int = 30, warmup: int = 3, blocks: int = 5
-                ) -> dict[str, float]:
-    """Median seconds per call of each function. The contenders take turns in ``blocks`` blocks of
-    ``reps / blocks`` calls each (after ``warmup`` calls per block): every contender sees the same
-    machine noise, yet runs with its own caches warm, as it would in a training loop."""
+class Timings(dict):
+    """Median seconds per call of each contender (a dict), plus ``blocks``: each contender's
+    median per block, blocks of all contenders taken back to back."""
+
+    blocks: dict[str, list[float]]
+
+    def ratio(self, a: str, b: str) -> float:
+        """Median over blocks of a's time / b's time in the same round: each ratio compares two
+        runs made moments apart, so machine-wide slow spells (here +-30% over minutes) cancel."""
+        return float(np.median(np.array(self.blocks[a]) / np.array(self.blocks[b])))
+
+
+def interleaved(fns: dict[str, Callable[[], object]], reps: int = 30, warmup: int = 2, blocks: int = 10
+                ) -> Timings:
+    """Time each function in ``blocks`` rounds; in each round every contender runs a block of
+    ``reps / blocks`` calls (after ``warmup`` untimed calls: its caches warm, as in a training
+    loop), the order of contenders alternating between rounds. Returns :class:`Timings`."""
     times: dict[str, list[float]] = {k: [] for k in fns}
+    per_block_medians: dict[str, list[float]] = {k: [] for k in fns}
     per_block = max(1, reps // blocks)
-    for _ in range(blocks):
-        for k, f in fns.items():
+    names = list(fns)
+    for r in range(blocks):
+        for k in (names if r % 2 == 0 else names[::-1]):
+            f = fns[k]
             time.sleep(0.2)  # let the previous contender's worker threads (OpenMP spins) go idle
             for _ in range(warmup):
                 f()
+            block = []
             for _ in range(per_block):
                 t = time.perf_counter()
                 f()
-                times[k].append(time.perf_counter() - t)
-    return {k: float(np.median(v)) for k, v in times.items()}
+                block.append(time.perf_counter() - t)
+            times[k] += block
+            per_block_medians[k].append(float(np.median(block)))
+    out = Timings({k: float(np.median(v)) for k, v in times.items()})
+    out.blocks = per_block_medians
+    return out
 
 
 def table(header: list[str], rows: list[list[str]]) -> str:

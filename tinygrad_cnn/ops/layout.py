@@ -14,14 +14,16 @@ from typing import Any
 import numpy as np
 
 
-def full_like_layout(shape: tuple, ref: np.ndarray, value: float = 0.0, dtype: Any = None) -> np.ndarray:
-    """An array of ``shape`` filled with ``value`` whose memory order of axes is that of ``ref``
-    (e.g. batch innermost when ``ref`` came from a conv). Shape: ``shape`` (same rank as ``ref``)."""
+def full_like_layout(shape: tuple, ref: np.ndarray, value: float | None = 0.0, dtype: Any = None) -> np.ndarray:
+    """An array of ``shape`` filled with ``value`` (left uninitialised for None: the caller writes
+    every element) whose memory order of axes is that of ``ref`` (e.g. batch innermost when ``ref``
+    came from a conv). Shape: ``shape`` (same rank as ``ref``)."""
     order = _axis_order(ref)
+    dtype = dtype or ref.dtype
+    make = (lambda s: np.empty(s, dtype)) if value is None else (lambda s: np.full(s, value, dtype))
     if order == list(range(ref.ndim)):
-        return np.full(shape, value, dtype=dtype or ref.dtype)
-    buf = np.full(tuple(shape[a] for a in order), value, dtype=dtype or ref.dtype)
-    return buf.transpose(np.argsort(order))
+        return make(shape)
+    return make(tuple(shape[a] for a in order)).transpose(np.argsort(order))
 
 
 def like_layout(a: np.ndarray, ref: np.ndarray) -> np.ndarray:

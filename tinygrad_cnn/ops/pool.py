@@ -36,6 +36,15 @@ class PoolGeometry(WindowGeometry):
         return self.in_hw[0] + pt + pb, self.in_hw[1] + pl + pr
 
     @property
+    def tiles(self) -> bool:
+        """Whether the windows cover the padded input exactly once (no gaps, no overlap)."""
+        return self.tiles_axis(0) and self.tiles_axis(1)
+
+    def tiles_axis(self, axis: int) -> bool:
+        k, s, d, out = self.kernel[axis], self.stride[axis], self.dilation[axis], self.out_hw[axis]
+        return (k == 1 or d == 1) and s == k and out * k == self.padded_hw[axis]
+
+    @property
     def overlapping(self) -> bool:
         """Whether an input element can fall in more than one window."""
         return any(s < d * (k - 1) + 1 for s, d, k in zip(self.stride, self.dilation, self.kernel))
@@ -123,7 +132,7 @@ def pool_place(g: Tensor, which: np.ndarray, geo: PoolGeometry) -> Tensor:
     """
     n, c = g.shape[:2]
     hp, wp = geo.padded_hw
-    canvas = full_like_layout((n, c, hp, wp), which, dtype=g.dtype)
+    canvas = full_like_layout((n, c, hp, wp), which, None if geo.tiles else 0.0, g.dtype)
     gd = like_layout(g.data, which)  # e.g. NCHW after a flatten's backward, while `which` is batch-innermost
     for k, (rs, cs) in enumerate(geo.offsets()):
         if geo.overlapping:
@@ -235,13 +244,15 @@ def window_fold(g: Tensor, geo: PoolGeometry) -> Tensor:
     (kh, kw), (sh, sw), (dh, dw), (ho, wo) = geo.kernel, geo.stride, geo.dilation, geo.out_hw
     # the adjoint of the separable sum: spread along columns, then along rows; where windows do
     # not overlap along an axis every position is written once, so plain assignment suffices
-    rows = full_like_layout((n, c, ho, wp), g.data)
+    # (uninitialised buffers where the windows tile an axis exactly: every element gets assigned)
+    gd = batch_innermost(g.data)
+    rows = full_like_layout((n, c, ho, wp), gd, None if geo.tiles_axis(1) else 0.0)
     for cs in _axis_slices(kw, sw, dw, wo):
         if sw >= dw * (kw - 1) + 1:
-            rows[..., cs] = g.data
+            rows[..., cs] = gd
         else:
-            rows[..., cs] += g.data
-    canvas = full_like_layout((n, c, hp, wp), g.data)
+            rows[..., cs] += gd
+    canvas = full_like_layout((n, c, hp, wp), gd, None if geo.tiles_axis(0) else 0.0)
     for rs in _axis_slices(kh, sh, dh, ho):
         if sh >= dh * (kh - 1) + 1:
             canvas[:, :, rs, :] = rows
