@@ -205,3 +205,14 @@ def test_ignore_index_excluded_from_mean():
     x = Tensor(np.log(np.array([[0.5, 0.5], [0.9, 0.1]])))
     loss = F.cross_entropy(x, Tensor([0, -100]))
     np.testing.assert_allclose(loss.item(), np.log(2), rtol=1e-6)
+
+
+@pytest.mark.parametrize("dim, keepdim", [((0, 2, 3), False), ((0, 2, 3), True), ((2, 3), False), (0, False)])
+def test_sum_of_a_batch_innermost_array_equals_numpy(dim, keepdim):
+    # a conv's output is laid out batch-innermost; summing it over all but the channel axis takes
+    # a matrix-vector fast path that must give numpy's numbers in numpy's shape
+    data = np.random.default_rng(0).standard_normal((6, 9, 9, 128)).transpose(3, 0, 1, 2)
+    got = Tensor(data).sum(dim, keepdim=keepdim)
+    expected = data.sum(dim, keepdims=keepdim)
+    assert got.shape == expected.shape
+    np.testing.assert_allclose(got.data, expected, rtol=1e-12)
