@@ -42,13 +42,18 @@ class Optimizer:
     def step(self) -> None:
         """Update every parameter that has a gradient."""
         for group in self.param_groups:
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                grad = p.grad.data
-                if grad.dtype != p.data.dtype:
-                    grad = grad.astype(p.data.dtype)
-                self._update(p, grad, self.state.setdefault(id(p), {}), group)
+            self._step_group(group)
+
+    def _step_group(self, group: dict) -> None:
+        for p in group["params"]:
+            if p.grad is None:
+                continue
+            self._update(p, self._grad_of(p), self.state.setdefault(id(p), {}), group)
+
+    @staticmethod
+    def _grad_of(p: Tensor) -> np.ndarray:
+        grad = p.grad.data
+        return grad.astype(p.data.dtype) if grad.dtype != p.data.dtype else grad
 
     def _update(self, p: Tensor, grad: np.ndarray, state: dict, group: dict) -> None:
         raise NotImplementedError
