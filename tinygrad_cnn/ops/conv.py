@@ -205,7 +205,17 @@ def _batch_last(g: np.ndarray, groups: int) -> np.ndarray:
 
 def _conv_np(x: np.ndarray, w: np.ndarray, geo: ConvGeometry) -> tuple[np.ndarray, np.ndarray]:
     cols = _im2col(x, geo)
-    out = np.matmul(_weight_matrix(w, geo.groups), cols)  # (G, F/G, H'*W'*N)
+    wm = _weight_matrix(w, geo.groups)
+    f = w.shape[0]
+    if geo.groups == 1 and f % 8 >= 4:
+        # OpenBLAS's sgemm has no fast path for 4-7 (or 12-15, ..) rows: with zero rows up to a
+        # multiple of 8 the product is faster (LeNet's 6 filters: 0.50 -> 0.31 ms at batch 64)
+        # and the first f rows of the result are still one contiguous block
+        padded = np.zeros((1, f + 8 - f % 8, wm.shape[2]), wm.dtype)
+        padded[0, :f] = wm[0]
+        out = np.matmul(padded, cols)[:, :f]
+    else:
+        out = np.matmul(wm, cols)  # (G, F/G, H'*W'*N)
     n, (ho, wo) = x.shape[0], geo.out_hw
     return out.reshape(w.shape[0], ho, wo, n).transpose(3, 0, 1, 2), cols
 
