@@ -2,7 +2,7 @@
 against PyTorch CPU's same step in the same run (when torch is installed); then time a full epoch
 of 60,000 images and the peak resident memory of a training run.
 
-    python benchmarks/bench_lenet.py [--reps 100] [--no-epoch]
+    python benchmarks/bench_lenet.py [--reps 200] [--no-epoch]
 """
 from __future__ import annotations
 
@@ -88,7 +88,7 @@ def epoch_and_memory(data_dir: str | None) -> tuple[str, str]:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--reps", type=int, default=100)
+    ap.add_argument("--reps", type=int, default=200)
     ap.add_argument("--no-epoch", action="store_true", help="skip the full-epoch and memory measurement")
     ap.add_argument("--data-dir", default=None, help="MNIST root (default $TINYGRAD_CNN_DATA)")
     args = ap.parse_args()

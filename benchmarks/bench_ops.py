@@ -1,7 +1,7 @@
 """Forward+backward time of the CNN primitives at LeNet-5 shapes (float32, 2 threads):
 tinygrad_cnn against a plain-loop numpy reference and, when installed, PyTorch CPU.
 
-    python benchmarks/bench_ops.py [--reps 100]
+    python benchmarks/bench_ops.py [--reps 200]
 
 The loop reference (the textbook nested loops over batch, channel and output pixel) is far too
 slow for batch 64, so it is timed on a batch of 2 and scaled to 64 (its cost is linear in batch).
@@ -67,7 +67,7 @@ def loop_pool(x, k, g, kind):
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--reps", type=int, default=100)
+    ap.add_argument("--reps", type=int, default=200)
     args = ap.parse_args()
     fast_malloc()
     torch = optional_torch(2)

@@ -44,7 +44,7 @@ class Timings(dict):
         return float(np.median(np.array(self.blocks[a]) / np.array(self.blocks[b])))
 
 
-def interleaved(fns: dict[str, Callable[[], object]], reps: int = 30, warmup: int = 2, blocks: int = 10
+def interleaved(fns: dict[str, Callable[[], object]], reps: int = 200, warmup: int = 2, blocks: int = 20
                 ) -> Timings:
     """Time each function in ``blocks`` rounds; in each round every contender runs a block of
     ``reps / blocks`` calls (after ``warmup`` untimed calls: its caches warm, as in a training
