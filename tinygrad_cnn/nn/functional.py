@@ -16,7 +16,7 @@ from ..ops.conv import conv2d, conv2d_weight, conv_transpose2d
 from ..ops.elementwise import mul
 from ..ops.loss import (binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy, mse_loss,
                         nll_loss)
-from ..ops.matmul import matmul
+from ..ops.matmul import linear
 from ..ops.pool import avg_pool2d, max_pool2d
 from ..ops.shape import pad
 from ..tensor import Tensor
@@ -24,26 +24,6 @@ from ..tensor import Tensor
 __all__ = ["conv2d", "conv_transpose2d", "conv2d_weight", "max_pool2d", "avg_pool2d", "linear", "relu",
            "leaky_relu", "sigmoid", "tanh", "softplus", "softmax", "log_softmax", "dropout", "cross_entropy",
            "nll_loss", "mse_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits", "pad", "flatten"]
-
-
-def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
-    """``input @ weight.T + bias``, weight of shape (out, in). Shape: (.., in) -> (.., out).
-
-    >>> linear(Tensor(np.ones((2, 3))), Tensor(np.ones((4, 3)))).shape
-    (2, 4)
-    """
-    if not isinstance(weight, Tensor) or weight.ndim != 2:
-        raise ValueError(f"linear: weight must be a 2-D Tensor (out_features, in_features), "
-                         f"got {getattr(weight, 'shape', type(weight).__name__)}")
-    if input.ndim == 0 or input.shape[-1] != weight.shape[1]:
-        raise ValueError(f"linear: input's last dimension must be in_features={weight.shape[1]} "
-                         f"(weight shape {weight.shape}), got input shape {input.shape}")
-    out = matmul(input, weight.transpose(0, 1))
-    if bias is not None:
-        if bias.shape != (weight.shape[0],):
-            raise ValueError(f"linear: bias must have shape ({weight.shape[0]},), got {bias.shape}")
-        out = out + bias
-    return out
 
 
 def dropout(input: Tensor, p: float = 0.5, training: bool = True) -> Tensor:

@@ -7,6 +7,7 @@ import numpy as np
 
 from ..tensor import Tensor, as_tensor, make_op
 from .registry import register
+from .reduce import sum as _sum
 from .shape import reshape, transpose
 
 
@@ -54,3 +55,42 @@ def matmul(a: Any, b: Any) -> Tensor:
         shape = out.shape[:-2] + rows + (() if squeeze_b else (out.shape[-1],))
         out = reshape(out, shape)
     return out
+
+
+@register("linear")
+def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """``input @ weight.T + bias``, weight of shape (out, in), as ``torch.nn.functional.linear``.
+    One graph node instead of three (transpose, matmul, add): a fully connected layer is small,
+    so per-op overhead is a good part of its cost. Shape: (.., in) -> (.., out).
+
+    >>> linear(Tensor(np.ones((2, 3))), Tensor(np.ones((4, 3))), Tensor(np.zeros(4))).shape
+    (2, 4)
+    """
+    if not isinstance(input, Tensor):
+        raise TypeError(f"linear: input must be a Tensor, got {type(input).__name__}")
+    if not isinstance(weight, Tensor) or weight.ndim != 2:
+        raise ValueError(f"linear: weight must be a 2-D Tensor (out_features, in_features), "
+                         f"got {getattr(weight, 'shape', type(weight).__name__)}")
+    if input.ndim == 0 or input.shape[-1] != weight.shape[1]:
+        raise ValueError(f"linear: input's last dimension must be in_features={weight.shape[1]} "
+                         f"(weight shape {weight.shape}), got input shape {input.shape}")
+    if bias is not None and (not isinstance(bias, Tensor) or bias.shape != (weight.shape[0],)):
+        raise ValueError(f"linear: bias must be a Tensor of shape ({weight.shape[0]},), "
+                         f"got {getattr(bias, 'shape', type(bias).__name__)}")
+    data = np.matmul(input.data, weight.data.T)
+    if bias is not None:
+        data += bias.data  # in place: data is the product's fresh array
+    lead = input.shape[:-1]
+
+    def backward(g: Tensor) -> tuple:
+        gx = matmul(g, weight) if input.requires_grad else None
+        gw = gb = None
+        if weight.requires_grad:  # summed over every leading axis: (out, rows) @ (rows, in)
+            g2 = reshape(g, (-1, weight.shape[0]))
+            gw = matmul(transpose(g2, 0, 1), reshape(input, (-1, weight.shape[1])))
+        if bias is not None and bias.requires_grad:
+            gb = _sum(g, tuple(range(len(lead)))) if lead else g
+        return (gx, gw) if bias is None else (gx, gw, gb)
+
+    parents = (input, weight) if bias is None else (input, weight, bias)
+    return make_op("linear", data, parents, backward)

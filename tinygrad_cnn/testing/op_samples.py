@@ -245,6 +245,14 @@ def _matmul(draw: Any) -> Sample:
     return Sample((draw(tensors(sa)), draw(tensors(sb))))
 
 
+@sample("linear")
+def _linear(draw: Any) -> Sample:
+    n_in, n_out = draw(st.integers(1, 4)), draw(st.integers(1, 4))
+    lead = draw(st.sampled_from([(), (2,), (3,), (2, 3)]))
+    x, w = draw(tensors(lead + (n_in,))), draw(tensors((n_out, n_in)))
+    return Sample((x, w, draw(tensors((n_out,))) if draw(st.booleans()) else None))
+
+
 for _name in ("softmax", "log_softmax"):
     @sample(_name)
     def _softmax(draw: Any) -> Sample:
