@@ -7,6 +7,7 @@ from hypothesis import given, settings
 import tinygrad_cnn.nn.functional as F
 from tinygrad_cnn import Tensor
 from tinygrad_cnn.ops.conv import conv_geometry
+from tinygrad_cnn.testing import gradcheck, gradgradcheck
 from tinygrad_cnn.testing.strategies import conv2d_args, conv_transpose2d_args
 from tests.reference import conv2d_ref, conv_transpose2d_ref
 
@@ -168,3 +169,19 @@ def test_conv_transpose2d_bad_input():
 def test_conv_rejects_non_tensor_weight():
     with pytest.raises(TypeError, match="conv2d: weight must be a Tensor"):
         F.conv2d(X, np.ones((4, 3, 3, 3)))
+
+
+@pytest.mark.parametrize("filters", [4, 6, 7, 13])
+def test_conv2d_with_filter_counts_padded_for_the_gemm(filters):
+    # 4-7 filters (mod 8) take a GEMM padded with zero rows, forward and weight gradient; the
+    # hypothesis strategies draw at most 2 filters per group, so these counts are checked here
+    rng = np.random.default_rng(filters)
+    x = Tensor(rng.standard_normal((2, 3, 6, 5)), requires_grad=True)
+    w = Tensor(rng.standard_normal((filters, 3, 3, 2)), requires_grad=True)
+    b = Tensor(rng.standard_normal(filters), requires_grad=True)
+    expected = conv2d_ref(x.data, w.data, b.data, (1, 1), (1, 1, 0, 0), (1, 1), 1)
+    np.testing.assert_allclose(F.conv2d(x, w, b, padding=(1, 0)).data, expected, rtol=1e-10, atol=1e-12)
+    f32 = F.conv2d(Tensor(x.data.astype(np.float32)), Tensor(w.data.astype(np.float32)), padding=(1, 0))
+    np.testing.assert_allclose(f32.data, expected - b.data.reshape(1, -1, 1, 1), rtol=1e-4, atol=1e-4)
+    assert gradcheck(lambda x, w, b: F.conv2d(x, w, b, padding=(1, 0)), (x, w, b))
+    assert gradgradcheck(lambda x, w: F.conv2d(x, w, padding=(1, 0)), (x, w))
