@@ -171,10 +171,11 @@ def test_conv_rejects_non_tensor_weight():
         F.conv2d(X, np.ones((4, 3, 3, 3)))
 
 
-@pytest.mark.parametrize("filters", [4, 6, 7, 13])
-def test_conv2d_with_filter_counts_padded_for_the_gemm(filters):
-    # 4-7 filters (mod 8) take a GEMM padded with zero rows, forward and weight gradient; the
-    # hypothesis strategies draw at most 2 filters per group, so these counts are checked here
+@pytest.mark.parametrize("filters", [4, 6, 7, 13, 16, 20])
+def test_conv2d_with_filter_counts_that_change_the_gemm(filters):
+    # 4-7 filters (mod 8) take GEMMs padded with zero rows (forward, weight gradient), 16 or more
+    # a transposed weight-gradient GEMM; the hypothesis strategies draw at most 2 filters per
+    # group, so these paths are checked here
     rng = np.random.default_rng(filters)
     x = Tensor(rng.standard_normal((2, 3, 6, 5)), requires_grad=True)
     w = Tensor(rng.standard_normal((filters, 3, 3, 2)), requires_grad=True)

@@ -245,6 +245,8 @@ def _conv_weight_np(x: np.ndarray, y: np.ndarray, geo: ConvGeometry, cols: np.nd
     if geo.groups == 1 and f % 8 >= 4:  # as in _conv_np: 8 rows beat 6, even with the copy (0.72 -> 0.53 ms)
         padded = _pad_rows(yq[0], f + 8 - f % 8)[None]
         gw = np.matmul(padded, cols.transpose(0, 2, 1))[:, :f]
+    elif f >= 16:  # (cols @ g^T)^T: 0.66-0.93 of the time for LeNet's second conv (16 filters)
+        gw = np.matmul(cols, yq.transpose(0, 2, 1)).transpose(0, 2, 1)
     else:
         gw = np.matmul(yq, cols.transpose(0, 2, 1))  # (G, F/G, Cg*kh*kw)
     return gw.reshape(y.shape[1], x.shape[1] // geo.groups, *geo.kernel)
