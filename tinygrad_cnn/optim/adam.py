@@ -10,6 +10,30 @@ from ..tensor import Tensor
 from .optimizer import Optimizer
 
 
+def _adam_step(m: np.ndarray, v: np.ndarray, grad: np.ndarray, tmp: np.ndarray, t: int, group: dict,
+               v_max: np.ndarray | None = None) -> np.ndarray:
+    """Adam's arithmetic, shared by the per-parameter and the whole-group paths (so both give the
+    same bits): update the moments ``m``, ``v`` (and AMSGrad's ``v_max``) in place with ``grad``,
+    and return the step to subtract from the parameter, computed into ``tmp``."""
+    lr, (b1, b2), eps = group["lr"], group["betas"], group["eps"]
+    m *= b1
+    np.multiply(grad, 1.0 - b1, out=tmp)
+    m += tmp
+    v *= b2
+    np.multiply(grad, grad, out=tmp)
+    tmp *= 1.0 - b2
+    v += tmp
+    if v_max is not None:
+        np.maximum(v_max, v, out=v_max)
+        v = v_max
+    step = np.sqrt(v, out=tmp)
+    step /= math.sqrt(1.0 - b2 ** t)
+    step += eps
+    np.divide(m, step, out=step)
+    step *= lr / (1.0 - b1 ** t)
+    return step
+
+
 class Adam(Optimizer):
     """Adam, as ``torch.optim.Adam`` (L2 weight decay added to the gradient).
 
@@ -51,7 +75,7 @@ class Adam(Optimizer):
         if flat is None:
             return False
         m, v, t, grad, tmp = flat
-        lr, (b1, b2), eps, wd = group["lr"], group["betas"], group["eps"], group["weight_decay"]
+        lr, wd = group["lr"], group["weight_decay"]
         # in place into the group's scratch buffers: fresh temporaries of this size would each be
         # mmap-ed and faulted in anew under glibc's default malloc settings
         np.concatenate([self._grad_of(p).ravel() for p in params], out=grad)
@@ -63,18 +87,7 @@ class Adam(Optimizer):
                 np.concatenate([p.data.ravel() for p in params], out=tmp)
                 tmp *= wd
                 grad += tmp
-        m *= b1
-        np.multiply(grad, 1.0 - b1, out=tmp)
-        m += tmp
-        v *= b2
-        np.multiply(grad, grad, out=tmp)
-        tmp *= 1.0 - b2
-        v += tmp
-        update = np.sqrt(v, out=tmp)
-        update /= math.sqrt(1.0 - b2 ** t)
-        update += eps
-        np.divide(m, update, out=update)
-        update *= lr / (1.0 - b1 ** t)
+        update = _adam_step(m, v, grad, tmp, t, group)
         start = 0
         for p in params:
             self.state[id(p)]["step"] = t
@@ -118,7 +131,7 @@ class Adam(Optimizer):
         return (m, v, step + 1) + scratch
 
     def _update(self, p: Tensor, grad: np.ndarray, state: dict, group: dict) -> None:
-        lr, (b1, b2), eps, wd = group["lr"], group["betas"], group["eps"], group["weight_decay"]
+        lr, wd = group["lr"], group["weight_decay"]
         if wd:
             if self.decoupled:
                 p.data *= 1.0 - lr * wd
@@ -132,18 +145,9 @@ class Adam(Optimizer):
                 state["max_exp_avg_sq"] = np.zeros_like(p.data)
         state["step"] += 1
         t = state["step"]
-        m, v = state["exp_avg"], state["exp_avg_sq"]
-        m *= b1
-        m += (1.0 - b1) * grad
-        v *= b2
-        v += (1.0 - b2) * (grad * grad)
-        if group["amsgrad"]:
-            np.maximum(state["max_exp_avg_sq"], v, out=state["max_exp_avg_sq"])
-            v = state["max_exp_avg_sq"]
-        denom = np.sqrt(v) / math.sqrt(1.0 - b2 ** t)
-        denom += eps
-        p.data -= (lr / (1.0 - b1 ** t)) * (m / denom)
-
+        update = _adam_step(state["exp_avg"], state["exp_avg_sq"], grad, np.empty_like(grad), t, group,
+                            state.get("max_exp_avg_sq"))
+        p.data -= update
 
 class AdamW(Adam):
     """Adam with decoupled weight decay (default 0.01), as ``torch.optim.AdamW``.
