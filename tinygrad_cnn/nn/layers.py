@@ -117,7 +117,14 @@ class ConvTranspose2d(Module):
                 f"padding={self.padding}, output_padding={self.output_padding}")
 
 
-class MaxPool2d(Module):
+class _Pool2d(Module):
+    """What the pooling layers share: their repr."""
+
+    def extra_repr(self) -> str:
+        return f"kernel_size={self.kernel_size}, stride={self.stride or self.kernel_size}, padding={self.padding}"
+
+
+class MaxPool2d(_Pool2d):
     """Max pooling layer. Shape: (N, C, H, W) -> (N, C, H', W').
 
     >>> MaxPool2d(2)(Tensor(np.zeros((1, 1, 4, 4), np.float32))).shape
@@ -134,11 +141,8 @@ class MaxPool2d(Module):
         return F.max_pool2d(x, self.kernel_size, self.stride, self.padding, self.dilation, self.ceil_mode,
                             self.return_indices)
 
-    def extra_repr(self) -> str:
-        return f"kernel_size={self.kernel_size}, stride={self.stride or self.kernel_size}, padding={self.padding}"
 
-
-class AvgPool2d(Module):
+class AvgPool2d(_Pool2d):
     """Average pooling layer. Shape: (N, C, H, W) -> (N, C, H', W').
 
     >>> AvgPool2d(2)(Tensor(np.ones((1, 1, 4, 4), np.float32))).tolist()
@@ -155,8 +159,6 @@ class AvgPool2d(Module):
         return F.avg_pool2d(x, self.kernel_size, self.stride, self.padding, self.ceil_mode, self.count_include_pad,
                             self.divisor_override)
 
-    def extra_repr(self) -> str:
-        return f"kernel_size={self.kernel_size}, stride={self.stride or self.kernel_size}, padding={self.padding}"
 
 
 class ReLU(Module):
