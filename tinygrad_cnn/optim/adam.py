@@ -53,6 +53,7 @@ class Adam(Optimizer):
         self._check("weight_decay", weight_decay)
         if not all(0.0 <= b < 1.0 for b in betas) or len(betas) != 2:
             raise ValueError(f"{type(self).__name__}: betas must be two numbers in [0, 1), got {betas!r}")
+        self._flat: dict[tuple, tuple] = {}  # whole-group buffers, see _flat_moments
 
     def _step_group(self, group: dict) -> None:
         if not self._step_flat(group):
@@ -97,16 +98,16 @@ class Adam(Optimizer):
 
     def _flat_moments(self, params: list) -> tuple | None:
         """The group's (exp_avg, exp_avg_sq, next step, scratch, scratch): flat moment buffers whose
-        pieces are the parameters' state arrays, made (or remade after load_state_dict) when needed."""
+        pieces are the parameters' state arrays (recognised by their ``base``), made, or remade after
+        load_state_dict, when needed."""
         states = [self.state.setdefault(id(p), {}) for p in params]
-        cache = getattr(self, "_flat", {})
-        self._flat = cache
         key = tuple(id(p) for p in params)
-        hit = cache.get(key)
-        if hit is not None and all(s.get("exp_avg") is mv[0] and s.get("exp_avg_sq") is mv[1]
-                                   for s, mv in zip(states, hit[2])):
+        hit = self._flat.get(key)  # (exp_avg, exp_avg_sq, scratch, scratch), flat
+        if hit is not None and all(isinstance(s.get("exp_avg"), np.ndarray) and s["exp_avg"].base is hit[0]
+                                   and isinstance(s.get("exp_avg_sq"), np.ndarray) and s["exp_avg_sq"].base is hit[1]
+                                   for s in states):
             steps = {s["step"] for s in states}
-            return (hit[0], hit[1], steps.pop() + 1, hit[3], hit[4]) if len(steps) == 1 else None
+            return (hit[0], hit[1], steps.pop() + 1, hit[2], hit[3]) if len(steps) == 1 else None
         if all(not s for s in states):
             m_parts = [np.zeros(p.data.size, p.data.dtype) for p in params]
             v_parts = [np.zeros(p.data.size, p.data.dtype) for p in params]
@@ -119,15 +120,14 @@ class Adam(Optimizer):
         else:
             return None
         m, v = np.concatenate(m_parts), np.concatenate(v_parts)
-        views, start = [], 0
+        start = 0
         for p, s in zip(params, states):
             end = start + p.data.size
             s.update(step=step, exp_avg=m[start:end].reshape(p.data.shape),
                      exp_avg_sq=v[start:end].reshape(p.data.shape))
-            views.append((s["exp_avg"], s["exp_avg_sq"]))
             start = end
         scratch = np.empty_like(m), np.empty_like(m)
-        cache[key] = (m, v, views) + scratch
+        self._flat[key] = (m, v) + scratch
         return (m, v, step + 1) + scratch
 
     def _update(self, p: Tensor, grad: np.ndarray, state: dict, group: dict) -> None:
