@@ -92,20 +92,27 @@ class _set_grad_enabled(_GradMode):
 # ----------------------------------------------------------------------------- graph nodes
 class Node:
     """One recorded op: its name, its input Tensors and the closure that maps the output's
-    gradient to one gradient per input. ``meta`` holds the op's arguments (for pictures);
+    gradient to one gradient per input. ``meta`` holds the op's arguments (for pictures; an op may
+    pass a function that makes them, called only when a picture asks);
     ``site`` is the user's line that created it (recorded under ``detect_anomaly``); ``module`` the
     innermost ``nn.Module`` whose forward made it."""
 
-    __slots__ = ("name", "parents", "backward", "meta", "site", "module", "__weakref__")
+    __slots__ = ("name", "parents", "backward", "_meta", "site", "module", "__weakref__")
 
-    def __init__(self, name: str, parents: tuple, backward: Callable, meta: dict | None, site: str | None,
-                 module: Any = None):
+    def __init__(self, name: str, parents: tuple, backward: Callable, meta: dict | Callable[[], dict] | None,
+                 site: str | None, module: Any = None):
         self.name = name
         self.parents = parents
         self.backward = backward
-        self.meta = meta
+        self._meta = meta
         self.site = site
         self.module = module
+
+    @property
+    def meta(self) -> dict | None:
+        if callable(self._meta):
+            self._meta = self._meta()
+        return self._meta
 
     def release(self) -> None:
         """Drop the closure and with it every value it saved."""
@@ -419,7 +426,8 @@ def as_tensor(x: Any, like: Tensor | None = None) -> Tensor:
     return Tensor(x)
 
 
-def make_op(name: str, data: np.ndarray, parents: tuple, backward: Callable, meta: dict | None = None) -> Tensor:
+def make_op(name: str, data: np.ndarray, parents: tuple, backward: Callable,
+            meta: dict | Callable[[], dict] | None = None) -> Tensor:
     """Wrap an op's numpy result; record a graph node when a parent requires grad.
 
     ``backward(grad_output)`` returns one gradient (Tensor or None) per parent, made of Tensor ops.
@@ -526,8 +534,10 @@ def run_backward(roots: Sequence[Tensor], root_grads: Sequence[Tensor], inputs: 
                 if id(t) in wanted:
                     results[wanted[id(t)]] = g  # type: ignore[index]
             elif t.grad_fn is None or t._retains_grad:
-                kept = g if create_graph else g.detach()
-                t.grad = kept if t.grad is None else t.grad + kept
+                if create_graph:
+                    t.grad = g if t.grad is None else t.grad + g
+                else:  # no graph to record: plain numpy, without an op's bookkeeping
+                    t.grad = g.detach() if t.grad is None else Tensor(t.grad.data + g.data)
             node = t.grad_fn
             if node is None:
                 continue

@@ -18,7 +18,8 @@ from typing import Any
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from ..tensor import Tensor, make_op
+from ..tensor import Tensor, is_grad_enabled, make_op
+from .reduce import _ones
 from .reduce import sum as _sum
 from .registry import register
 
@@ -72,6 +73,8 @@ def _pads_text(pads: tuple) -> str:
 
 def pair(value: Any, op: str, arg: str, minimum: int) -> tuple[int, int]:
     """An int or a pair of ints, each at least ``minimum``, as a pair; else a ValueError naming ``arg``."""
+    if type(value) is int and value >= minimum:  # the common case, without the general checks' cost
+        return value, value
     vals = (value, value) if isinstance(value, (int, np.integer)) and not isinstance(value, bool) else value
     if (not isinstance(vals, (tuple, list)) or len(vals) != 2
             or not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in vals)):
@@ -276,6 +279,16 @@ def _bias_grad(g: Tensor) -> Tensor:
     return _sum(g, (0, 2, 3))
 
 
+def _bias_grad_from(gq: np.ndarray, g: Tensor) -> Tensor:
+    """The bias gradient from ``gq``, g already batch-innermost for the GEMMs (one contiguous row
+    per filter: a product with ones, 0.06 -> 0.01 ms at LeNet's 64x16x10x10); the graph op
+    instead while recording a graph (``create_graph``)."""
+    if is_grad_enabled():
+        return _bias_grad(g)
+    rows = gq.reshape(-1, gq.shape[-1])
+    return Tensor(rows @ _ones(rows.shape[1], rows.dtype.str))
+
+
 def conv2d_op(x: Tensor, w: Tensor, b: Tensor | None, geo: ConvGeometry) -> Tensor:
     """The convolution primitive on validated arguments. Shape: (N, C, H, W) -> (N, F, H', W')."""
     out, cols = _conv_np(x.data, w.data, geo)
@@ -287,11 +300,11 @@ def conv2d_op(x: Tensor, w: Tensor, b: Tensor | None, geo: ConvGeometry) -> Tens
         gq = _batch_last(g.data, geo.groups)  # shared by both gradients' GEMMs
         gx = conv_transpose_op(g, w, None, geo, gq) if x.requires_grad else None
         gw = _conv2d_weight_op(x, g, geo, keep_cols, gq) if w.requires_grad else None
-        gb = _bias_grad(g) if b is not None and b.requires_grad else None
+        gb = _bias_grad_from(gq, g) if b is not None and b.requires_grad else None
         return gx, gw, gb
 
     parents = (x, w) if b is None else (x, w, b)
-    return make_op("conv2d", out, parents, backward, geo.meta())
+    return make_op("conv2d", out, parents, backward, geo.meta)
 
 
 def conv_transpose_op(y: Tensor, w: Tensor, b: Tensor | None, geo: ConvGeometry,
@@ -309,7 +322,7 @@ def conv_transpose_op(y: Tensor, w: Tensor, b: Tensor | None, geo: ConvGeometry,
         return gy, gw, gb
 
     parents = (y, w) if b is None else (y, w, b)
-    return make_op("conv_transpose2d", out, parents, backward, geo.meta())
+    return make_op("conv_transpose2d", out, parents, backward, geo.meta)
 
 
 def _conv2d_weight_op(x: Tensor, y: Tensor, geo: ConvGeometry, cols: np.ndarray | None,
@@ -323,7 +336,7 @@ def _conv2d_weight_op(x: Tensor, y: Tensor, geo: ConvGeometry, cols: np.ndarray 
         gy = conv2d_op(x, g, None, geo) if y.requires_grad else None
         return gx, gy
 
-    return make_op("conv2d_weight", gw, (x, y), backward, geo.meta())
+    return make_op("conv2d_weight", gw, (x, y), backward, geo.meta)
 
 
 @register("conv2d_weight")

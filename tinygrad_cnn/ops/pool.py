@@ -118,7 +118,7 @@ def pool_pick(x: Tensor, which: np.ndarray, geo: PoolGeometry) -> Tensor:
     out = slabs[0] * (which == 0)
     for k, slab in enumerate(slabs[1:], 1):
         out += slab * (which == k)  # masks multiply: far faster in numpy than copyto(where=)
-    return make_op("pool_pick", out, (x,), lambda g: (pool_place(g, which, geo),), geo.meta())
+    return make_op("pool_pick", out, (x,), lambda g: (pool_place(g, which, geo),), geo.meta)
 
 
 @register("pool_place")
@@ -141,7 +141,7 @@ def pool_place(g: Tensor, which: np.ndarray, geo: PoolGeometry) -> Tensor:
             np.multiply(gd, which == k, out=canvas[:, :, rs, cs])
     (h, w), pt, pl = geo.in_hw, geo.pads[0], geo.pads[2]
     out = canvas[:, :, pt:pt + h, pl:pl + w] if (hp, wp) != (h, w) else canvas
-    return make_op("pool_place", out, (g,), lambda gg: (pool_pick(gg, which, geo),), geo.meta())
+    return make_op("pool_place", out, (g,), lambda gg: (pool_pick(gg, which, geo),), geo.meta)
 
 
 def _argmax_windows(xp: np.ndarray, geo: PoolGeometry) -> tuple[np.ndarray, np.ndarray]:
@@ -163,7 +163,7 @@ def max_pool2d_op(x: Tensor, geo: PoolGeometry, return_indices: bool) -> Any:
     """The max-pool primitive on validated arguments; its backward places each window's gradient
     on the window's (first) maximal element."""
     best, which = _argmax_windows(_pad_np(batch_innermost(x.data), geo, -np.inf), geo)
-    out = make_op("max_pool2d", best, (x,), lambda g: (pool_place(g, which, geo),), geo.meta())
+    out = make_op("max_pool2d", best, (x,), lambda g: (pool_place(g, which, geo),), geo.meta)
     if not return_indices:
         return out
     (h, w), (ho, wo), kw = geo.in_hw, geo.out_hw, geo.kernel[1]
@@ -227,7 +227,7 @@ def window_sum(x: Tensor, geo: PoolGeometry) -> Tensor:
     >>> window_sum(Tensor(np.ones((1, 1, 2, 2))), g).item()
     4.0
     """
-    return make_op("window_sum", _window_sum_np(x.data, geo), (x,), lambda g: (window_fold(g, geo),), geo.meta())
+    return make_op("window_sum", _window_sum_np(x.data, geo), (x,), lambda g: (window_fold(g, geo),), geo.meta)
 
 
 @register("window_fold")
@@ -260,7 +260,7 @@ def window_fold(g: Tensor, geo: PoolGeometry) -> Tensor:
             canvas[:, :, rs, :] += rows
     (h, w), pt, pl = geo.in_hw, geo.pads[0], geo.pads[2]
     out = canvas[:, :, pt:pt + h, pl:pl + w]
-    return make_op("window_fold", out, (g,), lambda gg: (window_sum(gg, geo),), geo.meta())
+    return make_op("window_fold", out, (g,), lambda gg: (window_sum(gg, geo),), geo.meta)
 
 
 def _avg_divisor(geo: PoolGeometry, count_include_pad: bool, divisor_override: Any) -> np.ndarray:
@@ -294,5 +294,5 @@ def avg_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any
     geo = pool_geometry("avg_pool2d", x.shape, kernel_size, stride, padding, 1, ceil_mode)
     scale = Tensor((1.0 / _avg_divisor(geo, count_include_pad, divisor_override)).astype(x.dtype))
     out = make_op("avg_pool2d", _window_sum_np(x.data, geo) * scale.data, (x,),
-                  lambda g: (window_fold(mul(g, scale), geo),), geo.meta())
+                  lambda g: (window_fold(mul(g, scale), geo),), geo.meta)
     return out.reshape(out.shape[1:]) if unbatched else out
