@@ -30,6 +30,24 @@ def test_conv2d_matches_loop_reference(a):
     np.testing.assert_allclose(out.data, expected, rtol=1e-10, atol=1e-12)
 
 
+@settings(max_examples=40)
+@given(conv2d_args())
+def test_conv2d_of_batch_innermost_input_matches_nchw(a):
+    # inside a network a conv's input usually arrives batch-innermost in memory (a pool's or a
+    # conv's output); its windows are then shifted straight out of it rather than from a copy
+    x = a.input.data
+    inner = Tensor(np.ascontiguousarray(x.transpose(1, 2, 3, 0)).transpose(3, 0, 1, 2), requires_grad=True)
+    assert (x.shape[0] == 1 or inner.data.strides[0] == inner.data.itemsize) and np.array_equal(inner.data, x)
+    w = Tensor(a.weight.data, requires_grad=True)
+    ref_w = Tensor(a.weight.data, requires_grad=True)
+    out, ref = F.conv2d(inner, w, None, **a.kwargs()), F.conv2d(Tensor(x), ref_w, None, **a.kwargs())
+    np.testing.assert_allclose(out.data, ref.data, rtol=1e-12, atol=1e-12)
+    g = Tensor(np.random.default_rng(0).standard_normal(out.shape))
+    out.backward(g)
+    ref.backward(g)
+    np.testing.assert_allclose(w.grad.data, ref_w.grad.data, rtol=1e-10, atol=1e-12)
+
+
 @given(conv_transpose2d_args(requires_grad=False))
 def test_conv_transpose2d_matches_loop_reference(a):
     pair = lambda v: (v, v) if isinstance(v, int) else v  # noqa: E731
