@@ -190,18 +190,22 @@ def test_conv_rejects_non_tensor_weight():
         F.conv2d(X, np.ones((4, 3, 3, 3)))
 
 
+@pytest.mark.parametrize("dilation", [1, (2, 1)])
 @pytest.mark.parametrize("filters", [4, 6, 7, 13, 16, 20])
-def test_conv2d_with_filter_counts_that_change_the_gemm(filters):
-    # 4-7 filters (mod 8) take GEMMs padded with zero rows (forward, weight gradient), 16 or more
-    # a transposed weight-gradient GEMM; the hypothesis strategies draw at most 2 filters per
+def test_conv2d_with_filter_counts_that_change_the_gemm(filters, dilation):
+    # dilated rows take the im2col GEMMs: 4-7 filters (mod 8) there are padded with zero rows
+    # (forward, weight gradient), 16 or more take a transposed weight-gradient GEMM; undilated
+    # ones take the per-output-row GEMMs. The hypothesis strategies draw at most 2 filters per
     # group, so these paths are checked here
     rng = np.random.default_rng(filters)
-    x = Tensor(rng.standard_normal((2, 3, 6, 5)), requires_grad=True)
+    x = Tensor(rng.standard_normal((2, 3, 7, 5)), requires_grad=True)
     w = Tensor(rng.standard_normal((filters, 3, 3, 2)), requires_grad=True)
     b = Tensor(rng.standard_normal(filters), requires_grad=True)
-    expected = conv2d_ref(x.data, w.data, b.data, (1, 1), (1, 1, 0, 0), (1, 1), 1)
-    np.testing.assert_allclose(F.conv2d(x, w, b, padding=(1, 0)).data, expected, rtol=1e-10, atol=1e-12)
-    f32 = F.conv2d(Tensor(x.data.astype(np.float32)), Tensor(w.data.astype(np.float32)), padding=(1, 0))
+    d = (dilation, dilation) if isinstance(dilation, int) else dilation
+    conv = lambda x, w, b=None: F.conv2d(x, w, b, padding=(1, 0), dilation=dilation)  # noqa: E731
+    expected = conv2d_ref(x.data, w.data, b.data, (1, 1), (1, 1, 0, 0), d, 1)
+    np.testing.assert_allclose(conv(x, w, b).data, expected, rtol=1e-10, atol=1e-12)
+    f32 = conv(Tensor(x.data.astype(np.float32)), Tensor(w.data.astype(np.float32)))
     np.testing.assert_allclose(f32.data, expected - b.data.reshape(1, -1, 1, 1), rtol=1e-4, atol=1e-4)
-    assert gradcheck(lambda x, w, b: F.conv2d(x, w, b, padding=(1, 0)), (x, w, b))
-    assert gradgradcheck(lambda x, w: F.conv2d(x, w, padding=(1, 0)), (x, w))
+    assert gradcheck(conv, (x, w, b))
+    assert gradgradcheck(conv, (x, w))

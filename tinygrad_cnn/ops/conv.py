@@ -262,10 +262,11 @@ def _batch_last(g: np.ndarray, groups: int) -> np.ndarray:
 
 
 def _matmul_few_rows(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """``np.matmul(a, b)`` for a (1, M, K) @ (1, K, P) product with few rows M. OpenBLAS's sgemm
-    has no fast path for 4-7 (mod 8) rows: with zero rows up to a multiple of 8 the product is
-    faster even counting the padded copy (LeNet's 6 filters at batch 64: forward 0.50 -> 0.31 ms,
-    weight gradient 0.72 -> 0.53 ms), and the first M rows of the result stay one contiguous block."""
+    """``np.matmul(a, b)`` for a (1, M, K) @ (1, K, P) product with few rows M (the im2col
+    path). OpenBLAS's sgemm has no fast path for 4-7 (mod 8) rows: with zero rows up to a multiple
+    of 8 the product is faster even counting the padded copy (measured on LeNet's first conv, 6
+    filters at batch 64: forward 0.50 -> 0.31 ms, weight gradient 0.72 -> 0.53 ms), and the first
+    M rows of the result stay one contiguous block."""
     m = a.shape[1]
     if a.shape[0] != 1 or m % 8 < 4:
         return np.matmul(a, b)
@@ -285,12 +286,10 @@ def _conv_np(x: np.ndarray, w: np.ndarray, geo: ConvGeometry) -> tuple[np.ndarra
         return out.reshape(f, ho, wo, n).transpose(3, 0, 1, 2), cols
     windows = _row_windows(x, geo)
     m, (cg, kh, kw) = f // g, w.shape[1:]
-    rows = m + 8 - m % 8 if g == 1 and m % 8 >= 4 else m  # see _matmul_few_rows
-    wm = np.zeros((g, 1, rows, kh * kw * cg), w.dtype)
-    wm[:, 0, :m] = w.reshape(g, m, cg, kh, kw).transpose(0, 1, 3, 4, 2).reshape(g, m, -1)
-    out = np.empty((g, rows, ho, wo * n), x.dtype)
+    wm = w.reshape(g, m, cg, kh, kw).transpose(0, 1, 3, 4, 2).reshape(g, 1, m, kh * kw * cg)
+    out = np.empty((g, m, ho, wo * n), x.dtype)
     np.matmul(wm, windows, out=out.transpose(0, 2, 1, 3))  # one GEMM per output row, in place
-    return out[:, :m].reshape(f, ho, wo, n).transpose(3, 0, 1, 2), windows
+    return out.reshape(f, ho, wo, n).transpose(3, 0, 1, 2), windows
 
 
 def _conv_transpose_np(y: np.ndarray, w: np.ndarray, geo: ConvGeometry, yq: np.ndarray | None = None) -> np.ndarray:
@@ -315,7 +314,7 @@ def _conv_weight_np(x: np.ndarray, y: np.ndarray, geo: ConvGeometry, cols: np.nd
         return per_row.sum(axis=1).reshape(g, kh, kw, cg, m).transpose(0, 4, 3, 1, 2).reshape(g * m, cg, kh, kw)
     if cols is None:
         cols = _im2col(x, geo)
-    if yq.shape[1] >= 16:  # (cols @ g^T)^T: 0.66-0.93 of the time for LeNet's second conv (16 filters)
+    if yq.shape[1] >= 16:  # (cols @ g^T)^T: 0.66-0.93 of the time at LeNet's second conv's shape (16 filters)
         gw = np.matmul(cols, yq.transpose(0, 2, 1)).transpose(0, 2, 1)
     else:
         gw = _matmul_few_rows(yq, cols.transpose(0, 2, 1))  # (G, F/G, Cg*kh*kw)
