@@ -1,4 +1,10 @@
-"""2-D convolution and its transpose, as one GEMM per group over an im2col matrix.
+"""2-D convolution and its transpose as matrix products over window matrices.
+
+Each op is one ``np.matmul`` call per direction, no Python loop over pixels: the forward and the
+weight gradient of an undilated conv are a batched GEMM over output rows, reading each row's
+windows in place from a kw-shifted copy of the input (:func:`_row_windows`); dilated rows use
+one GEMM per group over a full im2col matrix; the input gradient is one GEMM per group followed
+by a col2im fold over the kernel offsets.
 
 Three primitives close under differentiation (design.md):
 
