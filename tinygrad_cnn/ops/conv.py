@@ -168,16 +168,24 @@ def transpose_geometry(op: str, x_shape: tuple, w_shape: tuple, stride: Any, pad
 
 # ----------------------------------------------------------------------------- numpy kernels
 # (internal layout: see ops/layout.py)
+def _padded(x: np.ndarray, geo: ConvGeometry, order: tuple) -> np.ndarray:
+    """``x`` (N, C, H, W) zero-padded to ``geo.padded_hw``, its axes moved to ``order`` and made
+    contiguous there (no copy when x already lies so and needs no padding)."""
+    n, c, h, w = x.shape
+    (hp, wp), (pt, _, pl, _) = geo.padded_hw, geo.pads
+    moved = x.transpose(order)
+    if (hp, wp) == (h, w):
+        return np.ascontiguousarray(moved)
+    canvas = np.zeros(tuple((n, c, hp, wp)[a] for a in order), x.dtype)
+    inner = (slice(None), slice(None), slice(pt, pt + h), slice(pl, pl + w))
+    canvas[tuple(inner[a] for a in order)] = moved
+    return canvas
+
+
 def _im2col(x: np.ndarray, geo: ConvGeometry) -> np.ndarray:
     """Windows of ``x`` as a (G, Cg*kh*kw, H'*W'*N) matrix: the single big contiguous copy of a conv."""
-    n, c, h, w = x.shape
-    pt, pb, pl, pr = geo.pads
-    hp, wp = geo.padded_hw
-    if (hp, wp) == (h, w):  # no padding: an input that is already batch-innermost is used as it is
-        xq = np.ascontiguousarray(x.transpose(1, 2, 3, 0))
-    else:
-        xq = np.zeros((c, hp, wp, n), dtype=x.dtype)
-        xq[:, pt:pt + h, pl:pl + w, :] = x.transpose(1, 2, 3, 0)
+    n, c = x.shape[:2]
+    xq = _padded(x, geo, (1, 2, 3, 0))  # (C, Hp, Wp, N)
     (ho, wo), (kh, kw), (sh, sw), (dh, dw) = geo.out_hw, geo.kernel, geo.stride, geo.dilation
     s = xq.strides
     win = as_strided(xq, (c, kh, kw, ho, wo, n), (s[0], s[1] * dh, s[2] * dw, s[1] * sh, s[2] * sw, s[3]),
@@ -200,14 +208,12 @@ def _row_windows(x: np.ndarray, geo: ConvGeometry) -> np.ndarray:
     is kh times smaller than im2col's (LeNet's 6->16 conv: 1.1 MB instead of 3.8 MB at batch 64)."""
     n, c, h, w = x.shape
     g, (ho, wo), (kh, kw), (sh, sw), dw = geo.groups, geo.out_hw, geo.kernel, geo.stride, geo.dilation[1]
-    pt, _, pl, _ = geo.pads
     hp, wp = geo.padded_hw
     cg = c // g
     if (hp, wp) == (h, w) and (n == 1 or x.strides[0] == x.itemsize):
         src, (s_n, s_c, s_h, s_w) = x, x.strides  # batch-innermost already: shift straight from it
     else:
-        src = np.empty((hp, c, wp, n), x.dtype) if (hp, wp) == (h, w) else np.zeros((hp, c, wp, n), x.dtype)
-        src[pt:pt + h, :, pl:pl + w] = x.transpose(2, 1, 3, 0)
+        src = _padded(x, geo, (2, 1, 3, 0))  # (Hp, C, Wp, N)
         s_h, s_c, s_w, s_n = src.strides
     shifted = as_strided(src, (g, hp, kw, cg, wo, n), (cg * s_c, s_h, dw * s_w, s_c, sw * s_w, s_n), writeable=False)
     rows = np.ascontiguousarray(shifted).reshape(g, hp, kw * cg, wo * n)
