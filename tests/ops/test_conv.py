@@ -69,6 +69,7 @@ def _assert_matches_torch(out, ty, pairs, seed):
 
 
 @needs_torch
+@pytest.mark.filterwarnings("ignore:Using padding='same':UserWarning")  # PyTorch's note about its own copy
 @settings(max_examples=30)
 @given(conv2d_args())
 def test_conv2d_matches_torch_forward_and_backward(a):
