@@ -184,6 +184,13 @@ def _padded(x: np.ndarray, geo: ConvGeometry, order: tuple) -> np.ndarray:
     return canvas
 
 
+def _unpadded(canvas: np.ndarray, geo: ConvGeometry) -> np.ndarray:
+    """Adjoint of :func:`_padded` for a (G, Cg, Hp, Wp, N) canvas: the input's part, as an NCHW view."""
+    g, cg, hp, wp, n = canvas.shape
+    (h, w), (pt, _, pl, _) = geo.in_hw, geo.pads
+    return canvas.reshape(g * cg, hp, wp, n)[:, pt:pt + h, pl:pl + w, :].transpose(3, 0, 1, 2)
+
+
 def _im2col(x: np.ndarray, geo: ConvGeometry) -> np.ndarray:
     """Windows of ``x`` as a (G, Cg*kh*kw, H'*W'*N) matrix: the single big contiguous copy of a conv."""
     n, c = x.shape[:2]
@@ -226,9 +233,8 @@ def _row_windows(x: np.ndarray, geo: ConvGeometry) -> np.ndarray:
 def _col2im(cols: np.ndarray, n: int, c: int, geo: ConvGeometry) -> np.ndarray:
     """Adjoint of ``_im2col`` for columns laid out (G, kh, kw, Cg, H'*W'*N): add each kernel
     offset's slab back into the image. Returns NCHW."""
-    (h, w), (ho, wo), (kh, kw) = geo.in_hw, geo.out_hw, geo.kernel
+    (ho, wo), (kh, kw) = geo.out_hw, geo.kernel
     (sh, sw), (dh, dw), g = geo.stride, geo.dilation, geo.groups
-    pt, _, pl, _ = geo.pads
     hp, wp = geo.padded_hw
     cols = cols.reshape(g, kh, kw, c // g, ho, wo, n)
     canvas = np.zeros((g, c // g, hp, wp, n), dtype=cols.dtype)
@@ -236,8 +242,7 @@ def _col2im(cols: np.ndarray, n: int, c: int, geo: ConvGeometry) -> np.ndarray:
         rows = slice(i * dh, i * dh + sh * (ho - 1) + 1, sh)
         for j in range(kw):
             canvas[:, :, rows, j * dw:j * dw + sw * (wo - 1) + 1:sw] += cols[:, i, j]
-    image = canvas.reshape(c, hp, wp, n)[:, pt:pt + h, pl:pl + w, :]
-    return image.transpose(3, 0, 1, 2)
+    return _unpadded(canvas, geo)
 
 
 def _conv_transpose_by_kernel_rows(wr: np.ndarray, yq: np.ndarray, n: int, c: int, geo: ConvGeometry) -> np.ndarray:
@@ -251,8 +256,8 @@ def _conv_transpose_by_kernel_rows(wr: np.ndarray, yq: np.ndarray, n: int, c: in
     OpenBLAS; two kernel rows make it wide enough to use both cores); then kh times fewer
     strided adds fold the kernel columns. At LeNet's 6->16 conv, batch 64, the buffer is 1.5 MB
     instead of a 3.8 MB column matrix written and read back: conv2d fwd+bwd 0.88-0.95 of the time."""
-    g, (h, w), (ho, wo), (kh, kw) = geo.groups, geo.in_hw, geo.out_hw, geo.kernel
-    (dh, dw), (hp, wp), (pt, _, pl, _) = geo.dilation, geo.padded_hw, geo.pads
+    g, (ho, wo), (kh, kw) = geo.groups, geo.out_hw, geo.kernel
+    (dh, dw), (hp, wp) = geo.dilation, geo.padded_hw
     cg = c // g
     m, slab = kw * cg, wo * n
     run = ho * slab
@@ -272,8 +277,7 @@ def _conv_transpose_by_kernel_rows(wr: np.ndarray, yq: np.ndarray, n: int, c: in
     canvas[:, :, :, wo:] = 0
     for j in range(1, kw):
         canvas[:, :, :, j * dw:j * dw + wo] += by_column[:, j]
-    image = canvas.reshape(c, hp, wp, n)[:, pt:pt + h, pl:pl + w, :]
-    return image.transpose(3, 0, 1, 2)
+    return _unpadded(canvas, geo)
 
 
 def _weight_matrix(w: np.ndarray, groups: int) -> np.ndarray:
@@ -325,6 +329,8 @@ def _conv_transpose_np(y: np.ndarray, w: np.ndarray, geo: ConvGeometry, yq: np.n
     wr = w.reshape(g, f // g, cg, kh, kw).transpose(0, 3, 4, 2, 1).reshape(g, kh * kw * cg, f // g)
     if yq is None:
         yq = _batch_last(y, g)
+    # at stride > 1 kernel row 0 cannot be written in place and the rows pass adds strided
+    # slices: one GEMM + col2im was faster there (kernel-row path 1.12-1.23x the time, measured)
     if geo.stride == (1, 1):
         return _conv_transpose_by_kernel_rows(wr, yq, y.shape[0], cg * g, geo)
     cols = np.matmul(wr, yq)  # (G, kh*kw*Cg, H'*W'*N)
