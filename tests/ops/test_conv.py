@@ -6,7 +6,7 @@ from hypothesis import given, settings
 
 import tinygrad_cnn.nn.functional as F
 from tinygrad_cnn import Tensor
-from tinygrad_cnn.ops.conv import conv_geometry
+from tinygrad_cnn.ops.geometry import conv_geometry
 from tinygrad_cnn.testing import gradcheck, gradgradcheck
 from tinygrad_cnn.testing.strategies import conv2d_args, conv_transpose2d_args
 from tests.reference import conv2d_ref, conv_transpose2d_ref

@@ -20,152 +20,16 @@ adjoint of the convolution with the same geometry.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from ..tensor import Tensor, is_grad_enabled, make_op
+from .geometry import ConvGeometry, batched_input, check_4d, conv_geometry, pair, transpose_geometry
 from .reduce import _ones
 from .reduce import sum as _sum
 from .registry import register
-
-
-@dataclass(frozen=True)
-class WindowGeometry:
-    """Sizes shared by convolutions and pools: input and output (H, W), kernel, stride, 4-sided
-    padding (top, bottom, left, right) and dilation."""
-
-    in_hw: tuple[int, int]
-    out_hw: tuple[int, int]
-    kernel: tuple[int, int]
-    stride: tuple[int, int]
-    pads: tuple[int, int, int, int]
-    dilation: tuple[int, int]
-
-
-@dataclass(frozen=True)
-class ConvGeometry(WindowGeometry):
-    """The forward convolution's sizes. Bottom/right ``pads`` may be negative for a transposed
-    convolution whose output_padding exceeds its padding (rows past the last window are then
-    simply not read)."""
-
-    groups: int
-
-    def meta(self) -> dict:
-        (kh, kw), (sh, sw), (dh, dw) = self.kernel, self.stride, self.dilation
-        text = f"{kh}x{kw} s{sh if sh == sw else f'{sh},{sw}'} p{_pads_text(self.pads)}"
-        if (dh, dw) != (1, 1):
-            text += f" d{dh if dh == dw else f'{dh},{dw}'}"
-        if self.groups != 1:
-            text += f" g{self.groups}"
-        return {"args": text}
-
-    @property
-    def padded_hw(self) -> tuple[int, int]:
-        """Size of the zero-padded input canvas that every window and the input both fit in."""
-        (h, w), (ho, wo) = self.in_hw, self.out_hw
-        (kh, kw), (sh, sw), (dh, dw) = self.kernel, self.stride, self.dilation
-        pt, pb, pl, pr = self.pads
-        need_h, need_w = (ho - 1) * sh + dh * (kh - 1) + 1, (wo - 1) * sw + dw * (kw - 1) + 1
-        return max(pt + h + max(pb, 0), need_h), max(pl + w + max(pr, 0), need_w)
-
-
-def _pads_text(pads: tuple) -> str:
-    pt, pb, pl, pr = pads
-    if pt == pb == pl == pr:
-        return str(pt)
-    return f"{pt},{pb},{pl},{pr}"
-
-
-def pair(value: Any, op: str, arg: str, minimum: int) -> tuple[int, int]:
-    """An int or a pair of ints, each at least ``minimum``, as a pair; else a ValueError naming ``arg``."""
-    if type(value) is int and value >= minimum:  # the common case, without the general checks' cost
-        return value, value
-    vals = (value, value) if isinstance(value, (int, np.integer)) and not isinstance(value, bool) else value
-    if (not isinstance(vals, (tuple, list)) or len(vals) != 2
-            or not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in vals)):
-        raise ValueError(f"{op}: {arg} must be an int or a pair of ints, got {value!r}")
-    if any(v < minimum for v in vals):
-        raise ValueError(f"{op}: {arg} must be >= {minimum}, got {value!r}")
-    return int(vals[0]), int(vals[1])
-
-
-def _check_4d(op: str, name: str, shape: tuple) -> None:
-    if len(shape) != 4:
-        raise ValueError(f"{op}: {name} must be 4-D, got shape {shape}")
-
-
-def conv_geometry(op: str, x_shape: tuple, w_shape: tuple, stride: Any, padding: Any, dilation: Any,
-                  groups: int) -> ConvGeometry:
-    """Validate conv2d arguments (PyTorch's rules, plus TensorFlow's 'same' at stride > 1)."""
-    _check_4d(op, "input", x_shape)
-    _check_4d(op, "weight", w_shape)
-    if not isinstance(groups, (int, np.integer)) or isinstance(groups, bool) or groups < 1:
-        raise ValueError(f"{op}: groups must be a positive int, got {groups!r}")
-    n, c, h, w = x_shape
-    f, cg, kh, kw = w_shape
-    if c != cg * groups:
-        raise ValueError(f"{op}: input has {c} channels (shape {x_shape}) but weight of shape {w_shape} "
-                         f"with groups={groups} expects {cg * groups}")
-    if f % groups:
-        raise ValueError(f"{op}: groups={groups} must divide the weight's {f} output channels (shape {w_shape})")
-    if kh < 1 or kw < 1:
-        raise ValueError(f"{op}: weight kernel must be at least 1x1, got shape {w_shape}")
-    sh, sw = pair(stride, op, "stride", 1)
-    dh, dw = pair(dilation, op, "dilation", 1)
-    eh, ew = dh * (kh - 1) + 1, dw * (kw - 1) + 1
-    if isinstance(padding, str):
-        if padding == "valid":
-            pads = (0, 0, 0, 0)
-        elif padding == "same":
-            # stride 1: PyTorch's split (extra at the end); stride > 1: TensorFlow's rule, out = ceil(in / stride)
-            th = max((-(-h // sh) - 1) * sh + eh - h, 0)
-            tw = max((-(-w // sw) - 1) * sw + ew - w, 0)
-            pads = (th // 2, th - th // 2, tw // 2, tw - tw // 2)
-        else:
-            raise ValueError(f"{op}: padding must be an int, a pair, 'valid' or 'same', got {padding!r}")
-    else:
-        ph, pw = pair(padding, op, "padding", 0)
-        pads = (ph, ph, pw, pw)
-    hp, wp = h + pads[0] + pads[1], w + pads[2] + pads[3]
-    if eh > hp or ew > wp:
-        raise ValueError(f"{op}: kernel of (dilated) size ({eh}, {ew}) is larger than the padded input "
-                         f"({hp}, {wp}); input shape {x_shape}, weight shape {w_shape}")
-    out_hw = ((hp - eh) // sh + 1, (wp - ew) // sw + 1)
-    return ConvGeometry((h, w), out_hw, (kh, kw), (sh, sw), pads, (dh, dw), int(groups))
-
-
-def transpose_geometry(op: str, x_shape: tuple, w_shape: tuple, stride: Any, padding: Any, output_padding: Any,
-                       groups: int, dilation: Any) -> ConvGeometry:
-    """Validate conv_transpose2d arguments; return the geometry of the convolution it is the adjoint of."""
-    _check_4d(op, "input", x_shape)
-    _check_4d(op, "weight", w_shape)
-    if not isinstance(groups, (int, np.integer)) or isinstance(groups, bool) or groups < 1:
-        raise ValueError(f"{op}: groups must be a positive int, got {groups!r}")
-    n, c_in, h, w = x_shape
-    if w_shape[0] != c_in:
-        raise ValueError(f"{op}: input has {c_in} channels (shape {x_shape}) but weight of shape {w_shape} "
-                         f"expects {w_shape[0]} (weight is (in_channels, out_channels/groups, kH, kW))")
-    if c_in % groups:
-        raise ValueError(f"{op}: groups={groups} must divide the input's {c_in} channels")
-    kh, kw = w_shape[2:]
-    if isinstance(padding, str):
-        raise ValueError(f"{op}: padding must be an int or a pair of ints, got {padding!r}")
-    sh, sw = pair(stride, op, "stride", 1)
-    dh, dw = pair(dilation, op, "dilation", 1)
-    ph, pw = pair(padding, op, "padding", 0)
-    oph, opw = pair(output_padding, op, "output_padding", 0)
-    if oph >= max(sh, dh) or opw >= max(sw, dw):
-        raise ValueError(f"{op}: output_padding {output_padding!r} must be smaller than stride or dilation "
-                         f"(stride {(sh, sw)}, dilation {(dh, dw)})")
-    ho = (h - 1) * sh - 2 * ph + dh * (kh - 1) + oph + 1
-    wo = (w - 1) * sw - 2 * pw + dw * (kw - 1) + opw + 1
-    if ho < 1 or wo < 1:
-        raise ValueError(f"{op}: output size ({ho}, {wo}) is too small; input shape {x_shape}, weight shape "
-                         f"{w_shape}, stride {(sh, sw)}, padding {(ph, pw)}")
-    return ConvGeometry((ho, wo), (h, w), (kh, kw), (sh, sw), (ph, ph - oph, pw, pw - opw), (dh, dw), int(groups))
 
 
 # ----------------------------------------------------------------------------- numpy kernels
@@ -434,8 +298,8 @@ def conv2d_weight(input: Tensor, grad_output: Tensor, kernel_size: Any, stride: 
     """
     op = "conv2d_weight"
     kh, kw = pair(kernel_size, op, "kernel_size", 1)
-    _check_4d(op, "input", input.shape)
-    _check_4d(op, "grad_output", grad_output.shape)
+    check_4d(op, "input", input.shape)
+    check_4d(op, "grad_output", grad_output.shape)
     if len(pads) != 4 or any(p < 0 for p in pads):
         raise ValueError(f"{op}: pads must be 4 non-negative ints (top, bottom, left, right), got {pads!r}")
     pads4 = tuple(int(p) for p in pads)
@@ -447,17 +311,6 @@ def conv2d_weight(input: Tensor, grad_output: Tensor, kernel_size: Any, stride: 
         raise ValueError(f"{op}: grad_output shape {grad_output.shape} does not match the convolution's output "
                          f"{(input.shape[0], grad_output.shape[1]) + geo.out_hw}")
     return _conv2d_weight_op(input, grad_output, geo, None)
-
-
-def _batched(op: str, x: Any) -> tuple[Tensor, bool]:
-    """Accept (N, C, H, W) or unbatched (C, H, W) input, as PyTorch."""
-    if not isinstance(x, Tensor):
-        raise TypeError(f"{op}: input must be a Tensor, got {type(x).__name__}")
-    if x.ndim == 3:
-        return x.reshape((1,) + x.shape), True
-    if x.ndim != 4:
-        raise ValueError(f"{op}: input must be 4-D (N, C, H, W) or 3-D (C, H, W), got shape {x.shape}")
-    return x, False
 
 
 def _check_params(op: str, x: Tensor, weight: Any, bias: Any, n_out: int) -> None:
@@ -483,7 +336,7 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: An
     >>> conv2d(Tensor(np.ones((1, 1, 4, 4))), Tensor(np.ones((2, 1, 3, 3))), padding=1).shape
     (1, 2, 4, 4)
     """
-    x, unbatched = _batched("conv2d", input)
+    x, unbatched = batched_input("conv2d", input)
     _check_params("conv2d", x, weight, bias, weight.shape[0] if weight.ndim else 0)
     geo = conv_geometry("conv2d", x.shape, weight.shape, stride, padding, dilation, groups)
     out = conv2d_op(x, weight, bias, geo)
@@ -500,7 +353,7 @@ def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, 
     >>> conv_transpose2d(Tensor(np.ones((1, 2, 3, 3))), Tensor(np.ones((2, 1, 2, 2))), stride=2).shape
     (1, 1, 6, 6)
     """
-    x, unbatched = _batched("conv_transpose2d", input)
+    x, unbatched = batched_input("conv_transpose2d", input)
     n_out = weight.shape[1] * groups if weight.ndim == 4 and isinstance(groups, int) else 0
     _check_params("conv_transpose2d", x, weight, bias, n_out)
     geo = transpose_geometry("conv_transpose2d", x.shape, weight.shape, stride, padding, output_padding, groups,

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from ..tensor import Tensor, make_op
-from .conv import WindowGeometry, _batched, pair
+from .geometry import WindowGeometry, batched_input, pair
 from .layout import batch_innermost, full_like_layout, like_layout
 from .elementwise import mul
 from .registry import register
@@ -187,7 +187,7 @@ def max_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any
     >>> max_pool2d(Tensor([[[[1.0, 2.0], [4.0, 3.0]]]]), 2).tolist()
     [[[[4.0]]]]
     """
-    x, unbatched = _batched("max_pool2d", input)
+    x, unbatched = batched_input("max_pool2d", input)
     geo = pool_geometry("max_pool2d", x.shape, kernel_size, stride, padding, dilation, ceil_mode)
     res = max_pool2d_op(x, geo, return_indices)
     if unbatched:
@@ -287,7 +287,7 @@ def avg_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any
     >>> avg_pool2d(Tensor([[[[1.0, 2.0], [4.0, 3.0]]]]), 2).tolist()
     [[[[2.5]]]]
     """
-    x, unbatched = _batched("avg_pool2d", input)
+    x, unbatched = batched_input("avg_pool2d", input)
     if divisor_override is not None and (not isinstance(divisor_override, (int, np.integer))
                                          or divisor_override <= 0):
         raise ValueError(f"avg_pool2d: divisor_override must be a positive int, got {divisor_override!r}")
