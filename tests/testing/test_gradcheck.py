@@ -84,3 +84,19 @@ def test_conv2d_args_are_valid(a):
 @given(pool2d_args(kind="avg"))
 def test_pool2d_args_are_valid(a):
     tc.nn.functional.avg_pool2d(a.input, **a.kwargs())
+
+
+def test_gradcheck_fails_on_a_nan_derivative():
+    # a dilated window wholly in the padding outputs -inf: its finite difference is inf - inf = NaN,
+    # which must not pass as "no mismatch" (NaN > tolerance is False)
+    x = Tensor(np.array([[[[1.0, 2.0]]]]), requires_grad=True)
+    pool = lambda t: tc.nn.functional.max_pool2d(t, (1, 2), stride=1, padding=(0, 1), dilation=(1, 3))  # noqa: E731
+    assert pool(x).tolist() == [[[[-np.inf]]]]
+    with pytest.raises(GradcheckError, match=r"numerical nan, analytical 0 \(the output is not finite"):
+        gradcheck(pool, x)
+
+
+@given(pool2d_args(kind="max"))
+def test_max_pool2d_args_never_put_a_window_wholly_in_padding(a):
+    out = tc.nn.functional.max_pool2d(a.input, **a.kwargs())
+    assert np.all(np.isfinite(out.data))

@@ -67,7 +67,8 @@ def _numerical_jacobians(fn: Callable, inputs: tuple, idx: list[int], eps: float
                 flat[j] = v - eps
                 minus = _flat_output(fn, inputs)
                 flat[j] = v
-                cols.append((plus - minus) / (2 * eps))
+                with np.errstate(invalid="ignore"):  # inf - inf: reported by the comparison as a NaN mismatch
+                    cols.append((plus - minus) / (2 * eps))
         finally:
             x.data = original
         jacs.append(np.stack(cols, axis=1) if cols else np.zeros((_flat_output(fn, inputs).size, 0)))
@@ -124,13 +125,17 @@ def numerical_grad(fn: Callable, inputs: Any, eps: float = 1e-6) -> list:
 def _compare(who: str, inputs: tuple, idx: list[int], num: list, ana: list, atol: float, rtol: float,
              names: Sequence[str] | None) -> str | None:
     for k, i in enumerate(idx):
-        diff = np.abs(ana[k] - num[k]) - (atol + rtol * np.abs(num[k]))
-        if diff.size and diff.max() > 0:
-            r, c = np.unravel_index(int(np.argmax(diff)), diff.shape)
+        with np.errstate(invalid="ignore"):
+            diff = np.abs(ana[k] - num[k]) - (atol + rtol * np.abs(num[k]))
+        # a NaN anywhere is a mismatch (diff.max() > 0 alone would let it through): NaN first, else the worst
+        bad = np.where(np.isnan(diff), np.inf, diff)
+        if bad.size and bad.max() > 0:
+            r, c = np.unravel_index(int(np.argmax(bad)), bad.shape)
             elem = np.unravel_index(int(c), inputs[i].shape) if inputs[i].ndim else ()
             label = names[i] if names else _label(inputs, i)
+            hint = "" if np.isfinite(num[k][r, c]) else " (the output is not finite near this point)"
             return (f"{who}: mismatch for input {i} ({label}) at index {tuple(int(e) for e in elem)} "
-                    f"(output element {int(r)}): numerical {num[k][r, c]:.6g}, analytical {ana[k][r, c]:.6g}")
+                    f"(output element {int(r)}): numerical {num[k][r, c]:.6g}, analytical {ana[k][r, c]:.6g}{hint}")
     return None
 
 
