@@ -15,7 +15,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import fast_malloc, interleaved, limit_threads, optional_torch, table  # noqa: E402
 
-limit_threads(2)
+THREADS = limit_threads()  # 2 unless the environment says otherwise
 import numpy as np  # noqa: E402
 
 import tinygrad_cnn as tc  # noqa: E402
@@ -93,7 +93,7 @@ def main() -> None:
     ap.add_argument("--data-dir", default=None, help="MNIST root (default $TINYGRAD_CNN_DATA)")
     args = ap.parse_args()
     fast_malloc()
-    torch = optional_torch(2)
+    torch = optional_torch(THREADS)
     rows = []
     for batch in (64, 256):
         step, model = ours_step(batch)

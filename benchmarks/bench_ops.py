@@ -1,7 +1,7 @@
 """Forward+backward time of the CNN primitives at LeNet-5 shapes (float32, 2 threads):
 tinygrad_cnn against a plain-loop numpy reference and, when installed, PyTorch CPU.
 
-    python benchmarks/bench_ops.py [--reps 200]
+    python benchmarks/bench_ops.py [--reps 200] [--threads 2]
 
 The loop reference (the textbook nested loops over batch, channel and output pixel) is far too
 slow for batch 64, so it is timed on a batch of 2 and scaled to 64 (its cost is linear in batch).
@@ -16,7 +16,17 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import fast_malloc, interleaved, limit_threads, optional_torch, table  # noqa: E402
 
-limit_threads(2)
+
+def _parse_args() -> argparse.Namespace:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--reps", type=int, default=200)
+    ap.add_argument("--threads", type=int, default=None,
+                    help="BLAS and PyTorch threads for both contenders (default 2, as the targets assume)")
+    return ap.parse_args()
+
+
+ARGS = _parse_args()  # before numpy's import: OpenBLAS reads its thread count when loaded
+THREADS = limit_threads(ARGS.threads)
 import numpy as np  # noqa: E402
 
 import tinygrad_cnn.nn.functional as F  # noqa: E402
@@ -66,11 +76,9 @@ def loop_pool(x, k, g, kind):
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--reps", type=int, default=200)
-    args = ap.parse_args()
+    args = ARGS
     fast_malloc()
-    torch = optional_torch(2)
+    torch = optional_torch(THREADS)
     rng = np.random.default_rng(0)
     cases = [
         ("conv2d 1->6 5x5 p2, 64x1x28x28 (input needs no grad, as in LeNet)", "conv0", (64, 1, 28, 28),
@@ -128,6 +136,7 @@ def main() -> None:
     if torch is not None:
         header += ["PyTorch ms", "ours / PyTorch"]
     print(table(header, rows))
+    print(f"\n({THREADS} BLAS/PyTorch thread{'s' if THREADS != 1 else ''}, float32)")
     if torch is None:
         print("\n(PyTorch not installed: `pip install torch==2.13.0` adds the comparison columns)")
 

@@ -9,10 +9,16 @@ from typing import Callable
 import numpy as np
 
 
-def limit_threads(n: int = 2) -> None:
-    """Pin BLAS and PyTorch to ``n`` threads (call before importing numpy-heavy work)."""
+def limit_threads(n: int | None = None) -> int:
+    """Pin BLAS (and, through :func:`optional_torch`, PyTorch) to ``n`` threads; with ``n`` None,
+    to 2 unless the environment already says otherwise. Call before importing numpy. Returns
+    the thread count in force."""
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ.setdefault(var, str(n))
+        if n is None:
+            os.environ.setdefault(var, "2")
+        else:
+            os.environ[var] = str(n)
+    return int(os.environ["OPENBLAS_NUM_THREADS"])
 
 
 def fast_malloc() -> None:
