@@ -8,6 +8,7 @@ import numpy as np
 from hypothesis import assume
 from hypothesis import strategies as st
 
+from ..ops.pool import pool_geometry
 from ..tensor import Tensor
 
 
@@ -172,8 +173,6 @@ def pool2d_args(draw: Any, kind: str = "max", dtype: Any = np.float64, max_batch
         args.dilation = _maybe_pair(draw, dh, dw)
         # a dilated window can fall wholly in the padding: its output is -inf (as PyTorch's), which
         # finite differences cannot check (inf - inf); such windows have their own hand-made test
-        from ..ops.pool import pool_geometry
-
         assume(_windows_reach_input(pool_geometry("max_pool2d", shape, (kh, kw), stride, (ph, pw), (dh, dw),
                                                   args.ceil_mode)))
     else:
