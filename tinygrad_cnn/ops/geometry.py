@@ -84,6 +84,14 @@ def check_4d(op: str, name: str, shape: tuple) -> None:
         raise ValueError(f"{op}: {name} must be 4-D, got shape {shape}")
 
 
+def _check_conv_args(op: str, x_shape: tuple, w_shape: tuple, groups: Any) -> None:
+    """The checks conv2d and conv_transpose2d share: 4-D input and weight, a positive int groups."""
+    check_4d(op, "input", x_shape)
+    check_4d(op, "weight", w_shape)
+    if not isinstance(groups, (int, np.integer)) or isinstance(groups, bool) or groups < 1:
+        raise ValueError(f"{op}: groups must be a positive int, got {groups!r}")
+
+
 def conv_geometry(op: str, x_shape: tuple, w_shape: tuple, stride: Any, padding: Any, dilation: Any,
                   groups: int) -> ConvGeometry:
     """Validate conv2d arguments (PyTorch's rules, plus TensorFlow's 'same' at stride > 1).
@@ -92,10 +100,7 @@ def conv_geometry(op: str, x_shape: tuple, w_shape: tuple, stride: Any, padding:
     >>> conv_geometry("conv2d", (1, 3, 7, 7), (4, 3, 3, 3), 2, "same", 1, 1).out_hw
     (4, 4)
     """
-    check_4d(op, "input", x_shape)
-    check_4d(op, "weight", w_shape)
-    if not isinstance(groups, (int, np.integer)) or isinstance(groups, bool) or groups < 1:
-        raise ValueError(f"{op}: groups must be a positive int, got {groups!r}")
+    _check_conv_args(op, x_shape, w_shape, groups)
     n, c, h, w = x_shape
     f, cg, kh, kw = w_shape
     if c != cg * groups:
@@ -137,10 +142,7 @@ def transpose_geometry(op: str, x_shape: tuple, w_shape: tuple, stride: Any, pad
     >>> transpose_geometry("conv_transpose2d", (1, 2, 3, 3), (2, 1, 2, 2), 2, 0, 0, 1, 1).in_hw
     (6, 6)
     """
-    check_4d(op, "input", x_shape)
-    check_4d(op, "weight", w_shape)
-    if not isinstance(groups, (int, np.integer)) or isinstance(groups, bool) or groups < 1:
-        raise ValueError(f"{op}: groups must be a positive int, got {groups!r}")
+    _check_conv_args(op, x_shape, w_shape, groups)
     n, c_in, h, w = x_shape
     if w_shape[0] != c_in:
         raise ValueError(f"{op}: input has {c_in} channels (shape {x_shape}) but weight of shape {w_shape} "
