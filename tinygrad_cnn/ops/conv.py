@@ -3,10 +3,10 @@
 No Python loop over batch, channels or pixels: the forward and the weight gradient of an
 undilated conv are one batched ``np.matmul`` call over output rows, reading each row's windows in
 place from a kw-shifted copy of the input (:func:`_row_windows`); dilated rows use one GEMM per
-group over a full im2col matrix. The input gradient at stride 1 multiplies a pair of kernel rows
-at a time and adds each into place (:func:`_conv_transpose_by_kernel_rows`), so that the column
-matrix is never held whole; at other strides it is one GEMM per group and a col2im fold over the
-kernel offsets.
+group over a full im2col matrix. The input gradient at stride 1 is one batched GEMM over input
+rows, each reading the kh output-gradient rows it gathers from as one block in place
+(:func:`_conv_transpose_stacked`), so that the column matrix is never written; at other strides
+it is one GEMM per group and a col2im fold over the kernel offsets.
 
 Three primitives close under differentiation (design.md):
 
@@ -109,32 +109,59 @@ def _col2im(cols: np.ndarray, n: int, c: int, geo: ConvGeometry) -> np.ndarray:
     return _unpadded(canvas, geo)
 
 
-def _conv_transpose_by_kernel_rows(wr: np.ndarray, yq: np.ndarray, n: int, c: int, geo: ConvGeometry) -> np.ndarray:
-    """The stride-1 transposed convolution (conv2d's input gradient) without ever holding the
-    (kh*kw*Cg, H'*W'*N) column matrix. Returns NCHW.
+def _uses_stacked_rows(geo: ConvGeometry) -> bool:
+    """Whether the transposed convolution (conv2d's input gradient) runs as one batched GEMM over
+    row-stacked windows of its input (stride 1, undilated rows) instead of a GEMM and a col2im fold."""
+    return geo.stride == (1, 1) and geo.dilation[0] == 1
 
-    ``wr`` (G, kh*kw*Cg, F/G) has rows ordered (i, j, c), so kernel row i's block of the product,
-    (kw*Cg, H'*W'*N), lands on canvas rows i*dh .. i*dh + H' - 1: one contiguous run per row of
-    a (G, kw*Cg, Hp*W'*N) accumulator. Kernel row 0 is multiplied straight into it, the others
-    two at a time into a small buffer and added (a GEMM of ~kw*Cg rows runs single-threaded in
-    OpenBLAS; two kernel rows make it wide enough to use both cores); then kh times fewer
-    strided adds fold the kernel columns. At LeNet's 6->16 conv, batch 64, the buffer is 1.5 MB
-    instead of a 3.8 MB column matrix written and read back: conv2d fwd+bwd 0.88-0.95 of the time."""
-    g, (ho, wo), (kh, kw) = geo.groups, geo.out_hw, geo.kernel
-    (dh, dw), (hp, wp) = geo.dilation, geo.padded_hw
-    cg = c // g
-    m, slab = kw * cg, wo * n
-    run = ho * slab
-    rows = np.empty((g, m, hp * slab), yq.dtype)
-    np.matmul(wr[:, :m], yq, out=rows[:, :, :run])
-    rows[:, :, run:] = 0
-    buf = np.empty((g, 2 * m, run), yq.dtype)
-    for i in range(1, kh, 2):
-        k = min(2, kh - i)
-        part = np.matmul(wr[:, i * m:(i + k) * m], yq, out=buf[:, :k * m])
-        for d in range(k):
-            at = (i + d) * dh * slab
-            rows[:, :, at:at + run] += part[:, d * m:(d + 1) * m]
+
+def _grad_layout(y: np.ndarray, geo: ConvGeometry) -> np.ndarray:
+    """``y`` (N, F, H', W'), the output side of ``geo``, in the layout the kernels read it in.
+
+    Where :func:`_uses_stacked_rows`: (G, H' + 2*(kh-1), F/G, W'*N), rows of the image outermost
+    with kh-1 zero rows above and below, so that any kh consecutive rows are one contiguous
+    (kh*F/G, W'*N) block. Otherwise (G, F/G, H'*W'*N), matching the column order of ``_im2col``."""
+    n, f, ho, wo = y.shape
+    g = geo.groups
+    if not _uses_stacked_rows(geo):
+        return np.ascontiguousarray(y.transpose(1, 2, 3, 0)).reshape(g, f // g, -1)
+    pad = geo.kernel[0] - 1
+    rows = np.empty((g, ho + 2 * pad, f // g, wo, n), y.dtype)
+    rows[:, :pad] = 0
+    rows[:, pad + ho:] = 0
+    rows[:, pad:pad + ho] = y.reshape(n, g, f // g, ho, wo).transpose(1, 3, 2, 4, 0)
+    return rows.reshape(g, ho + 2 * pad, f // g, wo * n)
+
+
+def _per_output_row(yq: np.ndarray, geo: ConvGeometry) -> np.ndarray:
+    """:func:`_grad_layout`'s array as a (G, H', W'*N, F/G) view: one matrix per output row."""
+    g, ho = geo.groups, geo.out_hw[0]
+    if _uses_stacked_rows(geo):
+        pad = geo.kernel[0] - 1
+        return yq[:, pad:pad + ho].transpose(0, 1, 3, 2)
+    return yq.reshape(g, yq.shape[1], ho, -1).transpose(0, 2, 3, 1)
+
+
+def _conv_transpose_stacked(w: np.ndarray, yq: np.ndarray, n: int, geo: ConvGeometry) -> np.ndarray:
+    """The stride-1 transposed convolution from :func:`_grad_layout`'s row stack. Returns NCHW.
+
+    Input row r of the result gathers output rows r-kh+1 .. r, which in the zero-padded stack
+    are the kh rows starting at r: a (kh*F/G, W'*N) block read in place. One batched GEMM over
+    the Hp input rows, (kw*Cg, kh*F/G) @ block, sums all kernel rows at once; then kw strided
+    adds fold the kernel columns. Nothing the size of the (kh*kw*Cg, H'*W'*N) column matrix is
+    written (LeNet's 6->16 conv, batch 64: 1.1 MB instead of 3.8 MB), which pays on these 2-core
+    VMs, where the OpenBLAS worker writes half of each GEMM result and the main thread then reads
+    it from the other core (paired runs against the former kernel-row pairs: LeNet-5 step 0.96-0.98
+    of the time, conv2d 1->6 fwd+bwd 0.91, conv2d 6->16 0.97-1.02)."""
+    g, wo, (kh, kw), dw = geo.groups, geo.out_hw[1], geo.kernel, geo.dilation[1]
+    (hp, wp), (fg, cg) = geo.padded_hw, (w.shape[0] // geo.groups, w.shape[1])
+    s = yq.strides
+    assert s[1] == fg * s[2], "the row stack must be contiguous across its rows"
+    blocks = as_strided(yq, (g, hp, kh * fg, wo * n), s, writeable=False)
+    # a[g, (j, c), (i', f)] = w[g*fg + f, c, kh-1-i', j]: block row i' is output row r-kh+1+i'
+    a = w.reshape(g, fg, cg, kh, kw)[:, :, :, ::-1].transpose(0, 4, 2, 3, 1).reshape(g, 1, kw * cg, kh * fg)
+    rows = np.empty((g, kw * cg, hp, wo * n), yq.dtype)
+    np.matmul(a, blocks, out=rows.transpose(0, 2, 1, 3))
     by_column = rows.reshape(g, kw, cg, hp, wo, n)
     canvas = np.empty((g, cg, hp, wp, n), yq.dtype)
     canvas[:, :, :, :wo] = by_column[:, 0]
@@ -147,12 +174,6 @@ def _conv_transpose_by_kernel_rows(wr: np.ndarray, yq: np.ndarray, n: int, c: in
 def _weight_matrix(w: np.ndarray, groups: int) -> np.ndarray:
     f = w.shape[0]
     return w.reshape(groups, f // groups, -1)
-
-
-def _batch_last(g: np.ndarray, groups: int) -> np.ndarray:
-    """(N, F, H', W') -> (G, F/G, H'*W'*N), matching the column order of ``_im2col``."""
-    n, f = g.shape[:2]
-    return np.ascontiguousarray(g.transpose(1, 2, 3, 0)).reshape(groups, f // groups, -1)
 
 
 def _matmul_few_rows(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -181,22 +202,24 @@ def _conv_np(x: np.ndarray, w: np.ndarray, geo: ConvGeometry) -> tuple[np.ndarra
     windows = _row_windows(x, geo)
     m, (cg, kh, kw) = f // g, w.shape[1:]
     wm = w.reshape(g, m, cg, kh, kw).transpose(0, 1, 3, 4, 2).reshape(g, 1, m, kh * kw * cg)
-    out = np.empty((g, m, ho, wo * n), x.dtype)
-    np.matmul(wm, windows, out=out.transpose(0, 2, 1, 3))  # one GEMM per output row, in place
-    return out.reshape(f, ho, wo, n).transpose(3, 0, 1, 2), windows
+    # rows outermost, (H', F, W', N): each output row's GEMM writes one contiguous block, and the
+    # gradient that comes back through ReLU and pooling (which keep the layout) is already in
+    # the order of _grad_layout's row stack
+    out = np.empty((ho, g, m, wo * n), x.dtype)
+    np.matmul(wm, windows, out=out.transpose(1, 0, 2, 3))  # one GEMM per output row, in place
+    return out.reshape(ho, f, wo, n).transpose(3, 1, 0, 2), windows
 
 
 def _conv_transpose_np(y: np.ndarray, w: np.ndarray, geo: ConvGeometry, yq: np.ndarray | None = None) -> np.ndarray:
+    """The transposed convolution, NCHW out; ``yq`` optionally holds :func:`_grad_layout` of ``y``."""
+    if yq is None:
+        yq = _grad_layout(y, geo)
+    if _uses_stacked_rows(geo):
+        return _conv_transpose_stacked(w, yq, y.shape[0], geo)
     g = geo.groups
     f, cg, kh, kw = w.shape
     # rows ordered (kh, kw, Cg) so that each kernel offset's block of the product is contiguous
     wr = w.reshape(g, f // g, cg, kh, kw).transpose(0, 3, 4, 2, 1).reshape(g, kh * kw * cg, f // g)
-    if yq is None:
-        yq = _batch_last(y, g)
-    # at stride > 1 kernel row 0 cannot be written in place and the rows pass adds strided
-    # slices: one GEMM + col2im was faster there (kernel-row path 1.12-1.23x the time, measured)
-    if geo.stride == (1, 1):
-        return _conv_transpose_by_kernel_rows(wr, yq, y.shape[0], cg * g, geo)
     cols = np.matmul(wr, yq)  # (G, kh*kw*Cg, H'*W'*N)
     return _col2im(cols, y.shape[0], cg * g, geo)
 
@@ -205,12 +228,11 @@ def _conv_weight_np(x: np.ndarray, y: np.ndarray, geo: ConvGeometry, cols: np.nd
                     yq: np.ndarray | None = None) -> np.ndarray:
     """conv2d's weight gradient; ``cols`` optionally holds the windows :func:`_conv_np` returned."""
     if yq is None:
-        yq = _batch_last(y, geo.groups)
+        yq = _grad_layout(y, geo)
     if _uses_row_windows(geo):
         windows = _row_windows(x, geo) if cols is None else cols
-        g, ho, _, run = windows.shape
-        m, cg, (kh, kw) = yq.shape[1], x.shape[1] // g, geo.kernel
-        per_row = np.matmul(windows, yq.reshape(g, m, ho, run).transpose(0, 2, 3, 1))  # (G, H', K, F/G)
+        g, m, cg, (kh, kw) = geo.groups, y.shape[1] // geo.groups, x.shape[1] // geo.groups, geo.kernel
+        per_row = np.matmul(windows, _per_output_row(yq, geo))  # (G, H', K, F/G)
         return per_row.sum(axis=1).reshape(g, kh, kw, cg, m).transpose(0, 4, 3, 1, 2).reshape(g * m, cg, kh, kw)
     if cols is None:
         cols = _im2col(x, geo)
@@ -226,12 +248,16 @@ def _bias_grad(g: Tensor) -> Tensor:
     return _sum(g, (0, 2, 3))
 
 
-def _bias_grad_from(gq: np.ndarray, g: Tensor) -> Tensor:
-    """The bias gradient from ``gq``, g already batch-innermost for the GEMMs (one contiguous row
-    per filter: a product with ones, 0.06 -> 0.01 ms at LeNet's 64x16x10x10); the graph op
+def _bias_grad_from(gq: np.ndarray, g: Tensor, geo: ConvGeometry) -> Tensor:
+    """The bias gradient from ``gq``, g already in :func:`_grad_layout` for the GEMMs (contiguous
+    runs per filter: a product with ones, 0.06 -> 0.01 ms at LeNet's 64x16x10x10); the graph op
     instead while recording a graph (``create_graph``)."""
     if is_grad_enabled():
         return _bias_grad(g)
+    if _uses_stacked_rows(geo):  # per output row and filter first, then over the rows
+        per_row = _per_output_row(gq, geo)  # (G, H', W'N, F/G)
+        ones = _ones(per_row.shape[2], gq.dtype.str)
+        return Tensor((ones @ per_row).sum(axis=1).reshape(-1))
     rows = gq.reshape(-1, gq.shape[-1])
     return Tensor(rows @ _ones(rows.shape[1], rows.dtype.str))
 
@@ -244,10 +270,10 @@ def conv2d_op(x: Tensor, w: Tensor, b: Tensor | None, geo: ConvGeometry) -> Tens
     keep_cols = cols if w.requires_grad else None
 
     def backward(g: Tensor) -> tuple:
-        gq = _batch_last(g.data, geo.groups)  # shared by both gradients' GEMMs
+        gq = _grad_layout(g.data, geo)  # shared by both gradients' GEMMs
         gx = conv_transpose_op(g, w, None, geo, gq) if x.requires_grad else None
         gw = _conv2d_weight_op(x, g, geo, keep_cols, gq) if w.requires_grad else None
-        gb = _bias_grad_from(gq, g) if b is not None and b.requires_grad else None
+        gb = _bias_grad_from(gq, g, geo) if b is not None and b.requires_grad else None
         return gx, gw, gb
 
     parents = (x, w) if b is None else (x, w, b)

@@ -1,8 +1,9 @@
 """Memory layouts of image arrays.
 
-Internally images are laid out (C, H, W, N), batch innermost: then every window slab and every
-kernel-offset slice is a run of W'*N contiguous floats, which numpy copies and adds far faster
-than the (.., W') runs of the NCHW layout (measured 2-4x on LeNet shapes). Results are returned
+Internally images are laid out batch innermost, (C, H, W, N) or, for a conv's output, (H, C, W, N):
+then every window slab and every kernel-offset slice is a run of W'*N contiguous floats, which
+numpy copies and adds far faster than the (.., W') runs of the NCHW layout (measured 2-4x on
+LeNet shapes); the kernels only rely on the batch being innermost. Results are returned
 as NCHW-shaped *views* of that memory: elementwise ops and pooling keep the layout (see
 ``full_like_layout``), so the next conv finds its input already batch-innermost and no
 transposing copy is made between layers.
