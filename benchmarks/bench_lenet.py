@@ -116,6 +116,5 @@ def main() -> None:
               f"peak resident memory of that training process: {mem}")
 
 
-
 if __name__ == "__main__":
     main()

@@ -160,7 +160,6 @@ class AvgPool2d(_Pool2d):
                             self.divisor_override)
 
 
-
 class ReLU(Module):
     """``max(x, 0)``. Shape: unchanged.
 

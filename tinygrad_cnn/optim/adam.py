@@ -149,6 +149,7 @@ class Adam(Optimizer):
                             state.get("max_exp_avg_sq"))
         p.data -= update
 
+
 class AdamW(Adam):
     """Adam with decoupled weight decay (default 0.01), as ``torch.optim.AdamW``.
 
