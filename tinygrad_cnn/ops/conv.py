@@ -3,10 +3,11 @@
 No Python loop over batch, channels or pixels: the forward and the weight gradient of an
 undilated conv are one batched ``np.matmul`` call over output rows, reading each row's windows in
 place from a kw-shifted copy of the input (:func:`_row_windows`); dilated rows use one GEMM per
-group over a full im2col matrix. The input gradient at stride 1 is one batched GEMM over input
-rows, each reading the kh output-gradient rows it gathers from as one block in place
-(:func:`_conv_transpose_stacked`), so that the column matrix is never written; at other strides
-it is one GEMM per group and a col2im fold over the kernel offsets.
+group over a full im2col matrix. The input gradient at stride 1 is a batched GEMM over input
+rows, each reading the output-gradient rows it gathers from as one block in place (one call
+for the middle rows, one per edge row: :func:`_conv_transpose_stacked`), so that the column
+matrix is never written; at other strides it is one GEMM per group and a col2im fold over the
+kernel offsets.
 
 Three primitives close under differentiation (design.md):
 
@@ -110,7 +111,7 @@ def _col2im(cols: np.ndarray, n: int, c: int, geo: ConvGeometry) -> np.ndarray:
 
 
 def _uses_stacked_rows(geo: ConvGeometry) -> bool:
-    """Whether the transposed convolution (conv2d's input gradient) runs as one batched GEMM over
+    """Whether the transposed convolution (conv2d's input gradient) runs as batched GEMMs over
     row-stacked windows of its input (stride 1, undilated rows) instead of a GEMM and a col2im fold."""
     return geo.stride == (1, 1) and geo.dilation[0] == 1
 
@@ -118,50 +119,67 @@ def _uses_stacked_rows(geo: ConvGeometry) -> bool:
 def _grad_layout(y: np.ndarray, geo: ConvGeometry) -> np.ndarray:
     """``y`` (N, F, H', W'), the output side of ``geo``, in the layout the kernels read it in.
 
-    Where :func:`_uses_stacked_rows`: (G, H' + 2*(kh-1), F/G, W'*N), rows of the image outermost
-    with kh-1 zero rows above and below, so that any kh consecutive rows are one contiguous
-    (kh*F/G, W'*N) block. Otherwise (G, F/G, H'*W'*N), matching the column order of ``_im2col``."""
+    Where :func:`_uses_stacked_rows`: (G, H', F/G, W'*N), rows of the image outermost, so that any
+    run of consecutive rows is one contiguous (rows*F/G, W'*N) block; a conv's own output already
+    lies so (one group), and so does the gradient that comes back to it through ReLU and pooling,
+    which is then read in place. Otherwise (G, F/G, H'*W'*N), matching the column order of ``_im2col``."""
     n, f, ho, wo = y.shape
     g = geo.groups
     if not _uses_stacked_rows(geo):
         return np.ascontiguousarray(y.transpose(1, 2, 3, 0)).reshape(g, f // g, -1)
-    pad = geo.kernel[0] - 1
-    rows = np.empty((g, ho + 2 * pad, f // g, wo, n), y.dtype)
-    rows[:, :pad] = 0
-    rows[:, pad + ho:] = 0
-    rows[:, pad:pad + ho] = y.reshape(n, g, f // g, ho, wo).transpose(1, 3, 2, 4, 0)
-    return rows.reshape(g, ho + 2 * pad, f // g, wo * n)
+    rows = np.ascontiguousarray(y.reshape(n, g, f // g, ho, wo).transpose(1, 3, 2, 4, 0))
+    return rows.reshape(g, ho, f // g, wo * n)
 
 
 def _per_output_row(yq: np.ndarray, geo: ConvGeometry) -> np.ndarray:
     """:func:`_grad_layout`'s array as a (G, H', W'*N, F/G) view: one matrix per output row."""
-    g, ho = geo.groups, geo.out_hw[0]
     if _uses_stacked_rows(geo):
-        pad = geo.kernel[0] - 1
-        return yq[:, pad:pad + ho].transpose(0, 1, 3, 2)
-    return yq.reshape(g, yq.shape[1], ho, -1).transpose(0, 2, 3, 1)
+        return yq.transpose(0, 1, 3, 2)
+    return yq.reshape(geo.groups, yq.shape[1], geo.out_hw[0], -1).transpose(0, 2, 3, 1)
+
+
+def _row_spans(geo: ConvGeometry) -> list[tuple[int, int, int, int]]:
+    """Input rows grouped by the kernel rows that reach them at stride 1: (first row, end row,
+    first kernel row i0, end kernel row i1), counting kernel rows from the bottom (i' = kh-1-i),
+    so that input row r gathers output rows r-kh+1+i0 .. r-kh+i1, all inside the output. The
+    middle rows, reached by the whole kernel, form one span; each edge row is its own."""
+    (hp, _), ho, kh = geo.padded_hw, geo.out_hw[0], geo.kernel[0]
+    spans: list[tuple[int, int, int, int]] = []
+    for r in range(hp):
+        i0, i1 = max(0, kh - 1 - r), kh - max(0, r - ho + 1)
+        if spans and spans[-1][2:] == (i0, i1):
+            spans[-1] = (spans[-1][0], r + 1, i0, i1)
+        else:
+            spans.append((r, r + 1, i0, i1))
+    return spans
 
 
 def _conv_transpose_stacked(w: np.ndarray, yq: np.ndarray, n: int, geo: ConvGeometry) -> np.ndarray:
     """The stride-1 transposed convolution from :func:`_grad_layout`'s row stack. Returns NCHW.
 
-    Input row r of the result gathers output rows r-kh+1 .. r, which in the zero-padded stack
-    are the kh rows starting at r: a (kh*F/G, W'*N) block read in place. One batched GEMM over
-    the Hp input rows, (kw*Cg, kh*F/G) @ block, sums all kernel rows at once; then kw strided
-    adds fold the kernel columns. Nothing the size of the (kh*kw*Cg, H'*W'*N) column matrix is
-    written (LeNet's 6->16 conv, batch 64: 1.1 MB instead of 3.8 MB), which pays on these 2-core
-    VMs, where the OpenBLAS worker writes half of each GEMM result and the main thread then reads
-    it from the other core (paired runs against the former kernel-row pairs: LeNet-5 step 0.96-0.98
-    of the time, conv2d 1->6 fwd+bwd 0.91, conv2d 6->16 0.97-1.02)."""
+    Input row r of the result gathers output rows r-kh+1 .. r (those inside the output): in the
+    stack, one (rows*F/G, W'*N) block read in place. A batched GEMM per span of rows that the same
+    kernel rows reach (:func:`_row_spans`; LeNet's 6->16 conv: the 6 middle rows in one GEMM, the
+    8 edge rows one each), (kw*Cg, rows*F/G) @ block, sums all kernel rows at once; then kw
+    strided adds fold the kernel columns. The stack needs no zero rows, so the gradient that
+    arrives rows-outermost is read where it lies (LeNet-5 step 0.90-0.98 of the time against a
+    zero-padded copy), and the GEMMs skip the zero blocks that such a copy multiplied (28% of
+    the products at that conv). Nothing the size of the (kh*kw*Cg, H'*W'*N) column matrix is
+    written (1.1 MB instead of 3.8 MB there), which pays on these 2-core VMs, where the OpenBLAS
+    worker writes half of each GEMM result and the main thread then reads it from the other core."""
     g, wo, (kh, kw), dw = geo.groups, geo.out_hw[1], geo.kernel, geo.dilation[1]
     (hp, wp), (fg, cg) = geo.padded_hw, (w.shape[0] // geo.groups, w.shape[1])
     s = yq.strides
     assert s[1] == fg * s[2], "the row stack must be contiguous across its rows"
-    blocks = as_strided(yq, (g, hp, kh * fg, wo * n), s, writeable=False)
     # a[g, (j, c), (i', f)] = w[g*fg + f, c, kh-1-i', j]: block row i' is output row r-kh+1+i'
     a = w.reshape(g, fg, cg, kh, kw)[:, :, :, ::-1].transpose(0, 4, 2, 3, 1).reshape(g, 1, kw * cg, kh * fg)
     rows = np.empty((g, kw * cg, hp, wo * n), yq.dtype)
-    np.matmul(a, blocks, out=rows.transpose(0, 2, 1, 3))
+    by_row = rows.transpose(0, 2, 1, 3)
+    spans = _row_spans(geo)
+    assert spans[0][0] == 0 and spans[-1][1] == hp, "at stride 1 every input row meets the kernel"
+    for r0, r1, i0, i1 in spans:
+        block = as_strided(yq[:, r0 - kh + 1 + i0:], (g, r1 - r0, (i1 - i0) * fg, wo * n), s, writeable=False)
+        np.matmul(a[..., i0 * fg:i1 * fg], block, out=by_row[:, r0:r1])
     by_column = rows.reshape(g, kw, cg, hp, wo, n)
     canvas = np.empty((g, cg, hp, wp, n), yq.dtype)
     canvas[:, :, :, :wo] = by_column[:, 0]
