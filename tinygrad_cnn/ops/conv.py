@@ -272,12 +272,10 @@ def _bias_grad_from(gq: np.ndarray, g: Tensor, geo: ConvGeometry) -> Tensor:
     instead while recording a graph (``create_graph``)."""
     if is_grad_enabled():
         return _bias_grad(g)
-    if _uses_stacked_rows(geo):  # per output row and filter first, then over the rows
-        per_row = _per_output_row(gq, geo)  # (G, H', W'N, F/G)
-        ones = _ones(per_row.shape[2], gq.dtype.str)
-        return Tensor((ones @ per_row).sum(axis=1).reshape(-1))
-    rows = gq.reshape(-1, gq.shape[-1])
-    return Tensor(rows @ _ones(rows.shape[1], rows.dtype.str))
+    sums = gq.reshape(-1, gq.shape[-1]) @ _ones(gq.shape[-1], gq.dtype.str)
+    if _uses_stacked_rows(geo):  # (G, H', F/G): per output row and filter, then over the rows
+        sums = sums.reshape(gq.shape[:3]).sum(axis=1)
+    return Tensor(sums.reshape(-1))
 
 
 def conv2d_op(x: Tensor, w: Tensor, b: Tensor | None, geo: ConvGeometry) -> Tensor:
