@@ -229,3 +229,23 @@ def test_stride_one_transpose_by_row_spans_matches_reference(kh, height):
     f32 = F.conv_transpose2d(Tensor(x.astype(np.float32)), Tensor(w.astype(np.float32)), **kwargs)
     assert f32.dtype == np.float32
     np.testing.assert_allclose(f32.data, expected, rtol=1e-4, atol=1e-4)
+
+
+def test_stride_one_input_gradient_lies_rows_outermost_as_pooling_gradients_do(monkeypatch):
+    # the stride-1 input gradient is written rows outermost, (H, C, W, N), the layout of a conv's
+    # output and hence of the max-pool's output and gradients below it: it is used without a copy
+    from tinygrad_cnn.ops import pool
+    from tinygrad_cnn.ops.layout import like_layout
+
+    rng = np.random.default_rng(3)
+    x = Tensor(rng.standard_normal((4, 3, 8, 8)), requires_grad=True)
+    pooled = F.max_pool2d(F.conv2d(x, Tensor(rng.standard_normal((3, 3, 1, 1)))), 2)
+    out = F.conv2d(pooled, Tensor(rng.standard_normal((5, 3, 3, 3))), padding=1)
+    handed = []
+    monkeypatch.setattr(pool, "like_layout", lambda a, ref: handed.append((a, ref)) or like_layout(a, ref))
+    out.backward(Tensor(rng.standard_normal(out.shape)))
+    ((gx, which),) = handed  # the one pooling layer's backward, given the conv's input gradient
+    assert gx.shape == pooled.shape
+    for a in (gx, which, pooled.data):  # axes by stride, largest first: H, C, W, N
+        assert sorted(range(4), key=lambda axis: -a.strides[axis]) == [2, 1, 3, 0]
+    assert like_layout(gx, which) is gx  # taken as it lies, not copied
