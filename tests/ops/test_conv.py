@@ -212,13 +212,18 @@ def test_conv2d_with_filter_counts_that_change_the_gemm(filters, dilation):
     assert gradgradcheck(conv, (x, w))
 
 
+@pytest.mark.parametrize("rows_per_gemm", [1, 2, 3])
 @pytest.mark.parametrize("height", [2, 5])
 @pytest.mark.parametrize("kh", [1, 2, 3, 4, 5])
-def test_stride_one_transpose_by_row_spans_matches_reference(kh, height):
-    # at stride 1 the transposed conv (conv2d's input gradient) runs one GEMM per span of input
-    # rows that the same kernel rows reach: kernels taller than the input (height 2) cut the
-    # edge spans on both sides. Groups, a column dilation and an output_padding past the padding
-    # (negative right pad) on top
+def test_stride_one_transpose_by_row_blocks_matches_reference(kh, height, rows_per_gemm, monkeypatch):
+    # at stride 1 the transposed conv (conv2d's input gradient) runs one GEMM per block of input
+    # rows, through a band of the kernel: the blocks inside the output in one batched call, the
+    # edge blocks clipped to the output rows they meet (kernels taller than the input, height 2,
+    # clip them on both sides; blocks taller than the rest of the image are cut short). Groups,
+    # a column dilation and an output_padding past the padding (negative right pad) on top
+    from tinygrad_cnn.ops import conv
+
+    monkeypatch.setattr(conv, "_rows_per_gemm", lambda kh: rows_per_gemm)
     rng = np.random.default_rng(kh)
     x = rng.standard_normal((2, 4, height, 6))
     w = rng.standard_normal((4, 3, kh, 3))

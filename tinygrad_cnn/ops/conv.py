@@ -3,11 +3,10 @@
 No Python loop over batch, channels or pixels: the forward and the weight gradient of an
 undilated conv are one batched ``np.matmul`` call over output rows, reading each row's windows in
 place from a kw-shifted copy of the input (:func:`_row_windows`); dilated rows use one GEMM per
-group over a full im2col matrix. The input gradient at stride 1 is a batched GEMM over input
-rows, each reading the output-gradient rows it gathers from as one block in place (one call
-for the middle rows, one per edge row: :func:`_conv_transpose_stacked`), so that the column
-matrix is never written; at other strides it is one GEMM per group and a col2im fold over the
-kernel offsets.
+group over a full im2col matrix. The input gradient at stride 1 is a batched GEMM over blocks
+of input rows, each reading the output-gradient rows it gathers from as one block in place
+(:func:`_conv_transpose_stacked`), so that the column matrix is never written; at other
+strides it is one GEMM per group and a col2im fold over the kernel offsets.
 
 Three primitives close under differentiation (design.md):
 
@@ -21,7 +20,6 @@ adjoint of the convolution with the same geometry.
 """
 from __future__ import annotations
 
-import functools
 from typing import Any
 
 import numpy as np
@@ -139,57 +137,68 @@ def _per_output_row(yq: np.ndarray, geo: ConvGeometry) -> np.ndarray:
     return yq.reshape(geo.groups, yq.shape[1], geo.out_hw[0], -1).transpose(0, 2, 3, 1)
 
 
-@functools.lru_cache(maxsize=64)
-def _row_spans(geo: ConvGeometry) -> tuple[tuple[int, int, int, int], ...]:
-    """Input rows grouped by the kernel rows that reach them at stride 1: (first row, end row,
-    first kernel row i0, end kernel row i1), counting kernel rows from the bottom (i' = kh-1-i),
-    so that input row r gathers output rows r-kh+1+i0 .. r-kh+i1, all inside the output. The
-    middle rows, reached by the whole kernel, form one span; each edge row is its own. Cached:
-    a training loop asks for the same few geometries every step (15 us each time otherwise)."""
-    (hp, _), ho, kh = geo.padded_hw, geo.out_hw[0], geo.kernel[0]
-    spans: list[tuple[int, int, int, int]] = []
-    for r in range(hp):
-        i0, i1 = max(0, kh - 1 - r), kh - max(0, r - ho + 1)
-        if spans and spans[-1][2:] == (i0, i1):
-            spans[-1] = (spans[-1][0], r + 1, i0, i1)
-        else:
-            spans.append((r, r + 1, i0, i1))
-    return tuple(spans)
+def _rows_per_gemm(kh: int) -> int:
+    """How many input rows :func:`_conv_transpose_stacked` gathers in one GEMM: R rows multiply
+    (R+kh-1)/kh times the products one row at a time needs, the fewest calls for at most 20%
+    more (R = 2 for 5x5 and 7x7 kernels, 1 for 3x3). Measured on the input gradient alone, paired
+    against one row per GEMM: 5x5 kernels over 6 and 1 channels (LeNet-5) 0.85-0.86 of the time,
+    7x7 over 3 channels 0.86, 5x5 over 16 channels 0.97; two rows of a 3x3 kernel, 1.33 times the
+    products, gained over 8 channels (0.90) but lost over 3 and 16 (1.15, 1.20)."""
+    return 1 + kh // 5
 
 
-def _conv_transpose_stacked(w: np.ndarray, yq: np.ndarray, n: int, geo: ConvGeometry) -> np.ndarray:
+def _conv_transpose_stacked(w: np.ndarray, yq: np.ndarray, n: int, geo: ConvGeometry,
+                            rows_per_gemm: int | None = None) -> np.ndarray:
     """The stride-1 transposed convolution from :func:`_grad_layout`'s row stack. Returns an NCHW
     view of rows-outermost (H, C, W, N) memory, the layout of a conv's output.
 
-    Input row r of the result gathers output rows r-kh+1 .. r (those inside the output): in the
-    stack, one (rows*F/G, W'*N) block read in place. A batched GEMM per span of rows that the same
-    kernel rows reach (:func:`_row_spans`; LeNet's 6->16 conv: the 6 middle rows in one GEMM, the
-    8 edge rows one each), (kw*Cg, rows*F/G) @ block, sums all kernel rows at once; then kw
-    strided adds fold the kernel columns. Each span's GEMMs write one contiguous block of the
-    (G, Hp, kw*Cg, W'*N) result, and the fold writes rows outermost, so that the pooling layer
-    below, whose gradients lie so, takes the result without a copy (LeNet-5 step 0.95-0.97 of
-    the time against a (C, H, W, N) result). The stack needs no zero rows, so the gradient that
-    arrives rows-outermost is read where it lies (LeNet-5 step 0.90-0.98 of the time against a
-    zero-padded copy), and the GEMMs skip the zero blocks that such a copy multiplied (28% of
-    the products at that conv). Nothing the size of the (kh*kw*Cg, H'*W'*N) column matrix is
-    written (1.1 MB instead of 3.8 MB there), which pays on these 2-core VMs, where the OpenBLAS
-    worker writes half of each GEMM result and the main thread then reads it from the other core."""
-    g, wo, (kh, kw), dw = geo.groups, geo.out_hw[1], geo.kernel, geo.dilation[1]
+    Input row r gathers output rows r-kh+1 .. r (those inside the output), so R consecutive
+    input rows gather R+kh-1 consecutive output rows: one contiguous block of the stack, read in
+    place. One GEMM per R input rows (:func:`_rows_per_gemm`), (R*kw*Cg, (R+kh-1)*F/G) @ block
+    with a block-banded matrix (block row rho holds the kernel at column block rho), sums all
+    kernel rows at once; the blocks inside the output go in one batched call, the edge blocks
+    one call each on the part of the band that meets the output. kw strided adds then fold the
+    kernel columns, into rows-outermost memory so that the pooling layer below, whose gradients
+    lie so, takes the result without a copy (LeNet-5 step 0.95-0.97 of the time against a
+    (C, H, W, N) result).
+
+    Nothing the size of the (kh*kw*Cg, H'*W'*N) column matrix is written (1.1 MB instead of
+    3.8 MB at LeNet's 6->16 conv, batch 64), and no zero-padded copy of the gradient: the
+    gradient that arrives rows-outermost through ReLU and pooling is read where it lies. Two
+    input rows per GEMM at that conv (R = 2) make its 30-row products 60 rows, which OpenBLAS
+    splits over two threads far better: 0.85-0.86 of the input gradient's time."""
+    g, (ho, wo), (kh, kw), dw = geo.groups, geo.out_hw, geo.kernel, geo.dilation[1]
     (hp, wp), (fg, cg) = geo.padded_hw, (w.shape[0] // geo.groups, w.shape[1])
-    s = yq.strides
-    assert s[1] == fg * s[2], "the row stack must be contiguous across its rows"
-    # a[g, (j, c), (i', f)] = w[g*fg + f, c, kh-1-i', j]: block row i' is output row r-kh+1+i'
-    a = w.reshape(g, fg, cg, kh, kw)[:, :, :, ::-1].transpose(0, 4, 2, 3, 1).reshape(g, 1, kw * cg, kh * fg)
-    rows = np.empty((g, hp, kw * cg, wo * n), yq.dtype)
-    spans = _row_spans(geo)
-    assert spans[0][0] == 0 and spans[-1][1] == hp, "at stride 1 every input row meets the kernel"
-    for r0, r1, i0, i1 in spans:
-        first = r0 - kh + 1 + i0
-        if r1 - r0 == 1:  # one input row: its output rows are a plain slice (as_strided costs 5-10 us a call)
-            block = yq[:, first:first + i1 - i0].reshape(g, 1, (i1 - i0) * fg, wo * n)
-        else:  # overlapping blocks, one per input row
-            block = as_strided(yq[:, first:], (g, r1 - r0, (i1 - i0) * fg, wo * n), s, writeable=False)
-        np.matmul(a[..., i0 * fg:i1 * fg], block, out=rows[:, r0:r1])
+    rr = rows_per_gemm or _rows_per_gemm(kh)
+    kc = kw * cg
+    assert yq.strides[1] == fg * yq.strides[2], "the row stack must be contiguous across its rows"
+    # a[g, (j, c), i', f] = w[g*fg + f, c, kh-1-i', j], placed at column block rho + i' of block row
+    # rho: input row r0+rho meets output row r0-kh+1+rho+i' through kernel row kh-1-i'
+    a = w.reshape(g, fg, cg, kh, kw)[:, :, :, ::-1].transpose(0, 4, 2, 3, 1).reshape(g, kc, kh, fg)
+    band = np.zeros((g, rr, kc, rr + kh - 1, fg), w.dtype)
+    for rho in range(rr):
+        band[:, rho, :, rho:rho + kh] = a
+    band = band.reshape(g, rr * kc, (rr + kh - 1) * fg)
+    stack = yq.reshape(g, ho * fg, wo * n)
+    rows = np.empty((g, hp * kc, wo * n), yq.dtype)
+    # blocks whose output rows all lie inside the output: one batched GEMM over overlapping views
+    first = -(-(kh - 1) // rr)  # first block index with r0 >= kh-1
+    last = min(hp, ho) // rr  # blocks [first, last) end at or before row ho
+    if last > first:
+        s = stack.strides
+        blocks = as_strided(stack[:, (first * rr - kh + 1) * fg:], (g, last - first, (rr + kh - 1) * fg, wo * n),
+                            (s[0], rr * fg * s[1], s[1], s[2]), writeable=False)
+        out = rows[:, first * rr * kc:last * rr * kc].reshape(g, last - first, rr * kc, wo * n)
+        np.matmul(band[:, None], blocks, out=out)
+    else:
+        first = last = 0
+    for r0 in [*range(0, first * rr, rr), *range(last * rr, hp, rr)]:  # the edge blocks, clipped
+        r1 = min(hp, r0 + rr)
+        y0, y1 = max(0, r0 - kh + 1), min(ho, r1)  # the output rows these input rows gather
+        assert y0 < y1, "at stride 1 every input row meets the kernel"
+        c0 = (y0 - (r0 - kh + 1)) * fg
+        np.matmul(band[:, :(r1 - r0) * kc, c0:c0 + (y1 - y0) * fg], stack[:, y0 * fg:y1 * fg],
+                  out=rows[:, r0 * kc:r1 * kc])
     by_column = rows.reshape(g, hp, kw, cg, wo, n)
     # rows outermost, (Hp, C, Wp, N), as a conv's output and pooling's gradients lie: in LeNet-5
     # this gradient goes to the pooling layer below, which then need not copy it into its layout
