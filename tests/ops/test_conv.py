@@ -3,6 +3,7 @@ cases, and bad input. Gradients are checked for every op in tests/test_ops_gradi
 import numpy as np
 import pytest
 from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import tinygrad_cnn.nn.functional as F
 from tinygrad_cnn import Tensor
@@ -234,6 +235,34 @@ def test_stride_one_transpose_by_row_blocks_matches_reference(kh, height, rows_p
     f32 = F.conv_transpose2d(Tensor(x.astype(np.float32)), Tensor(w.astype(np.float32)), **kwargs)
     assert f32.dtype == np.float32
     np.testing.assert_allclose(f32.data, expected, rtol=1e-4, atol=1e-4)
+
+
+@st.composite
+def _stride_one_transpose_args(draw):
+    kh, kw, dw = draw(st.integers(1, 6)), draw(st.integers(1, 3)), draw(st.integers(1, 2))
+    h, w = draw(st.integers(1, 8)), draw(st.integers(1, 4))
+    ph = draw(st.integers(0, (h + kh - 2) // 2))  # keeps at least one output row
+    pw = draw(st.integers(0, (w - 1 + dw * (kw - 1)) // 2))
+    groups, cin_g, cout_g = draw(st.integers(1, 2)), draw(st.integers(1, 2)), draw(st.integers(1, 2))
+    rng = np.random.default_rng(draw(st.integers(0, 2**16)))
+    x = rng.standard_normal((draw(st.integers(1, 2)), groups * cin_g, h, w))
+    return x, rng.standard_normal((groups * cin_g, cout_g, kh, kw)), (ph, pw), groups, dw
+
+
+@settings(max_examples=60)
+@given(_stride_one_transpose_args(), st.integers(1, 6))
+def test_stride_one_transpose_matches_reference_for_any_rows_per_gemm(args, rows_per_gemm):
+    # the strategies' kernels (at most 3 rows) always take one input row per GEMM: here the
+    # band of 1 to 6 input rows per GEMM meets kernels up to 6 rows, paddings and image heights
+    from unittest import mock
+
+    from tinygrad_cnn.ops import conv
+
+    x, w, padding, groups, dw = args
+    expected = conv_transpose2d_ref(x, w, None, (1, 1), padding, (0, 0), groups, (1, dw))
+    with mock.patch.object(conv, "_rows_per_gemm", lambda kh: rows_per_gemm):
+        out = F.conv_transpose2d(Tensor(x), Tensor(w), padding=padding, groups=groups, dilation=(1, dw))
+    np.testing.assert_allclose(out.data, expected, rtol=1e-10, atol=1e-12)
 
 
 def test_stride_one_input_gradient_lies_rows_outermost_as_pooling_gradients_do(monkeypatch):
