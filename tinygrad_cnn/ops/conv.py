@@ -147,8 +147,7 @@ def _rows_per_gemm(kh: int) -> int:
     return 1 + kh // 5
 
 
-def _conv_transpose_stacked(w: np.ndarray, yq: np.ndarray, n: int, geo: ConvGeometry,
-                            rows_per_gemm: int | None = None) -> np.ndarray:
+def _conv_transpose_stacked(w: np.ndarray, yq: np.ndarray, n: int, geo: ConvGeometry) -> np.ndarray:
     """The stride-1 transposed convolution from :func:`_grad_layout`'s row stack. Returns an NCHW
     view of rows-outermost (H, C, W, N) memory, the layout of a conv's output.
 
@@ -169,7 +168,7 @@ def _conv_transpose_stacked(w: np.ndarray, yq: np.ndarray, n: int, geo: ConvGeom
     splits over two threads far better: 0.85-0.86 of the input gradient's time."""
     g, (ho, wo), (kh, kw), dw = geo.groups, geo.out_hw, geo.kernel, geo.dilation[1]
     (hp, wp), (fg, cg) = geo.padded_hw, (w.shape[0] // geo.groups, w.shape[1])
-    rr = rows_per_gemm or _rows_per_gemm(kh)
+    rr = _rows_per_gemm(kh)
     kc = kw * cg
     assert yq.strides[1] == fg * yq.strides[2], "the row stack must be contiguous across its rows"
     # a[g, (j, c), i', f] = w[g*fg + f, c, kh-1-i', j], placed at column block rho + i' of block row
