@@ -213,6 +213,47 @@ def test_conv2d_with_filter_counts_that_change_the_gemm(filters, dilation):
     assert gradgradcheck(conv, (x, w))
 
 
+@pytest.mark.parametrize("needs_grad", ["xwb", "wb", "xb", "xw"])
+@pytest.mark.parametrize("stride, groups", [(1, 1), ((2, 1), 2)])
+def test_conv2d_with_bias_inside_the_gemm(needs_grad, stride, groups):
+    # with at least 16 window rows per input row (kw*Cg) the forward adds the bias through a row
+    # of ones in its GEMM, and the weight gradient's GEMM sums the bias gradient; the strategies'
+    # small kernels and channel counts stay below that, so the path is checked here, with each
+    # mix of inputs that need a gradient (the bias gradient then comes from the weight
+    # gradient's GEMM, or from the output gradient when the weight needs none)
+    from tinygrad_cnn.ops import conv
+
+    rng = np.random.default_rng(len(needs_grad))
+    x = Tensor(rng.standard_normal((2, 8, 4, 5)), requires_grad="x" in needs_grad)
+    w = Tensor(rng.standard_normal((4, 8 // groups, 3, 4)), requires_grad="w" in needs_grad)
+    b = Tensor(rng.standard_normal(4), requires_grad="b" in needs_grad)
+    assert conv._fuses_bias(4 * 8 // groups)
+    kwargs = dict(stride=stride, padding=(1, 2), groups=groups)
+    conv_fn = lambda x, w, b: F.conv2d(x, w, b, **kwargs)  # noqa: E731
+    sh = (stride, stride) if isinstance(stride, int) else stride
+    expected = conv2d_ref(x.data, w.data, b.data, sh, (1, 1, 2, 2), (1, 1), groups)
+    out = conv_fn(x, w, b)
+    np.testing.assert_allclose(out.data, expected, rtol=1e-10, atol=1e-12)
+    g = rng.standard_normal(out.shape)
+    out.backward(Tensor(g))
+    if "b" in needs_grad:
+        np.testing.assert_allclose(b.grad.data, g.sum((0, 2, 3)), rtol=1e-10, atol=1e-12)
+    assert (b.grad is None) == ("b" not in needs_grad) and (w.grad is None) == ("w" not in needs_grad)
+    assert gradcheck(conv_fn, (x, w, b))
+    assert gradgradcheck(conv_fn, (x, w, b))  # a recorded graph takes the bias gradient as an op
+    f32 = conv_fn(*(Tensor(t.data.astype(np.float32)) for t in (x, w, b)))
+    np.testing.assert_allclose(f32.data, expected, rtol=1e-4, atol=1e-4)
+
+
+def test_conv2d_bias_without_gradient_gets_none():
+    # the weight gradient's GEMM sums the bias gradient anyway; a bias that needs none gets none
+    rng = np.random.default_rng(7)
+    x, w = Tensor(rng.standard_normal((2, 8, 5, 5))), Tensor(rng.standard_normal((3, 8, 2, 2)), requires_grad=True)
+    b = Tensor(rng.standard_normal(3))
+    F.conv2d(x, w, b).sum().backward()
+    assert w.grad is not None and b.grad is None
+
+
 @pytest.mark.parametrize("rows_per_gemm", [1, 2, 3])
 @pytest.mark.parametrize("height", [2, 5])
 @pytest.mark.parametrize("kh", [1, 2, 3, 4, 5])
