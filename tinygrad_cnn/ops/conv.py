@@ -246,29 +246,26 @@ def _conv_np(x: np.ndarray, w: np.ndarray, geo: ConvGeometry, bias: np.ndarray |
     """The convolution plus ``bias``, NCHW out (batch-innermost in memory), and the windows the
     weight gradient will need (:func:`_row_windows` or :func:`_im2col`'s matrix)."""
     n, (ho, wo), g, f = x.shape[0], geo.out_hw, geo.groups, w.shape[0]
-    if not _uses_row_windows(geo):
-        cols = _im2col(x, geo)
-        out = _matmul_few_rows(_weight_matrix(w, g), cols)  # (G, F/G, H'*W'*N)
-        out = out.reshape(f, ho, wo, n).transpose(3, 0, 1, 2)
-        if bias is not None:
-            out += bias.reshape(1, -1, 1, 1)  # in place: out is the fresh GEMM result
-        return out, cols
     m, (cg, kh, kw) = f // g, w.shape[1:]
-    fused = bias is not None and _fuses_bias(kw * cg)
-    windows = _row_windows(x, geo, ones_row=fused)
-    wk = w.reshape(g, m, cg, kh, kw).transpose(0, 1, 3, 4, 2).reshape(g, m, kh, kw * cg)
-    if fused:  # the ones row's column: the bias in kernel row 0, zero in the others
-        wk = np.concatenate([wk, np.zeros((g, m, kh, 1), w.dtype)], axis=3)
-        wk[:, :, 0, -1] = bias.reshape(g, m)
-    wm = wk.reshape(g, 1, m, -1)
-    # rows outermost, (H', F, W', N): each output row's GEMM writes one contiguous block, and the
-    # gradient that comes back through ReLU and pooling (which keep the layout) is already in
-    # the order of _grad_layout's row stack
-    out = np.empty((ho, g, m, wo * n), x.dtype)
-    np.matmul(wm, windows, out=out.transpose(1, 0, 2, 3))  # one GEMM per output row, in place
-    out = out.reshape(ho, f, wo, n).transpose(3, 1, 0, 2)
+    fused = bias is not None and _uses_row_windows(geo) and _fuses_bias(kw * cg)
+    if not _uses_row_windows(geo):
+        windows = _im2col(x, geo)
+        out = _matmul_few_rows(_weight_matrix(w, g), windows)  # (G, F/G, H'*W'*N)
+        out = out.reshape(f, ho, wo, n).transpose(3, 0, 1, 2)
+    else:
+        windows = _row_windows(x, geo, ones_row=fused)
+        wk = w.reshape(g, m, cg, kh, kw).transpose(0, 1, 3, 4, 2).reshape(g, m, kh, kw * cg)
+        if fused:  # the ones row's column: the bias in kernel row 0, zero in the others
+            wk = np.concatenate([wk, np.zeros((g, m, kh, 1), w.dtype)], axis=3)
+            wk[:, :, 0, -1] = bias.reshape(g, m)
+        # rows outermost, (H', F, W', N): each output row's GEMM writes one contiguous block, and the
+        # gradient that comes back through ReLU and pooling (which keep the layout) is already in
+        # the order of _grad_layout's row stack
+        out = np.empty((ho, g, m, wo * n), x.dtype)
+        np.matmul(wk.reshape(g, 1, m, -1), windows, out=out.transpose(1, 0, 2, 3))  # one GEMM per output row
+        out = out.reshape(ho, f, wo, n).transpose(3, 1, 0, 2)
     if bias is not None and not fused:
-        out += bias.reshape(1, -1, 1, 1)
+        out += bias.reshape(1, -1, 1, 1)  # in place: out is the fresh GEMM result
     return out, windows
 
 
