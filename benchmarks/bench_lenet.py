@@ -70,7 +70,7 @@ def epoch_and_memory(data_dir: str | None) -> tuple[str, str]:
         "from tinygrad_cnn.data import MNIST, DataLoader\n"
         "from tinygrad_cnn.nn import functional as F\n"
         "root = sys.argv[1] if len(sys.argv) > 1 else None\n"
-        "train = MNIST(root)\n"
+        "train = MNIST(root, transform=MNIST.normalization())\n"
         "tc.manual_seed(0); model = nn.LeNet5(); opt = optim.Adam(model.parameters(), lr=1e-3)\n"
         "t = time.perf_counter()\n"
         "for x, y in DataLoader(train, 64, shuffle=True, seed=0):\n"

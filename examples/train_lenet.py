@@ -10,7 +10,8 @@ from tinygrad_cnn.data import MNIST, DataLoader
 from tinygrad_cnn.nn import functional as F
 
 tc.manual_seed(0)
-train, test = MNIST(train=True), MNIST(train=False)
+train = MNIST(train=True, transform=MNIST.normalization())  # float32 (1, 28, 28), mean 0 and std 1
+test = MNIST(train=False, transform=MNIST.normalization())
 model = nn.LeNet5()
 opt = optim.Adam(model.parameters(), lr=2e-3)
 epochs = 3

@@ -22,7 +22,7 @@ class SmallNet(nn.Module):
 tc.manual_seed(0)
 model = SmallNet()
 images = tc.Tensor(np.random.default_rng(0).standard_normal((2, 1, 8, 8)).astype(np.float32), name="images")
-loss = nn.functional.cross_entropy(model(images), tc.Tensor([0, 2]))
+loss = nn.functional.cross_entropy(model(images), tc.tensor([0, 2]))
 viz.retain_grads(loss)  # keep intermediate gradients for show_grad
 loss.backward()
 

@@ -14,8 +14,10 @@ def test_dtypes_follow_the_contract():
     assert Tensor(1.5).dtype == np.float32
     assert Tensor([1.0, 2.0]).dtype == np.float32
     assert Tensor(np.zeros(2)).dtype == np.float64  # ndarrays keep their float dtype
-    assert Tensor([1, 2]).dtype == np.int64
-    assert Tensor([True]).dtype == np.bool_
+    assert Tensor([1, 2]).dtype == np.float32  # torch.Tensor(list) is float32 too
+    assert Tensor([True]).dtype == np.float32
+    assert tc.tensor([1, 2]).dtype == np.int64  # torch.tensor keeps ints and bools
+    assert tc.tensor([True]).dtype == np.bool_
     assert Tensor([1.0], dtype="float64").dtype == np.float64
     arr = np.zeros(3, np.float32)
     assert Tensor(arr).data is arr  # no copy, as torch.as_tensor
@@ -23,7 +25,7 @@ def test_dtypes_follow_the_contract():
 
 def test_integer_tensors_cannot_require_grad():
     with pytest.raises(TypeError, match="only floating-point tensors can require grad, got dtype int64"):
-        Tensor([1, 2], requires_grad=True)
+        tc.tensor([1, 2], requires_grad=True)
 
 
 def test_attributes():

@@ -17,7 +17,8 @@ DATA = os.environ.get("TINYGRAD_CNN_DATA")
                     reason="real MNIST not found: set TINYGRAD_CNN_DATA to a folder holding mnist/")
 def test_lenet5_reaches_95_percent_in_a_few_hundred_steps():
     tc.manual_seed(0)
-    train, test = MNIST(DATA), Subset(MNIST(DATA, train=False), 2000)
+    train = MNIST(DATA, transform=MNIST.normalization())
+    test = Subset(MNIST(DATA, train=False, transform=MNIST.normalization()), 2000)
     model = nn.LeNet5()
     opt = optim.Adam(model.parameters(), lr=2e-3)
     for step, (x, y) in enumerate(DataLoader(train, 64, shuffle=True, seed=0)):

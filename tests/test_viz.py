@@ -36,7 +36,7 @@ def test_dot_structure_counts_labels_and_names():
 
 def test_conv_and_pool_nodes_show_their_arguments():
     model = nn.LeNet5()
-    loss = tc.nn.functional.cross_entropy(model(Tensor(np.zeros((2, 1, 28, 28), np.float32))), Tensor([1, 2]))
+    loss = tc.nn.functional.cross_entropy(model(Tensor(np.zeros((2, 1, 28, 28), np.float32))), tc.tensor([1, 2]))
     dot = viz.to_dot(loss, params=model, clusters=True)
     assert "conv2d 5x5 s1 p2" in dot and "max_pool2d 2x2 s2 p0" in dot
     assert "conv1.weight" in dot and "fc3.bias" in dot

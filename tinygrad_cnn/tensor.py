@@ -8,7 +8,7 @@ gives first-order gradients (run under ``no_grad``) and higher-order ones (``cre
 from __future__ import annotations
 
 import threading
-from typing import Any, Callable, Sequence
+from typing import Any, Callable
 
 import numpy as np
 
@@ -89,39 +89,7 @@ class _set_grad_enabled(_GradMode):
         self.enabled = enabled
 
 
-# ----------------------------------------------------------------------------- graph nodes
-class Node:
-    """One recorded op: its name, its input Tensors and the closure that maps the output's
-    gradient to one gradient per input. ``meta`` holds the op's arguments (for pictures; an op may
-    pass a function that makes them, called only when a picture asks);
-    ``site`` is the user's line that created it (recorded under ``detect_anomaly``); ``module`` the
-    innermost ``nn.Module`` whose forward made it."""
-
-    __slots__ = ("name", "parents", "backward", "_meta", "site", "module", "__weakref__")
-
-    def __init__(self, name: str, parents: tuple, backward: Callable, meta: dict | Callable[[], dict] | None,
-                 site: str | None, module: Any = None):
-        self.name = name
-        self.parents = parents
-        self.backward = backward
-        self._meta = meta
-        self.site = site
-        self.module = module
-
-    @property
-    def meta(self) -> dict | None:
-        if callable(self._meta):
-            self._meta = self._meta()
-        return self._meta
-
-    def release(self) -> None:
-        """Drop the closure and with it every value it saved."""
-        self.backward = None
-
-    def __repr__(self) -> str:
-        return f"<{self.name}Backward>"
-
-
+# ----------------------------------------------------------------------------- anomaly mode
 def _user_site() -> str:
     """The innermost stack frame outside this package: where the user created the op."""
     import sys
@@ -149,22 +117,23 @@ def _check_finite(data: np.ndarray, what: str, node_name: str, site: str | None)
 
 
 # ----------------------------------------------------------------------------- dtype helpers
-def _to_array(data: Any, dtype: Any = None) -> np.ndarray:
+def _to_array(data: Any, dtype: Any = None, ints_stay_ints: bool = False) -> np.ndarray:
+    """``data`` as an ndarray, sharing an ndarray's memory. Python numbers and lists become float32,
+    or (``ints_stay_ints``, as ``torch.tensor``) int64 for ints and bool for bools."""
     if isinstance(data, Tensor):
         data = data.data
-    if isinstance(data, np.ndarray):
-        arr = data
+    if isinstance(data, (np.ndarray, np.generic)):
+        arr = np.asarray(data)
     else:
         arr = np.array(data)
         if dtype is None:
             kind = arr.dtype.kind
-            if kind == "f":
+            if kind not in "fiub":
+                raise TypeError(f"Tensor: data must be numeric, got {type(data).__name__} of dtype {arr.dtype}")
+            if kind == "f" or not ints_stay_ints:
                 arr = arr.astype(np.float32)
             elif kind in "iu":
                 arr = arr.astype(np.int64)
-            elif kind not in "b":
-                raise TypeError(f"Tensor: data must be numeric, got {type(data).__name__} "
-                                f"of dtype {arr.dtype}")
     if dtype is not None:
         arr = arr.astype(np.dtype(dtype), copy=False)
     return arr
@@ -174,11 +143,21 @@ def _is_float(arr: np.ndarray) -> bool:
     return arr.dtype.kind == "f"
 
 
+class _Version:
+    """A tensor's version: bumped by every in-place change; shared by tensors that share memory."""
+
+    __slots__ = ("value",)
+
+    def __init__(self) -> None:
+        self.value = 0
+
+
 # ----------------------------------------------------------------------------- Tensor
 class Tensor:
     """An n-dimensional array that records the ops applied to it for automatic differentiation.
 
-    Shape: any. Python floats and lists become float32, ndarrays keep their dtype.
+    Shape: any. Python numbers and lists become float32 (as ``torch.Tensor``); an ndarray keeps its
+    dtype and its memory (as ``torch.as_tensor``); :func:`tensor` copies.
 
     >>> x = Tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
     >>> (x * x).sum().backward()
@@ -186,20 +165,27 @@ class Tensor:
     [[2.0, 4.0], [6.0, 8.0]]
     """
 
-    __slots__ = ("data", "requires_grad", "grad", "grad_fn", "name", "_hooks", "_retains_grad", "__weakref__")
+    __slots__ = ("data", "requires_grad", "grad", "grad_fn", "name", "_hooks", "_retains_grad", "_vc", "_is_view",
+                 "_used", "__weakref__")
     __array_priority__ = 1000  # numpy scalars on the left defer to our reflected operators
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None, name: str | None = None):
         arr = _to_array(data, dtype)
         if requires_grad and not _is_float(arr):
             raise TypeError(f"Tensor: only floating-point tensors can require grad, got dtype {arr.dtype}")
-        self.data = arr
-        self.requires_grad = bool(requires_grad)
+        self._init_slots(arr, bool(requires_grad), name)
+
+    def _init_slots(self, data: np.ndarray, requires_grad: bool, name: str | None) -> None:
+        self.data = data
+        self.requires_grad = requires_grad
         self.grad: Tensor | None = None
         self.grad_fn: Node | None = None
         self.name = name
         self._hooks: list | None = None
         self._retains_grad = False
+        self._vc = _Version()
+        self._is_view = False  # shares memory (and so its version) with another tensor
+        self._used = False  # an input of a recorded op: in-place ops can no longer rebase its history
 
     # ---- attributes
     @property
@@ -226,6 +212,11 @@ class Tensor:
         return self.data.ndim
 
     @property
+    def _version(self) -> int:
+        """How many in-place changes this tensor's memory has seen (checked by backward)."""
+        return self._vc.value
+
+    @property
     def is_leaf(self) -> bool:
         return self.grad_fn is None
 
@@ -247,8 +238,10 @@ class Tensor:
         return self.data.tolist()
 
     def detach(self) -> Tensor:
-        """A new leaf sharing the data, cut off from the graph."""
-        return Tensor(self.data)
+        """A new leaf sharing the data and its version counter, cut off from the graph."""
+        out = Tensor(self.data)
+        out._vc, out._is_view = self._vc, True
+        return out
 
     def astype(self, dtype: Any) -> Tensor:
         return _sh.astype(self, dtype)
@@ -395,6 +388,23 @@ class Tensor:
     def expand(self, *shape): return _sh.expand(self, *shape)
     def pad(self, pad, value=0.0): return _sh.pad(self, pad, value)
     def matmul(self, o): return _mm.matmul(self, o)
+    def clone(self): return _sh.clone(self)
+
+    # ---- in-place ops (tinygrad_cnn/ops/inplace.py: version counting and PyTorch's rules)
+    def add_(self, other, alpha=1): return _ip.add_(self, other, alpha)
+    def sub_(self, other, alpha=1): return _ip.sub_(self, other, alpha)
+    def mul_(self, other): return _ip.mul_(self, other)
+    def div_(self, other): return _ip.div_(self, other)
+    def clamp_(self, min=None, max=None): return _ip.clamp_(self, min, max)  # noqa: A002
+    def zero_(self): return _ip.zero_(self)
+    def fill_(self, value): return _ip.fill_(self, value)
+    def copy_(self, src): return _ip.copy_(self, src)
+    def normal_(self, mean=0.0, std=1.0): return _ip.normal_(self, mean, std)
+    def uniform_(self, a=0.0, b=1.0, **bounds): return _ip.uniform_(self, a, b, **bounds)
+    def __iadd__(self, o): return _ip.add_(self, o)
+    def __isub__(self, o): return _ip.sub_(self, o)
+    def __imul__(self, o): return _ip.mul_(self, o)
+    def __itruediv__(self, o): return _ip.div_(self, o)
 
 
 class _HookHandle:
@@ -407,221 +417,87 @@ class _HookHandle:
 
 
 def tensor(data: Any, requires_grad: bool = False, dtype: Any = None, name: str | None = None) -> Tensor:
-    """Build a Tensor, as ``torch.tensor``.
+    """A new Tensor holding a copy of ``data``, as ``torch.tensor``: lists of floats become float32,
+    of ints int64, of bools bool; an ndarray keeps its dtype.
 
-    >>> tensor([1.0, 2.0]).dtype
-    dtype('float32')
+    >>> tensor([1.0, 2.0]).dtype, tensor([1, 2]).dtype
+    (dtype('float32'), dtype('int64'))
     """
-    return Tensor(data, requires_grad=requires_grad, dtype=dtype, name=name)
+    arr = _to_array(data, dtype, ints_stay_ints=True)
+    return Tensor(np.array(arr, copy=True), requires_grad=requires_grad, name=name)
 
 
-def as_tensor(x: Any, like: Tensor | None = None) -> Tensor:
-    """``x`` as a Tensor; Python and numpy scalars take ``like``'s float dtype (no promotion)."""
+def from_numpy(array: np.ndarray) -> Tensor:
+    """A Tensor sharing ``array``'s memory and dtype, as ``torch.from_numpy``.
+
+    >>> a = np.zeros(2, np.float32); t = from_numpy(a); a[0] = 5; t.tolist()
+    [5.0, 0.0]
+    """
+    if not isinstance(array, np.ndarray):
+        raise TypeError(f"from_numpy: expected an np.ndarray, got {type(array).__name__}")
+    return Tensor(array)
+
+
+def as_tensor(data: Any, dtype: Any = None) -> Tensor:
+    """``data`` as a Tensor, sharing memory where it can (a Tensor of that dtype is returned as it is,
+    an ndarray of that dtype is shared), as ``torch.as_tensor``; lists as :func:`tensor`.
+
+    >>> a = np.ones(2); as_tensor(a).data is a
+    True
+    """
+    if isinstance(data, Tensor):
+        return data if dtype is None or np.dtype(dtype) == data.dtype else data.astype(dtype)
+    if isinstance(data, np.ndarray):
+        return Tensor(data, dtype=dtype)
+    return Tensor(_to_array(data, dtype, ints_stay_ints=True))
+
+
+def lift(x: Any, like: Tensor | None = None) -> Tensor:
+    """An op's operand as a Tensor; Python and numpy scalars take ``like``'s float dtype (no promotion)."""
     if isinstance(x, Tensor):
         return x
     if like is not None and _is_float(like.data) and np.ndim(x) == 0:
         return Tensor(np.asarray(x, dtype=like.data.dtype))
-    if isinstance(x, np.ndarray):
-        return Tensor(x)
-    return Tensor(x)
+    return Tensor(_to_array(x, ints_stay_ints=True))
 
 
 def make_op(name: str, data: np.ndarray, parents: tuple, backward: Callable,
-            meta: dict | Callable[[], dict] | None = None) -> Tensor:
+            meta: dict | Callable[[], dict] | None = None, saved: tuple | None = None,
+            needs_output: bool = False) -> Tensor:
     """Wrap an op's numpy result; record a graph node when a parent requires grad.
 
-    ``backward(grad_output)`` returns one gradient (Tensor or None) per parent, made of Tensor ops.
+    ``backward(grad_output)`` returns one gradient (Tensor or None) per parent, made of Tensor ops;
+    with ``needs_output`` it is called as ``backward(grad_output, output)``. ``saved`` lists the
+    tensors whose data the closure reads (default: every parent): backward checks that none of
+    them was changed in place since.
     """
     out = Tensor.__new__(Tensor)
-    out.data = data
-    out.grad = None
-    out.name = None
-    out._hooks = None
-    out._retains_grad = False
+    out._init_slots(data, False, None)
     modes = _modes
     if modes.grad_enabled and any(p.requires_grad for p in parents):
         out.requires_grad = True
+        for p in parents:
+            p._used = True
         stack = modes.module_stack
         out.grad_fn = Node(name, parents, backward, meta, _user_site() if modes.anomaly else None,
-                           stack[-1] if stack else None)
-    else:
-        out.requires_grad = False
-        out.grad_fn = None
+                           stack[-1] if stack else None,
+                           tuple((t, t._vc.value) for t in (parents if saved is None else saved)),
+                           0 if needs_output else None)
+    if data.base is not None:  # a view of an input shares its memory, so also its version
+        for p in parents:
+            if np.may_share_memory(data, p.data):
+                out._vc, out._is_view = p._vc, True
+                break
     if modes.anomaly:
         _check_finite(data, "forward", name, out.grad_fn.site if out.grad_fn else None)
     return out
 
 
-# ----------------------------------------------------------------------------- backward engine
-def _topo_order(roots: Sequence[Tensor]) -> list[Tensor]:
-    """Tensors reachable from ``roots`` through grad-requiring edges, inputs before outputs.
-
-    Iterative depth-first search: a chain of any length needs no recursion."""
-    order: list[Tensor] = []
-    seen: set[int] = set()
-    stack: list[tuple[Tensor, bool]] = [(r, False) for r in roots]
-    while stack:
-        t, expanded = stack.pop()
-        if expanded:
-            order.append(t)
-            continue
-        if id(t) in seen:
-            continue
-        seen.add(id(t))
-        stack.append((t, True))
-        node = t.grad_fn
-        if node is not None:
-            for p in node.parents:
-                if p.requires_grad and id(p) not in seen:
-                    stack.append((p, False))
-    return order
-
-
-def sum_to_shape(g: Tensor, shape: tuple) -> Tensor:
-    """Undo broadcasting: sum ``g`` down to ``shape`` (differentiably)."""
-    if g.shape == shape:
-        return g
-    lead = g.ndim - len(shape)
-    if lead < 0:
-        raise RuntimeError(f"cannot reduce gradient of shape {g.shape} to shape {shape}")
-    axes = list(range(lead))
-    for i, n in enumerate(shape):
-        if n == 1 and g.shape[lead + i] != 1:
-            axes.append(lead + i)
-        elif g.shape[lead + i] != n:
-            raise RuntimeError(f"cannot reduce gradient of shape {g.shape} to shape {shape}")
-    if axes:
-        g = _red.sum(g, tuple(axes), keepdim=True)
-    return _sh.reshape(g, shape) if g.shape != shape else g
-
-
-def run_backward(roots: Sequence[Tensor], root_grads: Sequence[Tensor], inputs: Sequence[Tensor] | None,
-                 retain_graph: bool | None, create_graph: bool, allow_unused: bool = True) -> list | None:
-    """The engine. With ``inputs`` None, accumulate into leaves' ``.grad``; else return their gradients."""
-    if retain_graph is None:
-        retain_graph = create_graph
-    order = _topo_order(roots)
-    wanted: dict[int, int] | None = None
-    results: list | None = None
-    needed: set[int] | None = None
-    if inputs is not None:
-        wanted = {}
-        for i, t in enumerate(inputs):
-            wanted.setdefault(id(t), i)
-        results = [None] * len(inputs)
-        # only walk the part of the graph that leads to a wanted tensor
-        needed = set()
-        for t in order:
-            if id(t) in wanted or (t.grad_fn is not None and any(id(p) in needed for p in t.grad_fn.parents)):
-                needed.add(id(t))
-    grads: dict[int, Tensor] = {}
-    for r, g in zip(roots, root_grads):
-        grads[id(r)] = grads[id(r)] + g if id(r) in grads else g
-    anomaly = _modes.anomaly
-    with _set_grad_enabled(create_graph):
-        for t in reversed(order):
-            if needed is not None and id(t) not in needed:
-                continue
-            g = grads.pop(id(t), None)
-            if g is None:
-                continue
-            if t._hooks:
-                for hook in t._hooks:
-                    new = hook(g)
-                    if new is not None:
-                        g = new
-            if wanted is not None:
-                if id(t) in wanted:
-                    results[wanted[id(t)]] = g  # type: ignore[index]
-            elif t.grad_fn is None or t._retains_grad:
-                if create_graph:
-                    t.grad = g if t.grad is None else t.grad + g
-                else:  # no graph to record: plain numpy, without an op's bookkeeping
-                    t.grad = g.detach() if t.grad is None else Tensor(t.grad.data + g.data)
-            node = t.grad_fn
-            if node is None:
-                continue
-            if node.backward is None:
-                raise RuntimeError(f"backward: trying to backward through the graph a second time (op '{node.name}'): "
-                                   "its saved values were freed; pass retain_graph=True to the first backward")
-            if anomaly:
-                # the closure's own ops are not reported as forward ops: its results are checked
-                # below, under the name of the op whose backward this is
-                _modes.anomaly = False
-                try:
-                    pgrads = node.backward(g)
-                finally:
-                    _modes.anomaly = True
-            else:
-                pgrads = node.backward(g)
-            if not retain_graph:
-                node.release()
-            for p, pg in zip(node.parents, pgrads):
-                if pg is None or not p.requires_grad:
-                    continue
-                if needed is not None and id(p) not in needed:
-                    continue
-                if pg.shape != p.shape:
-                    try:
-                        pg = sum_to_shape(pg, p.shape)
-                    except RuntimeError:
-                        raise RuntimeError(f"backward of op '{node.name}' returned a gradient of shape {pg.shape} "
-                                           f"for an input of shape {p.shape}") from None
-                if pg.data.dtype != p.data.dtype:
-                    pg = _sh.astype(pg, p.data.dtype)
-                if anomaly:
-                    _check_finite(pg.data, "backward", node.name, node.site)
-                prev = grads.get(id(p))
-                grads[id(p)] = pg if prev is None else prev + pg
-    if results is not None and not allow_unused:
-        for i, r in enumerate(results):
-            if r is None:
-                raise RuntimeError(f"grad: input {i} was not used in the graph; pass allow_unused=True")
-    return results
-
-
-def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor], grad_outputs: Any = None,
-         retain_graph: bool | None = None, create_graph: bool = False, allow_unused: bool = False) -> tuple:
-    """Gradients of ``outputs`` with respect to ``inputs``, as a tuple, without touching ``.grad``.
-
-    >>> x = Tensor(2.0, requires_grad=True)
-    >>> (g,) = grad(x ** 3, x, create_graph=True)
-    >>> grad(g, x)[0].item()  # d2/dx2 x^3 = 6x
-    12.0
-    """
-    outs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
-    ins = [inputs] if isinstance(inputs, Tensor) else list(inputs)
-    for i, t in enumerate(ins):
-        if not isinstance(t, Tensor):
-            raise TypeError(f"grad: inputs[{i}] must be a Tensor, got {type(t).__name__}")
-        if not t.requires_grad:
-            raise RuntimeError(f"grad: inputs[{i}] does not require grad")
-    if grad_outputs is None or isinstance(grad_outputs, Tensor):
-        grad_outputs = [grad_outputs] * len(outs) if grad_outputs is None else [grad_outputs]
-    if len(grad_outputs) != len(outs):
-        raise ValueError(f"grad: got {len(grad_outputs)} grad_outputs for {len(outs)} outputs")
-    roots, root_grads = [], []
-    for i, (o, go) in enumerate(zip(outs, grad_outputs)):
-        if not o.requires_grad:
-            raise RuntimeError(f"grad: outputs[{i}] does not require grad and has no grad_fn")
-        if go is None:
-            if o.data.size != 1:
-                raise RuntimeError(f"grad: grad can be implicitly created only for scalar outputs, got shape {o.shape}")
-            go = Tensor(np.ones_like(o.data))
-        go = go if isinstance(go, Tensor) else Tensor(np.asarray(go, dtype=o.dtype))
-        if go.shape != o.shape:
-            raise ValueError(f"grad: grad_outputs[{i}] has shape {go.shape}, expected {o.shape}")
-        roots.append(o)
-        root_grads.append(go)
-    res = run_backward(roots, root_grads, ins, retain_graph, create_graph, allow_unused)
-    if not create_graph:
-        res = [r.detach() if r is not None else None for r in res]
-    return tuple(res)
-
-
 # the op modules import Tensor from here, so they are imported last
+from .engine import Node, grad, run_backward, sum_to_shape  # noqa: E402,F401
 from .ops import activation as _act  # noqa: E402
 from .ops import elementwise as _ew  # noqa: E402
+from .ops import inplace as _ip  # noqa: E402
 from .ops import matmul as _mm  # noqa: E402
 from .ops import reduce as _red  # noqa: E402
 from .ops import shape as _sh  # noqa: E402

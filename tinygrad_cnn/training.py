@@ -57,8 +57,10 @@ class TrainConfig:
 
 
 def load_data(cfg: TrainConfig, train: bool) -> Any:
-    """The config's dataset split, cut to ``--limit-train``/``--limit-test`` when given."""
-    ds = DATASETS[cfg.dataset](cfg.data_dir, train=train)
+    """The config's dataset split, normalised by its own statistics and cut to
+    ``--limit-train``/``--limit-test`` when given."""
+    cls = DATASETS[cfg.dataset]
+    ds = cls(cfg.data_dir, train=train, transform=cls.normalization())
     limit = cfg.limit_train if train else cfg.limit_test
     return Subset(ds, limit) if limit else ds
 

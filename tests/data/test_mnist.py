@@ -7,7 +7,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tinygrad_cnn.data import MNIST, DataLoader, DatasetError, FashionMNIST, normalize, read_idx
+import tinygrad_cnn as tc
+from tinygrad_cnn import Tensor
+from tinygrad_cnn.data import (MNIST, DataLoader, Dataset, DatasetError, FashionMNIST, TensorDataset, normalize,
+                               read_idx)
 from tinygrad_cnn.data.mnist import FILES
 
 DATA = os.environ.get("TINYGRAD_CNN_DATA")
@@ -89,18 +92,26 @@ def test_root_defaults_to_environment(tmp_path, monkeypatch):
 
 
 class Toy:
-    def __init__(self, n):
+    """A dataset of the MNIST kind: uint8 images and int labels, with an optional transform."""
+
+    def __init__(self, n, transform=None):
         self.images = np.arange(n * 4, dtype=np.uint8).reshape(n, 2, 2)
         self.labels = np.arange(n)
+        self.transform = transform
 
     def __len__(self):
         return len(self.labels)
+
+    def __getitem__(self, i):
+        image = self.images[i]
+        return (self.transform(image) if self.transform else image), int(self.labels[i])
 
 
 def test_dataloader_batches_and_drop_last():
     batches = list(DataLoader(Toy(10), batch_size=4))
     assert [len(y.data) for _, y in batches] == [4, 4, 2]
-    assert batches[0][0].shape == (4, 1, 2, 2) and batches[0][0].dtype == np.float32
+    assert batches[0][0].shape == (4, 2, 2) and batches[0][0].dtype == np.uint8  # nothing applied
+    assert batches[0][1].dtype == np.int64
     assert len(DataLoader(Toy(10), batch_size=4, drop_last=True)) == 2
     assert [len(y.data) for _, y in DataLoader(Toy(10), batch_size=4, drop_last=True)] == [4, 4]
 
@@ -114,15 +125,47 @@ def test_dataloader_shuffles_with_seed():
 
 
 def test_normalize_transform():
-    x = normalize(0.5, 0.25)(np.array([[[0, 255]]], np.uint8))
-    np.testing.assert_allclose(x, [[[[-2.0, 2.0]]]], rtol=1e-6)
-    custom = DataLoader(Toy(2), 2, transform=lambda im: im.astype(np.float32))
-    assert next(iter(custom))[0].shape == (2, 2, 2)
+    t = normalize(0.5, 0.25)
+    np.testing.assert_allclose(t.batch(np.array([[[0, 255]]], np.uint8)), [[[[-2.0, 2.0]]]], rtol=1e-6)
+    np.testing.assert_allclose(t(np.array([[0, 255]], np.uint8)), [[[-2.0, 2.0]]], rtol=1e-6)  # one image
+    x, _ = next(iter(DataLoader(Toy(2, transform=t), 2)))
+    assert x.shape == (2, 1, 2, 2) and x.dtype == np.float32
+    np.testing.assert_allclose(x.data.ravel()[:2], (np.arange(2) / 255 - 0.5) / 0.25, rtol=1e-6)
+    assert FashionMNIST.normalization().mean == 0.2860 and MNIST.normalization().std == 0.3081
+
+
+def test_dataloader_leaves_a_users_own_data_alone():
+    """A float feature dataset is neither rescaled nor given a channel axis (2-D stays 2-D)."""
+    feats = np.random.default_rng(0).standard_normal((10, 3)).astype(np.float32)
+    ds = TensorDataset(Tensor(feats), tc.tensor(np.arange(10)))
+    x, y = next(iter(DataLoader(ds, batch_size=4)))
+    assert x.shape == (4, 3) and x.dtype == np.float32 and y.dtype == np.int64
+    np.testing.assert_array_equal(x.data, feats[:4])
+
+    class Plain(Dataset):  # item by item, through default_collate
+        def __len__(self):
+            return 5
+
+        def __getitem__(self, i):
+            return feats[i], float(i), i
+
+    x, f, i = next(iter(DataLoader(Plain(), batch_size=5)))
+    np.testing.assert_array_equal(x.data, feats[:5])
+    assert f.dtype == np.float64 and i.dtype == np.int64 and i.tolist() == [0, 1, 2, 3, 4]  # as torch's collate
+    three_d = TensorDataset(Tensor(np.zeros((4, 5, 6), np.float32)))
+    assert next(iter(DataLoader(three_d, 2)))[0].shape == (2, 5, 6)  # no channel axis added
+
+
+def test_utils_data_names():
+    from tinygrad_cnn.utils.data import DataLoader as D, Dataset as DS, TensorDataset as TD
+    assert D is DataLoader and DS is Dataset and TD is TensorDataset
 
 
 def test_dataloader_bad_arguments():
     with pytest.raises(ValueError, match="DataLoader: batch_size must be a positive int, got 0"):
         DataLoader(Toy(2), batch_size=0)
+    with pytest.raises(ValueError, match="TensorDataset: size mismatch"):
+        TensorDataset(Tensor(np.zeros(3)), Tensor(np.zeros(4)))
 
 
 @needs_mnist
@@ -139,11 +182,3 @@ def test_real_fashion_mnist():
         pytest.skip("Fashion-MNIST not present under TINYGRAD_CNN_DATA")
     ds = FashionMNIST(DATA, train=False)
     assert len(ds) == 10000 and ds.classes[9] == "Ankle boot"
-
-
-def test_dataloader_normalises_with_the_datasets_statistics():
-    toy = Toy(2)
-    toy.mean, toy.std = 0.5, 0.5
-    x, _ = next(iter(DataLoader(toy, 2)))
-    np.testing.assert_allclose(x.data.ravel()[:2], (np.arange(2) / 255 - 0.5) / 0.5, rtol=1e-6)
-    assert FashionMNIST.mean == 0.2860 and MNIST.mean == 0.1307

@@ -1,7 +1,8 @@
-"""Datasets (MNIST, Fashion-MNIST) and the DataLoader."""
+"""Datasets (MNIST, Fashion-MNIST, TensorDataset) and the DataLoader, as ``torch.utils.data``'s."""
+from .dataset import MNIST_MEAN, MNIST_STD, Dataset, Normalize, TensorDataset, normalize
 from .idx import DatasetError, read_idx
-from .loader import MNIST_MEAN, MNIST_STD, DataLoader, Subset, normalize
+from .loader import DataLoader, Subset, default_collate
 from .mnist import MNIST, FashionMNIST, default_root
 
-__all__ = ["MNIST", "FashionMNIST", "DataLoader", "Subset", "normalize", "DatasetError", "read_idx", "default_root",
-           "MNIST_MEAN", "MNIST_STD"]
+__all__ = ["MNIST", "FashionMNIST", "Dataset", "TensorDataset", "DataLoader", "Subset", "default_collate",
+           "Normalize", "normalize", "DatasetError", "read_idx", "default_root", "MNIST_MEAN", "MNIST_STD"]

@@ -1,4 +1,4 @@
-"""Batching, seeded shuffling and normalisation of an image dataset."""
+"""The DataLoader: batching, seeded shuffling and collation, as ``torch.utils.data.DataLoader``."""
 from __future__ import annotations
 
 from typing import Any, Callable, Iterator
@@ -7,82 +7,103 @@ import numpy as np
 
 from ..tensor import Tensor
 
-MNIST_MEAN, MNIST_STD = 0.1307, 0.3081
 
+def default_collate(items: list) -> Any:
+    """Stack a list of items into a batch, as PyTorch's: tuples field by field, Tensors and
+    ndarrays stacked (dtype kept), Python ints to int64, floats to float64, bools to bool.
+    Shape: B items of (...) -> (B, ...).
 
-def normalize(mean: float = MNIST_MEAN, std: float = MNIST_STD) -> Callable[[np.ndarray], np.ndarray]:
-    """A batch transform: uint8 images (B, H, W) -> float32 (B, 1, H, W) scaled to [0, 1], then
-    ``(x - mean) / std``.
-
-    >>> normalize(0.0, 1.0)(np.full((2, 3, 3), 255, np.uint8)).shape
-    (2, 1, 3, 3)
+    >>> [t.shape for t in default_collate([(np.zeros(3), 1), (np.ones(3), 2)])]
+    [(2, 3), (2,)]
     """
-    scale, shift = np.float32(1.0 / (255.0 * std)), np.float32(mean / std)
-
-    def transform(images: np.ndarray) -> np.ndarray:
-        x = images.astype(np.float32) * scale - shift
-        return x[:, None] if x.ndim == 3 else x
-
-    return transform
+    first = items[0]
+    if isinstance(first, (tuple, list)):
+        return [default_collate([item[i] for item in items]) for i in range(len(first))]
+    if isinstance(first, dict):
+        return {k: default_collate([item[k] for item in items]) for k in first}
+    if isinstance(first, Tensor):
+        return Tensor(np.stack([t.data for t in items]))
+    if isinstance(first, (np.ndarray, np.generic)):
+        return Tensor(np.stack([np.asarray(x) for x in items]))
+    if isinstance(first, bool):
+        return Tensor(np.array(items, dtype=np.bool_))
+    if isinstance(first, int):
+        return Tensor(np.array(items, dtype=np.int64))
+    if isinstance(first, float):
+        return Tensor(np.array(items, dtype=np.float64))
+    raise TypeError(f"default_collate: cannot batch items of type {type(first).__name__}; pass collate_fn=")
 
 
 class DataLoader:
-    """Iterate over a dataset in batches of Tensors ``(images, labels)``.
+    """Iterate over a dataset in batches, collated by :func:`default_collate` (or ``collate_fn``).
 
-    A dataset with ``images`` and ``labels`` arrays is sliced directly (fast); any other dataset is
-    indexed item by item. ``transform`` maps a numpy batch of images (default: :func:`normalize`
-    with the dataset's ``mean``/``std`` attributes when it has them, else MNIST's).
-    Shuffling uses its own generator seeded by ``seed``, so runs repeat exactly.
+    Applies nothing to the data that the dataset does not ask for (normalisation is the dataset's
+    ``transform``). A dataset with a ``get_batch(indices)`` method (MNIST, TensorDataset) is read
+    a batch at a time. Shuffling uses its own generator seeded by ``seed``, so runs repeat exactly.
 
-    >>> class Toy:
-    ...     images = np.zeros((5, 2, 2), np.uint8); labels = np.arange(5)
-    ...     def __len__(self): return 5
-    >>> [x.shape for x, _ in DataLoader(Toy(), batch_size=2)]
-    [(2, 1, 2, 2), (2, 1, 2, 2), (1, 1, 2, 2)]
+    >>> from tinygrad_cnn.data import TensorDataset
+    >>> ds = TensorDataset(Tensor(np.zeros((5, 3), np.float32)), Tensor(np.arange(5)))
+    >>> [x.shape for x, _ in DataLoader(ds, batch_size=2)]
+    [(2, 3), (2, 3), (1, 3)]
     """
 
     def __init__(self, dataset: Any, batch_size: int = 64, shuffle: bool = False, drop_last: bool = False,
-                 seed: int | None = None, transform: Callable[[np.ndarray], np.ndarray] | None = None):
-        if not isinstance(batch_size, int) or batch_size < 1:
+                 seed: int | None = None, collate_fn: Callable[[list], Any] | None = None, **unsupported: Any):
+        if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size < 1:
             raise ValueError(f"DataLoader: batch_size must be a positive int, got {batch_size!r}")
         if not hasattr(dataset, "__len__"):
             raise TypeError(f"DataLoader: dataset must have a length, got {type(dataset).__name__}")
+        for name in unsupported:
+            # loading in worker processes / pinned memory changes nothing about the batches here
+            if name not in ("num_workers", "pin_memory", "persistent_workers", "prefetch_factor", "timeout"):
+                raise TypeError(f"DataLoader: unexpected argument {name!r}")
         self.dataset, self.batch_size, self.shuffle, self.drop_last = dataset, batch_size, shuffle, drop_last
-        if transform is None:
-            transform = normalize(getattr(dataset, "mean", MNIST_MEAN), getattr(dataset, "std", MNIST_STD))
-        self.transform = transform
+        self.collate_fn = collate_fn
         self.rng = np.random.default_rng(seed)
 
     def __len__(self) -> int:
         n = len(self.dataset)
         return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
 
-    def _batch(self, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def _batch(self, idx: np.ndarray) -> Any:
         ds = self.dataset
-        if hasattr(ds, "images") and hasattr(ds, "labels"):
-            return ds.images[idx], np.asarray(ds.labels)[idx]
+        if self.collate_fn is None and hasattr(ds, "get_batch"):
+            return ds.get_batch(idx)
         items = [ds[int(i)] for i in idx]
-        return np.stack([np.asarray(x) for x, _ in items]), np.array([y for _, y in items], dtype=np.int64)
+        return (self.collate_fn or default_collate)(items)
 
-    def __iter__(self) -> Iterator[tuple[Tensor, Tensor]]:
+    def __iter__(self) -> Iterator[Any]:
         n = len(self.dataset)
         order = self.rng.permutation(n) if self.shuffle else np.arange(n)
         stop = n - n % self.batch_size if self.drop_last else n
         for start in range(0, stop, self.batch_size):
-            images, labels = self._batch(order[start:start + self.batch_size])
-            yield Tensor(self.transform(images)), Tensor(labels.astype(np.int64))
+            yield self._batch(order[start:start + self.batch_size])
 
 
 class Subset:
-    """The first ``n`` items of a dataset with ``images``/``labels`` (for quick runs and tests)."""
+    """The first ``n`` items of a dataset with ``images``/``labels`` (for quick runs and tests);
+    it keeps the dataset's ``transform``."""
 
     def __init__(self, dataset: Any, n: int):
         self.images, self.labels = dataset.images[:n], dataset.labels[:n]
         self.classes = getattr(dataset, "classes", None)
-        self.mean, self.std = getattr(dataset, "mean", MNIST_MEAN), getattr(dataset, "std", MNIST_STD)
+        self.transform = getattr(dataset, "transform", None)
 
     def __len__(self) -> int:
         return len(self.labels)
 
-    def __getitem__(self, i: int) -> tuple[np.ndarray, int]:
-        return self.images[i], int(self.labels[i])
+    def __getitem__(self, i: int) -> tuple[Any, int]:
+        image = self.images[i]
+        return (self.transform(image) if self.transform is not None else image), int(self.labels[i])
+
+    def get_batch(self, indices: np.ndarray) -> list:
+        return image_batch(self.images, self.labels, indices, self.transform)
+
+
+def image_batch(images: np.ndarray, labels: np.ndarray, indices: np.ndarray, transform: Any) -> list:
+    """``[images, labels]`` at ``indices`` as Tensors, the images through ``transform`` (its
+    ``batch`` method when it has one, else image by image)."""
+    x = images[indices]
+    if transform is not None:
+        x = transform.batch(x) if hasattr(transform, "batch") else np.stack([transform(im) for im in x])
+    return [Tensor(x), Tensor(np.asarray(labels[indices], dtype=np.int64))]

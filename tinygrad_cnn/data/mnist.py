@@ -7,10 +7,13 @@ import tempfile
 import urllib.error
 import urllib.request
 from pathlib import Path
+from typing import Any, Callable
 
 import numpy as np
 
+from .dataset import Normalize
 from .idx import IMAGES_MAGIC, LABELS_MAGIC, DatasetError, read_idx
+from .loader import image_batch
 
 FILES = {
     "train_images": "train-images-idx3-ubyte.gz",
@@ -60,12 +63,14 @@ def _download(urls: list[str], dest: Path, md5: str) -> str | None:
 
 class MNIST:
     """The MNIST digits: ``images`` uint8 (N, 28, 28), ``labels`` int64 (N,); indexing gives
-    ``(image, label)``. Files are read from ``<root>/mnist/`` and checked against their MD5 sums.
+    ``(transform(image), label)``, the raw uint8 image when ``transform`` is None (torchvision's
+    rule: normalisation belongs to the dataset; ``MNIST.normalization()`` is the usual one).
+    Files are read from ``<root>/mnist/`` and checked against their MD5 sums.
     Shape: 60,000 training or 10,000 test images.
     """
 
     folder = "mnist"
-    mean, std = 0.1307, 0.3081  # of the training images scaled to [0, 1]; DataLoader normalises with them
+    mean, std = 0.1307, 0.3081  # of the training images scaled to [0, 1]
     md5 = {
         "train-images-idx3-ubyte.gz": "f68b3c2dcbeaaa9fbdd348bbdeb94873",
         "train-labels-idx1-ubyte.gz": "d53e105ee54ea40749a09fcbcd1e9432",
@@ -79,10 +84,13 @@ class MNIST:
     ]
     classes = [str(i) for i in range(10)]
 
-    def __init__(self, root: str | os.PathLike | None = None, train: bool = True, download: bool = True,
-                 verify: bool = True):
+    def __init__(self, root: str | os.PathLike | None = None, train: bool = True,
+                 transform: Callable[[np.ndarray], Any] | None = None, download: bool = True, verify: bool = True):
+        if transform is not None and not callable(transform):
+            raise TypeError(f"{type(self).__name__}: transform must be callable, got {type(transform).__name__}")
         self.root = Path(root) if root is not None else default_root()
         self.train = train
+        self.transform = transform
         split = "train" if train else "test"
         paths = {kind: self._ensure(FILES[f"{split}_{kind}"], download, verify) for kind in ("images", "labels")}
         self.images = read_idx(paths["images"], IMAGES_MAGIC)
@@ -110,8 +118,18 @@ class MNIST:
     def __len__(self) -> int:
         return len(self.labels)
 
-    def __getitem__(self, i: int) -> tuple[np.ndarray, int]:
-        return self.images[i], int(self.labels[i])
+    def __getitem__(self, i: int) -> tuple[Any, int]:
+        image = self.images[i]
+        return (self.transform(image) if self.transform is not None else image), int(self.labels[i])
+
+    def get_batch(self, indices: np.ndarray) -> list:
+        """``[images, labels]`` at ``indices``, transformed a batch at a time (what the DataLoader reads)."""
+        return image_batch(self.images, self.labels, indices, self.transform)
+
+    @classmethod
+    def normalization(cls) -> Normalize:
+        """The transform to float32 (1, 28, 28) standardised by this dataset's mean and std."""
+        return Normalize(cls.mean, cls.std)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(split={'train' if self.train else 'test'}, n={len(self)}, root={self.root})"

@@ -182,8 +182,8 @@ class Module:
             if value.shape != target.shape:
                 raise StateDictError(f"load_state_dict: size mismatch for {key}: checkpoint has shape {value.shape}, "
                                      f"the model has {target.shape}")
-            with no_grad():
-                target.data = value.astype(target.dtype, copy=True)
+            with no_grad():  # in place, as PyTorch: the object, its memory and its registrations stay
+                target.copy_(value)
         return IncompatibleKeys(missing, unexpected)
 
     # ---- display

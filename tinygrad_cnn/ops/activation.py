@@ -44,7 +44,7 @@ def leaky_relu(x: Tensor, negative_slope: float = 0.01) -> Tensor:
         raise TypeError(f"leaky_relu: negative_slope must be a number, got {type(negative_slope).__name__}")
     slope = np.where(x.data > 0, 1.0, negative_slope).astype(x.dtype)
     return make_op("leaky_relu", x.data * slope, (x,), lambda g: (mul(g, Tensor(slope)),),
-                   {"negative_slope": negative_slope})
+                   {"negative_slope": negative_slope}, saved=())
 
 
 @register("sigmoid")
@@ -55,15 +55,8 @@ def sigmoid(x: Tensor) -> Tensor:
     0.5
     """
     data = np.exp(-np.logaddexp(0, -x.data)).astype(x.dtype, copy=False)
-    box: list = []
-
-    def backward(g: Tensor) -> tuple:
-        out = box[0]
-        return (mul(g, mul(out, sub(1.0, out))),)
-
-    out = make_op("sigmoid", data, (x,), backward)
-    box.append(out)
-    return out
+    return make_op("sigmoid", data, (x,), lambda g, out: (mul(g, mul(out, sub(1.0, out))),), saved=(),
+                   needs_output=True)
 
 
 @register("tanh")
@@ -73,10 +66,8 @@ def tanh(x: Tensor) -> Tensor:
     >>> tanh(Tensor([0.0])).item()
     0.0
     """
-    box: list = []
-    out = make_op("tanh", np.tanh(x.data), (x,), lambda g: (mul(g, sub(1.0, mul(box[0], box[0]))),))
-    box.append(out)
-    return out
+    return make_op("tanh", np.tanh(x.data), (x,), lambda g, out: (mul(g, sub(1.0, mul(out, out))),), saved=(),
+                   needs_output=True)
 
 
 @register("softmax")
@@ -89,15 +80,11 @@ def softmax(x: Tensor, dim: int = -1) -> Tensor:
     d = normalize_dim(dim, x.ndim, "softmax")
     e = np.exp(x.data - np.max(x.data, axis=d, keepdims=True))
     e /= np.sum(e, axis=d, keepdims=True)
-    box: list = []
 
-    def backward(g: Tensor) -> tuple:
-        out = box[0]
+    def backward(g: Tensor, out: Tensor) -> tuple:
         return (mul(out, sub(g, sum(mul(g, out), d, keepdim=True))),)
 
-    out = make_op("softmax", e, (x,), backward, {"dim": d})
-    box.append(out)
-    return out
+    return make_op("softmax", e, (x,), backward, {"dim": d}, saved=(), needs_output=True)
 
 
 @register("log_softmax")
@@ -112,14 +99,11 @@ def log_softmax(x: Tensor, dim: int = -1) -> Tensor:
     d = normalize_dim(dim, x.ndim, "log_softmax")
     shifted = x.data - np.max(x.data, axis=d, keepdims=True)
     data = shifted - np.log(np.sum(np.exp(shifted), axis=d, keepdims=True))
-    box: list = []
 
-    def backward(g: Tensor) -> tuple:
-        return (sub(g, mul(exp(box[0]), sum(g, d, keepdim=True))),)
+    def backward(g: Tensor, out: Tensor) -> tuple:
+        return (sub(g, mul(exp(out), sum(g, d, keepdim=True))),)
 
-    out = make_op("log_softmax", data, (x,), backward, {"dim": d})
-    box.append(out)
-    return out
+    return make_op("log_softmax", data, (x,), backward, {"dim": d}, saved=(), needs_output=True)
 
 
 @register("softplus")

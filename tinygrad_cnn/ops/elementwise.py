@@ -1,6 +1,6 @@
 """Elementwise arithmetic: each op's forward, then its backward closure built from these same ops.
 
-Broadcasting is undone by the engine (``tensor.sum_to_shape``), so closures return gradients in the
+Broadcasting is undone by the engine (``engine.sum_to_shape``), so closures return gradients in the
 broadcast shape.
 """
 from __future__ import annotations
@@ -9,22 +9,49 @@ from typing import Any
 
 import numpy as np
 
-from ..tensor import Tensor, as_tensor, make_op
+from ..tensor import Tensor, lift, make_op
 from .registry import register
 
 
-def _pair(a: Any, b: Any, op: str) -> tuple[Tensor, Tensor]:
-    """Lift Python/numpy scalars to Tensors of the other operand's dtype; check broadcasting."""
+def _operands(a: Any, b: Any, op: str) -> tuple[Tensor, Tensor]:
+    """Lift Python/numpy scalars to Tensors of the other operand's dtype."""
     if not isinstance(a, Tensor) and not isinstance(b, Tensor):
         raise TypeError(f"{op}: expected at least one Tensor, got {type(a).__name__} and {type(b).__name__}")
-    a = as_tensor(a, b if isinstance(b, Tensor) else None)
-    return a, as_tensor(b, a)
+    a = lift(a, b if isinstance(b, Tensor) else None)
+    return a, lift(b, a)
+
+
+def _category(dtype: np.dtype) -> int:
+    return 2 if dtype.kind in "fc" else 1 if dtype.kind in "iu" else 0
+
+
+def result_type(a: Tensor, b: Tensor) -> np.dtype:
+    """PyTorch's type promotion of two tensors: the higher category (bool < int < float) wins;
+    within one category a tensor with dimensions wins over a 0-d one, else the wider dtype.
+
+    >>> result_type(Tensor(np.zeros(2, np.float32)), Tensor(np.zeros(2, np.int64)))
+    dtype('float32')
+    """
+    da, db = a.data.dtype, b.data.dtype
+    if da == db:
+        return da
+    ca, cb = _category(da), _category(db)
+    if ca != cb:
+        return da if ca > cb else db
+    if (a.ndim == 0) != (b.ndim == 0):
+        return db if a.ndim == 0 else da
+    return np.promote_types(da, db)
 
 
 def _apply(op: str, fn: Any, a: Tensor, b: Tensor) -> np.ndarray:
-    """``fn(a.data, b.data)``; a broadcasting failure becomes a ValueError naming the op and shapes."""
+    """``fn(a.data, b.data)`` in the operands' promoted dtype; a broadcasting failure becomes a
+    ValueError naming the op and shapes."""
+    x, y = a.data, b.data
+    if x.dtype != y.dtype:
+        dtype = result_type(a, b)
+        x, y = x.astype(dtype, copy=False), y.astype(dtype, copy=False)
     try:
-        return fn(a.data, b.data)
+        return fn(x, y)
     except ValueError:
         raise ValueError(f"{op}: shapes {a.shape} and {b.shape} cannot be broadcast together") from None
 
@@ -40,8 +67,8 @@ def add(a: Any, b: Any) -> Tensor:
     >>> (Tensor([1.0, 2.0]) + 1).tolist()
     [2.0, 3.0]
     """
-    a, b = _pair(a, b, "add")
-    return make_op("add", _apply("add", np.add, a, b), (a, b), lambda g: (g, g))
+    a, b = _operands(a, b, "add")
+    return make_op("add", _apply("add", np.add, a, b), (a, b), lambda g: (g, g), saved=())
 
 
 @register("sub")
@@ -51,8 +78,9 @@ def sub(a: Any, b: Any) -> Tensor:
     >>> (Tensor([3.0]) - Tensor([1.0])).item()
     2.0
     """
-    a, b = _pair(a, b, "sub")
-    return make_op("sub", _apply("sub", np.subtract, a, b), (a, b), lambda g: (g, neg(g) if b.requires_grad else None))
+    a, b = _operands(a, b, "sub")
+    return make_op("sub", _apply("sub", np.subtract, a, b), (a, b),
+                   lambda g: (g, neg(g) if b.requires_grad else None), saved=())
 
 
 @register("mul")
@@ -62,12 +90,13 @@ def mul(a: Any, b: Any) -> Tensor:
     >>> (Tensor([2.0]) * 3).item()
     6.0
     """
-    a, b = _pair(a, b, "mul")
+    a, b = _operands(a, b, "mul")
 
     def backward(g: Tensor) -> tuple:
         return (mul(g, b) if a.requires_grad else None, mul(g, a) if b.requires_grad else None)
 
-    return make_op("mul", _apply("mul", np.multiply, a, b), (a, b), backward)
+    saved = ((b,) if a.requires_grad else ()) + ((a,) if b.requires_grad else ())
+    return make_op("mul", _apply("mul", np.multiply, a, b), (a, b), backward, saved=saved)
 
 
 @register("div")
@@ -77,14 +106,15 @@ def div(a: Any, b: Any) -> Tensor:
     >>> (Tensor([3.0]) / 2).item()
     1.5
     """
-    a, b = _pair(a, b, "div")
+    a, b = _operands(a, b, "div")
 
     def backward(g: Tensor) -> tuple:
         ga = div(g, b) if a.requires_grad else None
         gb = neg(div(mul(g, a), mul(b, b))) if b.requires_grad else None
         return ga, gb
 
-    return make_op("div", _apply("div", np.divide, a, b), (a, b), backward)
+    saved = (a, b) if b.requires_grad else (b,)
+    return make_op("div", _apply("div", np.divide, a, b), (a, b), backward, saved=saved)
 
 
 @register("neg")
@@ -94,7 +124,7 @@ def neg(a: Tensor) -> Tensor:
     >>> (-Tensor([1.0])).item()
     -1.0
     """
-    return make_op("neg", -a.data, (a,), lambda g: (neg(g),))
+    return make_op("neg", -a.data, (a,), lambda g: (neg(g),), saved=())
 
 
 @register("pow")
@@ -106,7 +136,7 @@ def pow(a: Any, b: Any) -> Tensor:  # noqa: A001 - the operator's own name
     """
     if isinstance(a, Tensor) and not isinstance(b, Tensor):
         if not np.isscalar(b):
-            b = as_tensor(np.asarray(b), a)
+            b = lift(np.asarray(b), a)
         else:
             c = float(b)
 
@@ -118,19 +148,16 @@ def pow(a: Any, b: Any) -> Tensor:  # noqa: A001 - the operator's own name
             with np.errstate(divide="ignore", invalid="ignore"):
                 out = a.data ** np.asarray(c, dtype=a.dtype) if a.data.dtype.kind == "f" else a.data ** b
             return make_op("pow", out, (a,), backward_scalar, {"exponent": c})
-    a, b = _pair(a, b, "pow")
+    a, b = _operands(a, b, "pow")
     with np.errstate(divide="ignore", invalid="ignore"):
         out_data = _apply("pow", np.power, a, b)
-    out_box: list = []
 
-    def backward(g: Tensor) -> tuple:
+    def backward(g: Tensor, out: Tensor) -> tuple:
         ga = mul(g, mul(b, pow(a, sub(b, 1.0)))) if a.requires_grad else None
-        gb = mul(g, mul(out_box[0], log(a))) if b.requires_grad else None
+        gb = mul(g, mul(out, log(a))) if b.requires_grad else None
         return ga, gb
 
-    out = make_op("pow", out_data, (a, b), backward)
-    out_box.append(out)
-    return out
+    return make_op("pow", out_data, (a, b), backward, needs_output=True)
 
 
 @register("exp")
@@ -140,10 +167,7 @@ def exp(a: Tensor) -> Tensor:
     >>> exp(Tensor([0.0])).item()
     1.0
     """
-    box: list = []
-    out = make_op("exp", np.exp(a.data), (a,), lambda g: (mul(g, box[0]),))
-    box.append(out)
-    return out
+    return make_op("exp", np.exp(a.data), (a,), lambda g, out: (mul(g, out),), saved=(), needs_output=True)
 
 
 @register("log")
@@ -165,12 +189,9 @@ def sqrt(a: Tensor) -> Tensor:
     >>> sqrt(Tensor([4.0])).item()
     2.0
     """
-    box: list = []
     with np.errstate(invalid="ignore"):
         data = np.sqrt(a.data)
-    out = make_op("sqrt", data, (a,), lambda g: (div(g, mul(box[0], 2.0)),))
-    box.append(out)
-    return out
+    return make_op("sqrt", data, (a,), lambda g, out: (div(g, mul(out, 2.0)),), saved=(), needs_output=True)
 
 
 @register("abs")
@@ -201,20 +222,20 @@ def clip(a: Tensor, min: float | None = None, max: float | None = None) -> Tenso
     if max is not None:
         mask &= a.data <= max
     return make_op("clip", data.astype(a.dtype, copy=False), (a,),
-                   lambda g: (mul(g, _const(mask.astype(a.dtype))),), {"min": min, "max": max})
+                   lambda g: (mul(g, _const(mask.astype(a.dtype))),), {"min": min, "max": max}, saved=())
 
 
 @register("where")
 def where(condition: Any, a: Any, b: Any) -> Tensor:
     """``a`` where ``condition`` holds, else ``b`` (broadcast). Shape: broadcast of all three.
 
-    >>> where(Tensor([True, False]), Tensor([1.0, 2.0]), 0.0).tolist()
+    >>> where(Tensor(np.array([True, False])), Tensor([1.0, 2.0]), 0.0).tolist()
     [1.0, 0.0]
     """
     cond = condition.data if isinstance(condition, Tensor) else np.asarray(condition)
     if cond.dtype != np.bool_:
         raise TypeError(f"where: condition must be a bool tensor, got dtype {cond.dtype}")
-    a, b = _pair(a, b, "where")
+    a, b = _operands(a, b, "where")
     try:
         data = np.where(cond, a.data, b.data)
     except ValueError:
@@ -223,14 +244,14 @@ def where(condition: Any, a: Any, b: Any) -> Tensor:
     c = Tensor(cond)
 
     def backward(g: Tensor) -> tuple:
-        zero = as_tensor(0.0, g)
+        zero = lift(0.0, g)
         return (where(c, g, zero) if a.requires_grad else None, where(c, zero, g) if b.requires_grad else None)
 
-    return make_op("where", data, (a, b), backward)
+    return make_op("where", data, (a, b), backward, saved=())
 
 
 def _extremum(a: Any, b: Any, name: str, pick: Any) -> Tensor:
-    a, b = _pair(a, b, name)
+    a, b = _operands(a, b, name)
     data = _apply(name, pick, a, b)
     # ties split the gradient evenly between the two inputs, as PyTorch does
     # a's share: 1 where it won, 0.5 on ties, 0 where b won (data is already the pick)
@@ -239,7 +260,7 @@ def _extremum(a: Any, b: Any, name: str, pick: Any) -> Tensor:
     def backward(g: Tensor) -> tuple:
         return mul(g, _const(wa)), mul(g, _const(1 - wa))
 
-    return make_op(name, data, (a, b), backward)
+    return make_op(name, data, (a, b), backward, saved=())
 
 
 @register("maximum")

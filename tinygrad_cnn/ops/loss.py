@@ -5,7 +5,7 @@ from typing import Any
 
 import numpy as np
 
-from ..tensor import Tensor, as_tensor
+from ..tensor import Tensor, lift
 from .activation import log_softmax, softplus
 from .elementwise import clip, log, mul, sub
 from .reduce import sum
@@ -79,7 +79,7 @@ def nll_loss(input: Tensor, target: Any, ignore_index: int = -100, reduction: st
     """Negative log-likelihood of integer ``target`` classes under log-probabilities ``input``.
     Shape: (N, C) with target (N,), or (N, C, d1, ..) with target (N, d1, ..) -> () or per item.
 
-    >>> nll_loss(Tensor([[-1.0, -2.0]]), Tensor([1])).item()
+    >>> nll_loss(Tensor([[-1.0, -2.0]]), Tensor(np.array([1]))).item()
     2.0
     """
     _check_common("nll_loss", input, reduction)
@@ -93,7 +93,7 @@ def cross_entropy(input: Tensor, target: Any, ignore_index: int = -100, reductio
     (``ignore_index`` items excluded from the mean; ``label_smoothing`` mixes in the uniform).
     Shape: (N, C) logits, (N,) targets -> () (or (N,) with reduction='none').
 
-    >>> round(cross_entropy(Tensor([[0.0, 0.0]]), Tensor([0])).item(), 4)
+    >>> round(cross_entropy(Tensor([[0.0, 0.0]]), Tensor(np.array([0]))).item(), 4)
     0.6931
     """
     _check_common("cross_entropy", input, reduction)
@@ -106,7 +106,7 @@ def cross_entropy(input: Tensor, target: Any, ignore_index: int = -100, reductio
 
 
 def _same_shape(op: str, input: Tensor, target: Any) -> Tensor:
-    target = as_tensor(target, input)
+    target = lift(target, input)
     if target.shape != input.shape:
         raise ValueError(f"{op}: target shape {target.shape} must equal input shape {input.shape}")
     return target

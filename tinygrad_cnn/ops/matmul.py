@@ -5,7 +5,7 @@ from typing import Any
 
 import numpy as np
 
-from ..tensor import Tensor, as_tensor, make_op
+from ..tensor import Tensor, lift, make_op
 from .registry import register
 from .reduce import sum as _sum
 from .shape import reshape, transpose
@@ -32,8 +32,8 @@ def matmul(a: Any, b: Any) -> Tensor:
     >>> (Tensor([[1.0, 2.0]]) @ Tensor([[3.0], [4.0]])).tolist()
     [[11.0]]
     """
-    a = as_tensor(a, b if isinstance(b, Tensor) else None)
-    b = as_tensor(b, a)
+    a = lift(a, b if isinstance(b, Tensor) else None)
+    b = lift(b, a)
     if a.ndim == 0 or b.ndim == 0:
         raise ValueError(f"matmul: both operands need at least 1 dimension, got shapes {a.shape} and {b.shape}")
     ka = a.shape[-1]

@@ -91,11 +91,12 @@ def sum(x: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:  # noqa: A
     [4.0, 6.0]
     """
     axes = normalize_dims(dim, x.ndim, "sum")
-    data = _sum_np(x.data, axes, keepdim)
+    src = x.data if x.dtype.kind in "fc" else x.data.astype(np.int64)  # bool and int sums count in int64
+    data = _sum_np(src, axes, keepdim)
     if not isinstance(data, np.ndarray):
-        data = np.asarray(data, dtype=x.dtype)
+        data = np.asarray(data, dtype=src.dtype)
     in_shape = x.shape
-    return make_op("sum", data, (x,), lambda g: (_expand_back(g, in_shape, axes),), {"dim": dim})
+    return make_op("sum", data, (x,), lambda g: (_expand_back(g, in_shape, axes),), {"dim": dim}, saved=())
 
 
 def _count(shape: tuple, axes: tuple) -> int:
@@ -112,6 +113,9 @@ def mean(x: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
     >>> Tensor([1.0, 2.0, 6.0]).mean().item()
     3.0
     """
+    if x.dtype.kind not in "fc":
+        raise RuntimeError(f"mean: could not infer output dtype: input dtype must be floating point, got {x.dtype} "
+                           "(convert first, e.g. x.float().mean())")
     axes = normalize_dims(dim, x.ndim, "mean")
     n = _count(x.shape, axes)
     if n == 0:
@@ -153,7 +157,7 @@ def _extreme(x: Tensor, dim: Any, keepdim: bool, name: str, np_fn: Any, np_arg: 
     def backward(g: Tensor) -> tuple:
         return (_expand_back(g, in_shape, axes) * Tensor(weights),)
 
-    values = make_op(name, np.asarray(out), (x,), backward, {"dim": dim})
+    values = make_op(name, np.asarray(out), (x,), backward, {"dim": dim}, saved=())
     if dim is None or not isinstance(dim, (int, np.integer)):
         return values
     idx = np_arg(x.data, axis=axes[0], keepdims=keepdim).astype(np.int64)

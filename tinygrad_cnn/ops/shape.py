@@ -33,7 +33,18 @@ def astype(x: Tensor, dtype: Any) -> Tensor:
     if x.dtype == dtype:
         return x
     src = x.dtype
-    return make_op("astype", x.data.astype(dtype), (x,), lambda g: (astype(g, src),), {"dtype": str(dtype)})
+    return make_op("astype", x.data.astype(dtype), (x,), lambda g: (astype(g, src),), {"dtype": str(dtype)},
+                   saved=())
+
+
+@register("clone")
+def clone(x: Tensor) -> Tensor:
+    """A copy with its own memory; the gradient passes through unchanged. Shape: unchanged.
+
+    >>> a = Tensor([1.0]); b = clone(a); b.data is a.data
+    False
+    """
+    return make_op("clone", x.data.copy(), (x,), lambda g: (g,), saved=())
 
 
 @register("reshape")
@@ -50,7 +61,8 @@ def reshape(x: Tensor, *shape: Any) -> Tensor:
         raise ValueError(f"reshape: cannot reshape a tensor of shape {x.shape} ({x.size} elements) "
                          f"into shape {shape}") from None
     in_shape = x.shape
-    return make_op("reshape", data, (x,), lambda g: (reshape(g, in_shape),), {"shape": data.shape})
+    return make_op("reshape", data, (x,), lambda g: (reshape(g, in_shape),), {"shape": data.shape},
+                   saved=())
 
 
 view = reshape
@@ -70,7 +82,8 @@ def permute(x: Tensor, *dims: Any) -> Tensor:
     if sorted(axes) != list(range(x.ndim)):
         raise ValueError(f"permute: dims {dims} is not a permutation of the {x.ndim} axes")
     inverse = tuple(sorted(range(x.ndim), key=axes.__getitem__))  # plain Python: np.argsort costs more here
-    return make_op("permute", x.data.transpose(axes), (x,), lambda g: (permute(g, *inverse),), {"dims": axes})
+    return make_op("permute", x.data.transpose(axes), (x,), lambda g: (permute(g, *inverse),), {"dims": axes},
+                   saved=())
 
 
 def transpose(x: Tensor, dim0: int = -2, dim1: int = -1) -> Tensor:
@@ -134,7 +147,7 @@ def expand(x: Tensor, *shape: Any) -> Tensor:
     >>> Tensor([[1.0], [2.0]]).expand(2, 3).shape
     (2, 3)
     """
-    from ..tensor import sum_to_shape
+    from ..engine import sum_to_shape
 
     shape = _shape_arg(shape, "expand")
     lead = len(shape) - x.ndim
@@ -146,7 +159,8 @@ def expand(x: Tensor, *shape: Any) -> Tensor:
     except ValueError:
         raise ValueError(f"expand: cannot expand shape {x.shape} to {shape}") from None
     in_shape = x.shape
-    return make_op("expand", data, (x,), lambda g: (sum_to_shape(g, in_shape),), {"shape": shape})
+    return make_op("expand", data, (x,), lambda g: (sum_to_shape(g, in_shape),), {"shape": shape},
+                   saved=())
 
 
 def _index(idx: Any) -> tuple[Any, bool]:
@@ -181,7 +195,7 @@ def getitem(x: Tensor, idx: Any) -> Tensor:
     if not advanced:
         data = np.asarray(data)
     in_shape = x.shape
-    return make_op("getitem", data, (x,), lambda g: (index_add(g, index, in_shape, advanced),))
+    return make_op("getitem", data, (x,), lambda g: (index_add(g, index, in_shape, advanced),), saved=())
 
 
 @register("index_add")
@@ -198,7 +212,7 @@ def index_add(g: Tensor, index: Any, shape: tuple, advanced: bool = True) -> Ten
         np.add.at(out, index, g.data)  # repeated indices must accumulate; plain assignment would drop them
     else:
         out[index] = g.data
-    return make_op("index_add", out, (g,), lambda gg: (getitem(gg, index),))
+    return make_op("index_add", out, (g,), lambda gg: (getitem(gg, index),), saved=())
 
 
 def _pad_widths(pad: Sequence[int], ndim: int, op: str) -> list[tuple[int, int]]:
@@ -227,7 +241,7 @@ def pad(x: Tensor, pad: Sequence[int], value: float = 0.0) -> Tensor:
     out = np.full(tuple(n + lo + hi for n, (lo, hi) in zip(x.shape, widths)), value, dtype=x.dtype)
     inner = tuple(slice(lo, lo + n) for n, (lo, _) in zip(x.shape, widths))
     out[inner] = x.data
-    return make_op("pad", out, (x,), lambda g: (getitem(g, inner),), {"pad": tuple(pad)})
+    return make_op("pad", out, (x,), lambda g: (getitem(g, inner),), {"pad": tuple(pad)}, saved=())
 
 
 def _tensor_list(tensors: Sequence[Tensor], op: str) -> list[Tensor]:
@@ -262,7 +276,7 @@ def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
         return tuple(getitem(g, pre + (slice(int(a), int(b)),)) if t.requires_grad else None
                      for t, a, b in zip(tensors, bounds[:-1], bounds[1:]))
 
-    return make_op("cat", data, tuple(tensors), backward, {"dim": d})
+    return make_op("cat", data, tuple(tensors), backward, {"dim": d}, saved=())
 
 
 def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:

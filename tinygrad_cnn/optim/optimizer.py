@@ -40,9 +40,14 @@ class Optimizer:
                 p.grad = None if set_to_none or p.grad is None else Tensor(np.zeros_like(p.data))
 
     def step(self) -> None:
-        """Update every parameter that has a gradient."""
+        """Update every parameter that has a gradient, in place; each update bumps the parameter's
+        version, so a backward through a graph recorded before the step raises instead of using
+        the new values."""
         for group in self.param_groups:
             self._step_group(group)
+            for p in group["params"]:
+                if p.grad is not None:
+                    p._vc.value += 1
 
     def _step_group(self, group: dict) -> None:
         for p in group["params"]:

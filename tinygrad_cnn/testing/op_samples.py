@@ -67,6 +67,7 @@ def _unary(name: str, **kw: Any) -> None:
 
 
 _unary("neg")
+_unary("clone")
 _unary("exp")
 _unary("log", min_value=0.2, max_value=3.0)
 _unary("sqrt", min_value=0.2, max_value=3.0)

@@ -1,4 +1,4 @@
-"""Process-level speed settings for training scripts."""
+"""Process-level speed settings for training scripts; ``utils.data`` holds the data-loading names."""
 from __future__ import annotations
 
 import ctypes

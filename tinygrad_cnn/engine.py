@@ -1,0 +1,271 @@
+"""The backward engine: graph nodes, the order in which backward visits them, and the four steps
+of each visit (hooks, delivering a gradient, checking saved values, propagating to the inputs).
+
+An edge of the graph is a parent Tensor of a :class:`Node`; a node never holds its own output, so
+a graph has no reference cycles and is freed the moment its last tensor is. Ops that need their
+output in backward get it from the engine as the closure's second argument.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from .tensor import Tensor, _check_finite, _modes, _set_grad_enabled
+
+
+class Node:
+    """One recorded op: its name, its input Tensors and the closure that maps the output's
+    gradient to one gradient per input. ``saved`` pairs each tensor the closure reads with its
+    version when recorded; ``out_version`` is the output's version when the closure also reads
+    the output (None otherwise). ``meta`` holds the op's arguments (for pictures; an op may pass a
+    function that makes them, called only when a picture asks); ``site`` is the user's line that
+    created it (under ``detect_anomaly``); ``module`` the innermost ``nn.Module`` that made it."""
+
+    __slots__ = ("name", "parents", "backward", "_meta", "site", "module", "saved", "out_version", "__weakref__")
+
+    def __init__(self, name: str, parents: tuple, backward: Callable, meta: dict | Callable[[], dict] | None,
+                 site: str | None, module: Any = None, saved: tuple = (), out_version: int | None = None):
+        self.name = name
+        self.parents = parents
+        self.backward: Callable | None = backward
+        self._meta = meta
+        self.site = site
+        self.module = module
+        self.saved = saved
+        self.out_version = out_version
+
+    @property
+    def meta(self) -> dict | None:
+        if callable(self._meta):
+            self._meta = self._meta()
+        return self._meta
+
+    def release(self) -> None:
+        """Drop the closure and with it every value it saved."""
+        self.backward = None
+        self.saved = ()
+
+    def __repr__(self) -> str:
+        return f"<{self.name}Backward>"
+
+
+def _topo_order(roots: Sequence[Tensor]) -> list[Tensor]:
+    """Tensors reachable from ``roots`` through grad-requiring edges, inputs before outputs.
+
+    Iterative depth-first search: a chain of any length needs no recursion."""
+    order: list[Tensor] = []
+    seen: set[int] = set()
+    stack: list[tuple[Tensor, bool]] = [(r, False) for r in roots]
+    while stack:
+        t, expanded = stack.pop()
+        if expanded:
+            order.append(t)
+            continue
+        if id(t) in seen:
+            continue
+        seen.add(id(t))
+        stack.append((t, True))
+        node = t.grad_fn
+        if node is not None:
+            for p in node.parents:
+                if p.requires_grad and id(p) not in seen:
+                    stack.append((p, False))
+    return order
+
+
+def _needed(order: list[Tensor], wanted: dict[int, int]) -> set[int]:
+    """The tensors of ``order`` from which a wanted tensor can be reached (only they need a visit)."""
+    needed: set[int] = set()
+    for t in order:
+        if id(t) in wanted or (t.grad_fn is not None and any(id(p) in needed for p in t.grad_fn.parents)):
+            needed.add(id(t))
+    return needed
+
+
+def sum_to_shape(g: Tensor, shape: tuple) -> Tensor:
+    """Undo broadcasting: sum ``g`` down to ``shape`` (differentiably)."""
+    if g.shape == shape:
+        return g
+    lead = g.ndim - len(shape)
+    if lead < 0:
+        raise RuntimeError(f"cannot reduce gradient of shape {g.shape} to shape {shape}")
+    axes = list(range(lead))
+    for i, n in enumerate(shape):
+        if n == 1 and g.shape[lead + i] != 1:
+            axes.append(lead + i)
+        elif g.shape[lead + i] != n:
+            raise RuntimeError(f"cannot reduce gradient of shape {g.shape} to shape {shape}")
+    if axes:
+        g = _red.sum(g, tuple(axes), keepdim=True)
+    return _sh.reshape(g, shape) if g.shape != shape else g
+
+
+class _Owner:
+    """Hands out gradients that own their memory: an array already given to another tensor, a
+    user's ``gradient=`` array, or a view of another array is copied first."""
+
+    def __init__(self, root_grads: Sequence[Tensor]):
+        self.given: set[int] = {id(g.data) for g in root_grads}
+
+    def own(self, g: Tensor, create_graph: bool) -> Tensor:
+        shared = g.data.base is not None or id(g.data) in self.given
+        if create_graph:
+            g = _sh.clone(g) if shared else g
+        else:
+            g = Tensor(g.data.copy() if shared else g.data)
+        self.given.add(id(g.data))
+        return g
+
+
+def _run_hooks(t: Tensor, g: Tensor) -> Tensor:
+    for hook in t._hooks or ():
+        new = hook(g)
+        if new is not None:
+            g = new
+    return g
+
+
+def _accumulate(t: Tensor, g: Tensor, owner: _Owner, create_graph: bool) -> None:
+    """Add ``g`` into ``t.grad`` (a leaf, or a tensor that retains its gradient)."""
+    if t.grad is None:
+        t.grad = owner.own(g, create_graph)
+    elif create_graph:
+        t.grad = t.grad + g
+    else:  # no graph to record: plain numpy, without an op's bookkeeping
+        t.grad = Tensor(t.grad.data + g.data)
+
+
+def _check_saved(node: Node, out: Tensor) -> None:
+    """Raise when a value the closure reads was modified in place after the op recorded it."""
+    if node.backward is None:
+        raise RuntimeError(f"backward: trying to backward through the graph a second time (op '{node.name}'): "
+                           "its saved values were freed; pass retain_graph=True to the first backward")
+    found = [(t, v) for t, v in node.saved if t._version != v]
+    if node.out_version is not None and out._version != node.out_version:
+        found.append((out, node.out_version))
+    if found:
+        t, v = found[0]
+        raise RuntimeError(
+            f"one of the variables needed for gradient computation has been modified by an inplace operation: "
+            f"op '{node.name}' saved a {t.dtype} tensor of shape {t.shape} at version {v}; it is now at version "
+            f"{t._version}. Use the out-of-place op (x = x + y) or clone() the tensor before changing it")
+
+
+def _call_backward(node: Node, out: Tensor, g: Tensor, anomaly: bool) -> Any:
+    closure = node.backward
+    assert closure is not None
+    if not anomaly:
+        return closure(g, out) if node.out_version is not None else closure(g)
+    # the closure's own ops are not reported as forward ops: its results are checked by
+    # _propagate, under the name of the op whose backward this is
+    _modes.anomaly = False
+    try:
+        return closure(g, out) if node.out_version is not None else closure(g)
+    finally:
+        _modes.anomaly = True
+
+
+def _propagate(node: Node, pgrads: Any, grads: dict[int, Tensor], needed: set[int] | None, anomaly: bool) -> None:
+    """Add each input's gradient, reduced to its shape and cast to its dtype, into ``grads``."""
+    for p, pg in zip(node.parents, pgrads):
+        if pg is None or not p.requires_grad or (needed is not None and id(p) not in needed):
+            continue
+        if pg.shape != p.shape:
+            try:
+                pg = sum_to_shape(pg, p.shape)
+            except RuntimeError:
+                raise RuntimeError(f"backward of op '{node.name}' returned a gradient of shape {pg.shape} "
+                                   f"for an input of shape {p.shape}") from None
+        if pg.data.dtype != p.data.dtype:
+            pg = _sh.astype(pg, p.data.dtype)
+        if anomaly:
+            _check_finite(pg.data, "backward", node.name, node.site)
+        prev = grads.get(id(p))
+        grads[id(p)] = pg if prev is None else prev + pg
+
+
+def run_backward(roots: Sequence[Tensor], root_grads: Sequence[Tensor], inputs: Sequence[Tensor] | None,
+                 retain_graph: bool | None, create_graph: bool, allow_unused: bool = True) -> list | None:
+    """The engine. With ``inputs`` None, accumulate into leaves' ``.grad``; else return their gradients."""
+    if retain_graph is None:
+        retain_graph = create_graph
+    order = _topo_order(roots)
+    wanted = None if inputs is None else {id(t): i for i, t in reversed(list(enumerate(inputs)))}
+    needed = None if wanted is None else _needed(order, wanted)
+    results: list = [None] * (len(inputs) if inputs is not None else 0)
+    owner = _Owner(root_grads)
+    grads: dict[int, Tensor] = {}
+    for r, g in zip(roots, root_grads):
+        grads[id(r)] = grads[id(r)] + g if id(r) in grads else g
+    anomaly = _modes.anomaly
+    with _set_grad_enabled(create_graph):
+        for t in reversed(order):
+            if needed is not None and id(t) not in needed:
+                continue
+            g = grads.pop(id(t), None)
+            if g is None:
+                continue
+            g = _run_hooks(t, g)
+            if wanted is not None:
+                if id(t) in wanted:
+                    results[wanted[id(t)]] = owner.own(g, create_graph)
+            elif t.grad_fn is None or t._retains_grad:
+                _accumulate(t, g, owner, create_graph)
+            node = t.grad_fn
+            if node is None:
+                continue
+            _check_saved(node, t)
+            pgrads = _call_backward(node, t, g, anomaly)
+            if not retain_graph:
+                node.release()
+            _propagate(node, pgrads, grads, needed, anomaly)
+    if inputs is not None and not allow_unused:
+        for i, r in enumerate(results):
+            if r is None:
+                raise RuntimeError(f"grad: input {i} was not used in the graph; pass allow_unused=True")
+    return results if inputs is not None else None
+
+
+def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor], grad_outputs: Any = None,
+         retain_graph: bool | None = None, create_graph: bool = False, allow_unused: bool = False) -> tuple:
+    """Gradients of ``outputs`` with respect to ``inputs``, as a tuple, without touching ``.grad``.
+
+    >>> x = Tensor(2.0, requires_grad=True)
+    >>> (g,) = grad(x ** 3, x, create_graph=True)
+    >>> grad(g, x)[0].item()  # d2/dx2 x^3 = 6x
+    12.0
+    """
+    outs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
+    ins = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+    for i, t in enumerate(ins):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"grad: inputs[{i}] must be a Tensor, got {type(t).__name__}")
+        if not t.requires_grad:
+            raise RuntimeError(f"grad: inputs[{i}] does not require grad")
+    if grad_outputs is None or isinstance(grad_outputs, Tensor):
+        grad_outputs = [grad_outputs] * len(outs) if grad_outputs is None else [grad_outputs]
+    if len(grad_outputs) != len(outs):
+        raise ValueError(f"grad: got {len(grad_outputs)} grad_outputs for {len(outs)} outputs")
+    roots, root_grads = [], []
+    for i, (o, go) in enumerate(zip(outs, grad_outputs)):
+        if not o.requires_grad:
+            raise RuntimeError(f"grad: outputs[{i}] does not require grad and has no grad_fn")
+        if go is None:
+            if o.data.size != 1:
+                raise RuntimeError(f"grad: grad can be implicitly created only for scalar outputs, got shape {o.shape}")
+            go = Tensor(np.ones_like(o.data))
+        go = go if isinstance(go, Tensor) else Tensor(np.asarray(go, dtype=o.dtype))
+        if go.shape != o.shape:
+            raise ValueError(f"grad: grad_outputs[{i}] has shape {go.shape}, expected {o.shape}")
+        roots.append(o)
+        root_grads.append(go)
+    res = run_backward(roots, root_grads, ins, retain_graph, create_graph, allow_unused)
+    assert res is not None
+    if not create_graph:
+        res = [r.detach() if r is not None else None for r in res]
+    return tuple(res)
+
+
+from .ops import reduce as _red  # noqa: E402  (the ops import this module's Tensor module first)
+from .ops import shape as _sh  # noqa: E402

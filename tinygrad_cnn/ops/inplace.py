@@ -1,0 +1,219 @@
+"""In-place ops (``add_``, ``mul_``, ``+=``, ``zero_``, ...), with PyTorch's rules.
+
+An in-place op writes into the tensor's own array and keeps the Tensor object (a Parameter stays
+the same Parameter), then bumps the tensor's version so that backward can refuse values that
+changed after an op saved them. While the graph is recorded:
+- a leaf that requires grad may not be changed (wrap parameter updates in ``no_grad``);
+- otherwise the tensor's history is rebased onto the op: the out-of-place op is recorded on an
+  alias of the old tensor and the tensor takes over its node, as PyTorch does;
+- where that cannot give the right gradient (the tensor is a view, or an input of an op already
+  recorded, which would then see the new history), a RuntimeError says so.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import numpy as np
+
+from ..tensor import Tensor, is_grad_enabled
+from .elementwise import add, clip, div, mul, sub, where
+
+
+def _alias(t: Tensor, copy: bool) -> Tensor:
+    """A new Tensor object holding ``t``'s current value and history: its memory and version when
+    ``copy`` is False, else a snapshot (for closures that read the old value)."""
+    old = Tensor.__new__(Tensor)
+    old._init_slots(t.data.copy() if copy else t.data, t.requires_grad, t.name)
+    old.grad_fn = t.grad_fn
+    if not copy:
+        old._vc, old._is_view = t._vc, True
+    return old
+
+
+def _write(t: Tensor, op: str, values: np.ndarray | Callable[[np.ndarray], Any]) -> None:
+    """Store ``values`` into ``t.data`` (or run ``values(t.data)``, which writes it) and bump the version."""
+    try:
+        if callable(values):
+            values(t.data)
+        else:
+            np.copyto(t.data, values, casting="same_kind")
+    except TypeError as e:  # numpy's casting errors are TypeErrors; PyTorch raises RuntimeError
+        raise RuntimeError(f"{op}: result type can't be cast to the tensor's dtype {t.dtype} ({e})") from None
+    except ValueError as e:
+        if not t.data.flags.writeable:
+            raise RuntimeError(f"{op}: the tensor's memory is read-only (an expanded view?): "
+                               "clone() it before changing it in place") from None
+        raise ValueError(f"{op}: {e}") from None
+    t._vc.value += 1
+
+
+def _inplace(t: Tensor, op: str, other: Any, kernel: Callable[[np.ndarray], Any],
+             record: Callable[[Tensor], Tensor], reads_old: bool = False) -> Tensor:
+    """Apply an in-place op: ``kernel(t.data)`` writes the result when no graph is recorded;
+    ``record(old)`` builds the result out of place (with its node) when one is. ``reads_old``:
+    the op's backward reads the old value (then it is snapshotted)."""
+    if not isinstance(t, Tensor):
+        raise TypeError(f"{op}: expected a Tensor, got {type(t).__name__}")
+    other_grad = isinstance(other, Tensor) and other.requires_grad
+    if not (is_grad_enabled() and (t.requires_grad or other_grad)):
+        _write(t, op, kernel)
+        return t
+    if t.grad_fn is None and t.requires_grad:
+        raise RuntimeError(f"{op}: a leaf Tensor that requires grad is being used in an in-place operation; "
+                           "change it under no_grad() (as an optimizer does), or use the out-of-place op")
+    if t._is_view:
+        raise RuntimeError(f"{op}: in-place change of a view (it shares memory with another tensor) while "
+                           "recording the graph is not supported; clone() it first or use the out-of-place op")
+    if t._used:
+        raise RuntimeError(f"{op}: the tensor was already used by another op in the graph, whose gradient the "
+                           "change would alter; use the out-of-place op (x = x + y) instead")
+    result = record(_alias(t, copy=reads_old and other_grad))
+    _write(t, op, result.data)
+    t.grad_fn, t.requires_grad = result.grad_fn, result.requires_grad
+    return t
+
+
+def _scaled(other: Any, alpha: float) -> Any:
+    return other if alpha == 1 else mul(other, alpha) if isinstance(other, Tensor) else other * alpha
+
+
+def _operand(other: Any) -> Any:
+    return other.data if isinstance(other, Tensor) else other
+
+
+def add_(t: Tensor, other: Any, alpha: float = 1) -> Tensor:
+    """``t += alpha * other`` in place. Shape: ``t``'s (``other`` broadcasts to it).
+
+    >>> a = Tensor([1.0, 2.0]); add_(a, 1).tolist()
+    [2.0, 3.0]
+    """
+    o = _operand(other)
+    return _inplace(t, "add_", other, lambda d: np.add(d, o if alpha == 1 else o * alpha, out=d, casting="same_kind"),
+                    lambda old: add(old, _scaled(other, alpha)))
+
+
+def sub_(t: Tensor, other: Any, alpha: float = 1) -> Tensor:
+    """``t -= alpha * other`` in place. Shape: ``t``'s.
+
+    >>> a = Tensor([1.0, 2.0]); sub_(a, 1).tolist()
+    [0.0, 1.0]
+    """
+    o = _operand(other)
+    return _inplace(t, "sub_", other,
+                    lambda d: np.subtract(d, o if alpha == 1 else o * alpha, out=d, casting="same_kind"),
+                    lambda old: sub(old, _scaled(other, alpha)))
+
+
+def mul_(t: Tensor, other: Any) -> Tensor:
+    """``t *= other`` in place. Shape: ``t``'s.
+
+    >>> a = Tensor([1.0, 2.0]); mul_(a, 3).tolist()
+    [3.0, 6.0]
+    """
+    o = _operand(other)
+    return _inplace(t, "mul_", other, lambda d: np.multiply(d, o, out=d, casting="same_kind"),
+                    lambda old: mul(old, other), reads_old=True)
+
+
+def div_(t: Tensor, other: Any) -> Tensor:
+    """``t /= other`` in place. Shape: ``t``'s.
+
+    >>> a = Tensor([1.0, 2.0]); div_(a, 2).tolist()
+    [0.5, 1.0]
+    """
+    o = _operand(other)
+    return _inplace(t, "div_", other, lambda d: np.divide(d, o, out=d, casting="same_kind"),
+                    lambda old: div(old, other), reads_old=True)
+
+
+def clamp_(t: Tensor, min: float | None = None, max: float | None = None) -> Tensor:  # noqa: A002
+    """Clamp into ``[min, max]`` in place. Shape: ``t``'s.
+
+    >>> a = Tensor([-1.0, 2.0]); clamp_(a, 0, 1).tolist()
+    [0.0, 1.0]
+    """
+    if min is None and max is None:
+        raise ValueError("clamp_: at least one of min and max must be given")
+    return _inplace(t, "clamp_", None, lambda d: np.clip(d, min, max, out=d), lambda old: clip(old, min, max))
+
+
+def _set(t: Tensor, op: str, value: Any) -> Tensor:
+    """Overwrite ``t`` with ``value`` (broadcast); in a graph, the gradient flows to ``value`` only."""
+    v = _operand(value)
+    try:
+        np.broadcast_to(v, t.shape)
+    except ValueError:
+        raise ValueError(f"{op}: a value of shape {np.shape(v)} cannot be broadcast to the tensor's shape "
+                         f"{t.shape}") from None
+
+    def kernel(d: np.ndarray) -> None:
+        np.copyto(d, v, casting="unsafe")
+
+    def record(old: Tensor) -> Tensor:
+        src = value if isinstance(value, Tensor) else Tensor(np.asarray(v, dtype=t.dtype))
+        return where(np.zeros(t.shape, bool), old, src.astype(t.dtype))
+
+    return _inplace(t, op, value, kernel, record)
+
+
+def zero_(t: Tensor) -> Tensor:
+    """Set every element to 0 in place. Shape: ``t``'s.
+
+    >>> zero_(Tensor([1.0, 2.0])).tolist()
+    [0.0, 0.0]
+    """
+    return _set(t, "zero_", 0)
+
+
+def fill_(t: Tensor, value: Any) -> Tensor:
+    """Set every element to ``value`` (a number or a 0-d Tensor) in place. Shape: ``t``'s.
+
+    >>> fill_(Tensor([1.0, 2.0]), 7).tolist()
+    [7.0, 7.0]
+    """
+    if isinstance(value, Tensor) and value.ndim != 0:
+        raise RuntimeError(f"fill_: only supports a 0-dimension value tensor, got shape {value.shape}")
+    return _set(t, "fill_", value)
+
+
+def copy_(t: Tensor, src: Any) -> Tensor:
+    """Copy ``src`` (broadcast, converted to ``t``'s dtype) into ``t``. Shape: ``t``'s.
+
+    >>> copy_(Tensor([1.0, 2.0]), Tensor([5.0])).tolist()
+    [5.0, 5.0]
+    """
+    return _set(t, "copy_", src)
+
+
+def _random(t: Tensor, op: str, sample: Callable[[np.random.Generator], np.ndarray]) -> Tensor:
+    from ..factories import get_rng
+
+    if t.dtype.kind != "f":
+        raise TypeError(f"{op}: expected a floating-point tensor, got dtype {t.dtype}")
+    return _set(t, op, sample(get_rng()).astype(t.dtype))
+
+
+def normal_(t: Tensor, mean: float = 0.0, std: float = 1.0) -> Tensor:
+    """Fill with samples of N(mean, std²) from the generator ``manual_seed`` seeds. Shape: ``t``'s.
+
+    >>> normal_(Tensor(np.zeros(3, np.float32))).shape
+    (3,)
+    """
+    if std < 0:
+        raise ValueError(f"normal_: std must be >= 0, got {std}")
+    return _random(t, "normal_", lambda rng: rng.normal(mean, std, t.shape))
+
+
+def uniform_(t: Tensor, a: float = 0.0, b: float = 1.0, **bounds: float) -> Tensor:
+    """Fill with samples of U(a, b) (PyTorch's ``from=``/``to=`` also accepted). Shape: ``t``'s.
+
+    >>> float(uniform_(Tensor(np.zeros(3, np.float32)), 2, 3).min()) >= 2
+    True
+    """
+    unknown = set(bounds) - {"from", "to"}
+    if unknown:
+        raise TypeError(f"uniform_: unexpected argument {sorted(unknown)[0]!r}")
+    a, b = bounds.get("from", a), bounds.get("to", b)
+    if a > b:
+        raise ValueError(f"uniform_: expected a <= b, got a={a}, b={b}")
+    return _random(t, "uniform_", lambda rng: rng.uniform(a, b, t.shape))
