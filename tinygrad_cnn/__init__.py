@@ -13,13 +13,14 @@ from .ops.elementwise import maximum, minimum, where
 from .ops.shape import cat, stack
 from . import nn, optim  # noqa: F401  (nn also registers the conv, pool and loss ops)
 from .serialization import load, save
-from .tensor import (Tensor, bool_, enable_grad, float16, float32, float64, grad, int32, int64, is_grad_enabled,
-                     no_grad, tensor)
+from .tensor import (Tensor, as_tensor, bool_, enable_grad, float16, float32, float64, from_numpy, grad, int32, int64,
+                     is_grad_enabled, no_grad, tensor)
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "Tensor", "tensor", "grad", "no_grad", "enable_grad", "is_grad_enabled", "detect_anomaly", "Function",
+    "Tensor", "tensor", "from_numpy", "as_tensor", "grad", "no_grad", "enable_grad", "is_grad_enabled",
+    "detect_anomaly", "Function",
     "zeros", "ones", "full", "randn", "rand", "arange", "eye", "zeros_like", "ones_like", "full_like", "randn_like",
     "manual_seed", "save", "load", "nn", "optim", "cat", "stack", "where", "maximum", "minimum",
     "float16", "float32", "float64", "int32", "int64", "bool_",
