@@ -69,7 +69,9 @@ class Function:
                                    f"expected {len(args)} (one per forward argument)")
             return tuple(grads[i] for i in positions)
 
-        return make_op(cls.__name__, out.data, parents, backward)
+        # the saved tensors' versions are checked by backward, as PyTorch's save_for_backward
+        saved = tuple(t for t in ctx.saved_tensors if isinstance(t, Tensor))
+        return make_op(cls.__name__, out.data, parents, backward, saved=saved)
 
 
 class detect_anomaly:

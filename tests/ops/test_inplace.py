@@ -305,3 +305,23 @@ def test_random_inplace_programs_give_the_right_gradient_or_raise(steps, w_value
         theirs = _grad_or_error(torch, w0, steps)
         if not isinstance(theirs, RuntimeError):
             np.testing.assert_allclose(ours, theirs, rtol=1e-10, atol=1e-12)
+
+
+def test_function_saved_tensors_are_version_checked():
+    class Square(tc.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return tc.Tensor(x.data ** 2)
+
+        @staticmethod
+        def backward(ctx, g):
+            (x,) = ctx.saved_tensors
+            return g * 2 * x
+
+    x = tc.tensor([1.0, 2.0], requires_grad=True)
+    y = Square.apply(x).sum()
+    with tc.no_grad():
+        x.mul_(3)
+    with pytest.raises(RuntimeError, match="op 'Square' saved"):
+        y.backward()
