@@ -327,6 +327,8 @@ def _bias_grad_from(gq: np.ndarray, g: Tensor, geo: ConvGeometry) -> Tensor:
     instead while recording a graph (``create_graph``)."""
     if is_grad_enabled():
         return _bias_grad(g)
+    if gq.size == 0:  # batch 0: the sum over nothing (reshape(-1, 0) has no answer)
+        return Tensor(np.zeros(g.shape[1], g.dtype))
     sums = gq.reshape(-1, gq.shape[-1]) @ _ones(gq.shape[-1], gq.dtype.str)
     if _uses_stacked_rows(geo):  # (G, H', F/G): per output row and filter, then over the rows
         sums = sums.reshape(gq.shape[:3]).sum(axis=1)

@@ -87,7 +87,7 @@ def conv2d_args(draw: Any, dtype: Any = np.float64, max_batch: int = 3, max_side
                 padding_strings: bool = True, with_bias: bool | None = None,
                 requires_grad: bool = True) -> Conv2dArgs:
     """Valid conv2d arguments: strides, int/pair/'valid'/'same' padding, dilation, groups
-    (depthwise too), rectangular kernels and inputs, batch 1..max_batch, optional bias."""
+    (depthwise too), rectangular kernels and inputs, batch 0..max_batch (empty, as PyTorch allows), optional bias."""
     groups = draw(st.integers(1, 3))
     depthwise = draw(st.booleans())
     cg = 1 if depthwise else draw(st.integers(1, 2))
@@ -105,7 +105,7 @@ def conv2d_args(draw: Any, dtype: Any = np.float64, max_batch: int = 3, max_side
     eh, ew = dh * (kh - 1) + 1, dw * (kw - 1) + 1
     h = draw(st.integers(max(1, eh - 2 * ph), max(1, eh - 2 * ph) + max_side - 2))
     w = draw(st.integers(max(1, ew - 2 * pw), max(1, ew - 2 * pw) + max_side - 2))
-    n = draw(st.integers(1, max_batch))
+    n = draw(st.integers(0, max_batch))
     x = _array(draw, (n, cg * groups, h, w), dtype, requires_grad)
     weight = _array(draw, (fg * groups, cg, kh, kw), dtype, requires_grad)
     use_bias = draw(st.booleans()) if with_bias is None else with_bias
@@ -128,7 +128,7 @@ def conv_transpose2d_args(draw: Any, dtype: Any = np.float64, max_batch: int = 3
     min_h = max(1, -(-(2 * ph - dh * (kh - 1) - oph) // sh) + 1)
     min_w = max(1, -(-(2 * pw - dw * (kw - 1) - opw) // sw) + 1)
     h, w = draw(st.integers(min_h, min_h + max_side - 1)), draw(st.integers(min_w, min_w + max_side - 1))
-    n = draw(st.integers(1, max_batch))
+    n = draw(st.integers(0, max_batch))
     x = _array(draw, (n, cin_g * groups, h, w), dtype, requires_grad)
     weight = _array(draw, (cin_g * groups, cout_g, kh, kw), dtype, requires_grad)
     use_bias = draw(st.booleans()) if with_bias is None else with_bias
@@ -163,7 +163,7 @@ def pool2d_args(draw: Any, kind: str = "max", dtype: Any = np.float64, max_batch
     eh, ew = dh * (kh - 1) + 1, dw * (kw - 1) + 1
     h = draw(st.integers(max(1, eh - 2 * ph), max(1, eh - 2 * ph) + max_side - 1))
     w = draw(st.integers(max(1, ew - 2 * pw), max(1, ew - 2 * pw) + max_side - 1))
-    shape = (draw(st.integers(1, max_batch)), draw(st.integers(1, 2)), h, w)
+    shape = (draw(st.integers(0, max_batch)), draw(st.integers(1, 2)), h, w)
     if kind == "max":
         x = draw(distinct_tensors(shape, dtype=dtype, requires_grad=requires_grad))
     else:
