@@ -55,7 +55,7 @@ def test_seeded_runs_are_reproducible(tmp_path):
     (["train", "--epochs", "0"], "--epochs must be at least 1"),
     (["train", "--optimizer", "lbfgs"], "--optimizer must be one of"),
     (["train", "--epochs", "two"], "invalid int value"),
-    (["evaluate", "missing.npz"], "checkpoint missing.npz does not exist"),
+    (["evaluate", "missing.npz"], "load: missing.npz does not exist"),
     (["frobnicate"], "invalid choice"),
 ])
 def test_bad_arguments_give_one_line_not_a_traceback(args, message):
@@ -111,3 +111,77 @@ def test_resumed_run_equals_unbroken_run(tmp_path):
     split = json.loads((tmp_path / "split" / "metrics.json").read_text())["epochs"]
     for a, b in zip(whole, split):
         assert (a["train_loss"], a["test_accuracy"]) == (b["train_loss"], b["test_accuracy"])
+
+
+SMALL = ("--limit-train", "256", "--limit-test", "64", "--no-progress", "--batch-size", "64")
+
+
+@needs_mnist
+def test_resume_continues_in_the_checkpoints_own_folder(tmp_path):
+    original, copy = tmp_path / "original", tmp_path / "copy"
+    assert run("train", "--epochs", "1", "--out", str(original), *SMALL).returncode == 0
+    before = {p.name: p.read_bytes() for p in original.iterdir()}
+    copy.mkdir()
+    shutil.copy(original / "model.npz", copy / "model.npz")
+    r = run("train", "--resume", str(copy / "model.npz"), "--epochs", "2", "--no-progress")
+    assert r.returncode == 0, r.stderr
+    assert {p.name: p.read_bytes() for p in original.iterdir()} == before  # the original run is untouched
+    assert len(json.loads((copy / "metrics.json").read_text())["epochs"]) == 2
+    assert f"-> {copy}" in r.stdout
+
+
+@needs_mnist
+def test_nan_loss_exits_non_zero_with_one_line_and_no_checkpoint(tmp_path):
+    out = tmp_path / "run"
+    r = run("train", "--epochs", "1", "--out", str(out), "--lr", "1e30", "--optimizer", "sgd", *SMALL)
+    assert r.returncode == 3
+    assert r.stderr.strip().count("\n") == 0 and "training loss is nan at epoch 1, batch" in r.stderr
+    assert not (out / "model.npz").exists()
+
+
+@needs_mnist
+def test_train_sweeps_stale_temporaries(tmp_path):
+    out = tmp_path / "run"
+    out.mkdir()
+    stale = out / ".tmp-killed.npz"
+    stale.write_bytes(b"half a checkpoint")
+    os.utime(stale, (1, 1))
+    r = run("train", "--epochs", "1", "--out", str(out), *SMALL)
+    assert r.returncode == 0 and not stale.exists() and "removed 1 temporary file" in r.stdout
+
+
+@pytest.mark.parametrize("args, message", [
+    (["train", "--lr", "inf"], "--lr must be a finite number > 0, got inf"),
+    (["train", "--lr", "nan"], "--lr must be a finite number > 0, got nan"),
+    (["train", "--limit-train", "-3"], "--limit-train must be at least 1"),
+])
+def test_bad_options_exit_2_before_any_work(args, message, tmp_path):
+    r = run(*args, "--out", str(tmp_path / "never"), "--data-dir", str(tmp_path / "no-data"))
+    assert r.returncode == 2 and message in r.stderr and r.stderr.count("\n") == 1
+    assert not (tmp_path / "never").exists() and not (tmp_path / "no-data").exists()
+
+
+def test_out_that_cannot_be_written_fails_at_once(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    r = run("train", "--out", str(blocker), "--data-dir", str(tmp_path / "no-data"))
+    assert r.returncode == 2 and "is not a writable folder" in r.stderr and "Traceback" not in r.stderr
+
+
+@pytest.mark.parametrize("content", [b"", b"hello, I am text\n", b"PK\x03\x04broken", b"\x93NUMPY\x01\x00"])
+def test_damaged_checkpoints_give_one_line(tmp_path, content):
+    ckpt = tmp_path / "model.npz"
+    ckpt.write_bytes(content)
+    for args in (["evaluate", str(ckpt)], ["train", "--resume", str(ckpt)]):
+        r = run(*args)
+        assert r.returncode == 2 and "Traceback" not in r.stderr and r.stderr.count("\n") == 1, r.stderr
+        assert str(ckpt) in r.stderr
+
+
+def test_directory_and_foreign_files_are_named(tmp_path):
+    r = run("evaluate", str(tmp_path))
+    assert r.returncode == 2 and "is a directory" in r.stderr
+    import numpy as np
+    np.savez(tmp_path / "other.npz", a=np.ones(2))
+    r = run("evaluate", str(tmp_path / "other.npz"))
+    assert r.returncode == 2 and "is not a tinygrad-cnn training checkpoint" in r.stderr

@@ -2,16 +2,14 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 from .data import DataLoader
-from .data.idx import DatasetError
-from .nn.module import StateDictError
+from .serialization import LoadError, StateDictError
+from .training import NonFiniteLossError
 
 
 class _Parser(argparse.ArgumentParser):
@@ -61,135 +59,23 @@ def _parser() -> argparse.ArgumentParser:
 # ------------------------------------------------------------------------------------------ train
 def _train(args: argparse.Namespace) -> int:
     from . import training as T
-    from .factories import manual_seed
     from .utils import tune_malloc
 
     tune_malloc()
-    start_epoch, metrics = 1, []
+    resume = None
     if args.resume:
-        state, cfg = T.load_checkpoint(args.resume)
-        cfg.epochs = args.epochs if args.epochs is not None else cfg.epochs
-        cfg.out = args.out or cfg.out
-        if args.data_dir:
-            cfg.data_dir = args.data_dir
+        state, cfg = T.resume_config(args.resume, args.epochs, args.out, args.data_dir)
+        resume = (args.resume, state)
     else:
-        epochs = args.epochs if args.epochs is not None else 3
-        cfg = T.TrainConfig(epochs=epochs, batch_size=args.batch_size, optimizer=args.optimizer, lr=args.lr,
-                            schedule=args.schedule, pool=args.pool, dataset=args.dataset, data_dir=args.data_dir,
-                            out=args.out or "runs/lenet5", seed=args.seed, limit_train=args.limit_train,
-                            limit_test=args.limit_test)
-    cfg.validate()
-    manual_seed(cfg.seed)
-    train_ds, test_ds = T.load_data(cfg, True), T.load_data(cfg, False)
-    steps_per_epoch = len(T.epoch_loader(train_ds, cfg, 1))
-    model, opt, sched = T.build(cfg, steps_per_epoch)
-    if args.resume:
-        model.load_state_dict(state["model"])
-        opt.load_state_dict(state["optimizer"])
-        if sched is not None and "scheduler" in state:
-            schedule_length = getattr(sched, "T_max", None)
-            sched.load_state_dict(state["scheduler"])
-            if schedule_length is not None:  # a resumed run may have been given more epochs
-                sched.T_max = schedule_length
-        T.set_rng_state(json.loads(str(state["rng"])))
-        start_epoch = int(state["epoch"]) + 1
-        metrics = json.loads(str(state["metrics"]))
-        print(f"resuming {args.resume} at epoch {start_epoch} of {cfg.epochs}")
-    test_loader = DataLoader(test_ds, 1000)
-    out = Path(cfg.out)
-    out.mkdir(parents=True, exist_ok=True)
-    print(f"training LeNet-5 on {cfg.dataset} ({len(train_ds)} train / {len(test_ds)} test images), "
-          f"{cfg.optimizer} lr {cfg.lr}, batch {cfg.batch_size}, {cfg.epochs} epochs -> {out}")
-    for epoch in range(start_epoch, cfg.epochs + 1):
-        loader = T.epoch_loader(train_ds, cfg, epoch)
-        bar = None
-        if not args.no_progress:
-            from tqdm import tqdm
-
-            bar = tqdm(total=len(train_ds), desc=f"epoch {epoch}/{cfg.epochs}", unit="img", leave=False,
-                       dynamic_ncols=True)
-
-        def on_step(b: int, loss: float, acc: float, secs: float, bar: Any = bar) -> None:
-            if bar is not None:
-                bar.update(b)
-                bar.set_postfix(loss=f"{loss:.4f}", acc=f"{acc:.4f}", refresh=False)
-
-        lr = opt.param_groups[0]["lr"]  # at the start of the epoch
-        t0 = time.perf_counter()
-        train_loss, train_acc = T.train_epoch(model, opt, loader, on_step,
-                                              sched if cfg.schedule == "cosine" else None)
-        seconds = time.perf_counter() - t0
-        if bar is not None:
-            bar.close()
-        test_loss, test_acc = T.evaluate(model, test_loader)
-        if sched is not None and cfg.schedule != "cosine":
-            sched.step()
-        metrics.append({"epoch": epoch, "train_loss": train_loss, "train_accuracy": train_acc,
-                        "test_loss": test_loss, "test_accuracy": test_acc, "seconds": round(seconds, 3), "lr": lr,
-                        "images_per_second": round(len(train_ds) / seconds, 1)})
-        print(f"epoch {epoch}/{cfg.epochs}: train loss {train_loss:.4f} acc {train_acc:.2%} | test loss "
-              f"{test_loss:.4f} acc {test_acc:.2%} | {seconds:.1f}s ({len(train_ds) / seconds:,.0f} img/s)")
-        T.save_checkpoint(out / "model.npz", model, opt, sched, cfg, epoch, metrics)
-        (out / "metrics.json").write_text(json.dumps({"config": asdict(cfg), "epochs": metrics}, indent=2))
-    _write_plot(out / "curves.png", metrics)
-    _write_graph(out / "graph.svg", model, cfg)
-    print(f"wrote {out / 'model.npz'}, {out / 'metrics.json'}")
-    return 0
-
-
-def _write_plot(path: Path, metrics: list) -> None:
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        print("note: matplotlib is not installed; skipped curves.png (pip install tinygrad_cnn[plot])")
-        return
-    epochs = [m["epoch"] for m in metrics]
-    fig, (a1, a2) = plt.subplots(1, 2, figsize=(9, 3.5))
-    a1.plot(epochs, [m["train_loss"] for m in metrics], "o-", label="train")
-    a1.plot(epochs, [m["test_loss"] for m in metrics], "s-", label="test")
-    a1.set(xlabel="epoch", ylabel="cross-entropy", title="loss")
-    a2.plot(epochs, [m["train_accuracy"] for m in metrics], "o-", label="train")
-    a2.plot(epochs, [m["test_accuracy"] for m in metrics], "s-", label="test")
-    a2.set(xlabel="epoch", ylabel="accuracy", title="accuracy")
-    from matplotlib.ticker import MaxNLocator
-
-    for a in (a1, a2):
-        a.xaxis.set_major_locator(MaxNLocator(integer=True))
-        a.legend()
-        a.grid(alpha=0.3)
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    print(f"wrote {path}")
-
-
-def _lenet_graph(model: Any, batch: int) -> Any:
-    """LeNet-5's training graph on random images: forward through the cross-entropy loss."""
+        cfg = T.TrainConfig(epochs=3 if args.epochs is None else args.epochs, batch_size=args.batch_size,
+                            optimizer=args.optimizer, lr=args.lr, schedule=args.schedule, pool=args.pool,
+                            dataset=args.dataset, data_dir=args.data_dir, out=args.out or "runs/lenet5",
+                            seed=args.seed, limit_train=args.limit_train, limit_test=args.limit_test)
     import numpy as np
 
-    from .nn import functional as F
-    from .tensor import Tensor
-
-    x = Tensor(np.random.default_rng(0).standard_normal((batch, 1, 28, 28)).astype(np.float32), name="images")
-    y = Tensor(np.arange(batch) % 10, name="labels")
-    loss = F.cross_entropy(model(x), y)
-    loss.name = "loss"
-    return loss
-
-
-def _write_graph(path: Path, model: Any, cfg: Any) -> None:
-    from . import viz
-
-    loss = _lenet_graph(model, 2)
-    if not viz.dot_available():
-        path.with_suffix(".dot").write_text(viz.to_dot(loss, params=model, clusters=True))
-        print(f"note: the Graphviz 'dot' program is missing; wrote {path.with_suffix('.dot')} instead of {path.name}")
-        return
-    viz.draw_graph(loss, params=model, clusters=True).render(outfile=str(path), cleanup=True)
-    print(f"wrote {path}")
+    with np.errstate(over="ignore", invalid="ignore"):  # a non-finite loss is reported by the run itself
+        T.run(cfg, resume, progress=not args.no_progress)
+    return 0
 
 
 # ------------------------------------------------------------------------------------------ others
@@ -214,11 +100,12 @@ def _evaluate(args: argparse.Namespace) -> int:
 def _graph(args: argparse.Namespace) -> int:
     from . import viz
     from .nn import LeNet5
+    from .plots import lenet_graph
 
     if args.batch_size < 1:
         raise ValueError(f"--batch-size must be at least 1, got {args.batch_size}")
     model = LeNet5()
-    loss = _lenet_graph(model, args.batch_size)
+    loss = lenet_graph(model, args.batch_size)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     fmt = out.suffix.lstrip(".").lower() or "svg"
@@ -284,8 +171,14 @@ def main(argv: list[str] | None = None) -> int:
     commands = {"train": _train, "evaluate": _evaluate, "graph": _graph, "gradcheck": _gradcheck}
     try:
         return commands[args.command](args)
-    except (ValueError, TypeError, FileNotFoundError, RuntimeError, DatasetError, StateDictError, OSError) as e:
+    except NonFiniteLossError as e:  # the last good checkpoint stays as it was
         print(f"tinygrad-cnn {args.command}: error: {e}", file=sys.stderr)
+        return 3
+    except (ValueError, TypeError, RuntimeError, LoadError, StateDictError, OSError) as e:
+        print(f"tinygrad-cnn {args.command}: error: {' '.join(str(e).split())}", file=sys.stderr)
+        return 2
+    except MemoryError:
+        print(f"tinygrad-cnn {args.command}: error: out of memory", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

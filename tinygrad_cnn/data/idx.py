@@ -7,10 +7,12 @@ import zlib
 
 import numpy as np
 
+from ..serialization import LoadError
+
 IMAGES_MAGIC, LABELS_MAGIC = 2051, 2049
 
 
-class DatasetError(ValueError):
+class DatasetError(LoadError):
     """A data file that is missing, corrupt, truncated or of the wrong kind."""
 
 

@@ -38,8 +38,22 @@ def _md5(path: Path) -> str:
 
 
 def _download(urls: list[str], dest: Path, md5: str) -> str | None:
-    """Fetch to a temporary file, check the checksum, rename into place. Returns the last error."""
+    """Fetch to a temporary file, check the checksum, rename into place. Returns the last error; on
+    failure, the folders made for the download are removed again (a mistyped root is not created)."""
+    made = [p for p in [dest.parent, *dest.parent.parents] if not p.exists()]
     dest.parent.mkdir(parents=True, exist_ok=True)
+    error = _fetch(urls, dest, md5)
+    if error is not None:
+        for folder in made:  # deepest first
+            try:
+                folder.rmdir()
+            except OSError:
+                break
+    return error
+
+
+def _fetch(urls: list[str], dest: Path, md5: str) -> str | None:
+    """Try each mirror in turn: None once one gave the file, else the last error."""
     error = None
     for base in urls:
         url = base + dest.name

@@ -7,6 +7,7 @@ from typing import Any, Callable, Iterator, NamedTuple
 
 import numpy as np
 
+from ..serialization import StateDictError
 from ..tensor import Tensor, _modes, no_grad
 
 
@@ -24,10 +25,6 @@ class Parameter(Tensor):
 
     def __repr__(self) -> str:
         return "Parameter containing:\n" + super().__repr__()
-
-
-class StateDictError(ValueError, RuntimeError):
-    """A state dict that does not fit the model (PyTorch raises RuntimeError; we also say ValueError)."""
 
 
 class IncompatibleKeys(NamedTuple):

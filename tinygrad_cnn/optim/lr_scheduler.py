@@ -3,6 +3,9 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
+from ..serialization import StateDictError
 from .optimizer import Optimizer
 
 
@@ -34,9 +37,18 @@ class LRScheduler:
         return {k: v for k, v in vars(self).items() if k != "optimizer"}
 
     def load_state_dict(self, state: dict) -> None:
+        """Restore what :meth:`state_dict` returned, as Python numbers (numpy scalars would change
+        the arithmetic of the updates after a resume); keys and lengths are checked here."""
+        own = self.state_dict()
+        if set(state) != set(own):
+            raise StateDictError(f"{type(self).__name__}.load_state_dict: missing keys "
+                                 f"{sorted(set(own) - set(state))}, unexpected keys {sorted(set(state) - set(own))}")
         for k, v in state.items():
-            setattr(self, k, v.item() if hasattr(v, "item") and getattr(v, "ndim", 1) == 0 else
-                    (list(v) if hasattr(v, "tolist") else v))
+            v = v.tolist() if isinstance(v, (np.ndarray, np.generic)) else v
+            if isinstance(own[k], list) and (not isinstance(v, list) or len(v) != len(own[k])):
+                raise StateDictError(f"{type(self).__name__}.load_state_dict: {k} should hold {len(own[k])} values "
+                                     f"(one per parameter group), got {v!r}")
+            setattr(self, k, v)
 
 
 class StepLR(LRScheduler):

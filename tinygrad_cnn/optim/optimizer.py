@@ -6,6 +6,7 @@ from typing import Any, Iterable
 
 import numpy as np
 
+from ..serialization import StateDictError
 from ..tensor import Tensor
 
 
@@ -78,29 +79,46 @@ class Optimizer:
         return {"state": state, "param_groups": groups}
 
     def load_state_dict(self, state_dict: dict) -> None:
+        """Restore what :meth:`state_dict` returned; keys, group sizes and every state array's shape
+        are checked here (StateDictError), so a wrong state never reaches ``step()``."""
+        name = f"{type(self).__name__}.load_state_dict"
+        if not isinstance(state_dict, dict) or "param_groups" not in state_dict:
+            raise StateDictError(f"{name}: expected a dict with 'state' and 'param_groups', got "
+                                 f"{sorted(state_dict) if isinstance(state_dict, dict) else type(state_dict).__name__}")
         groups = state_dict["param_groups"]
         if len(groups) != len(self.param_groups):
-            raise ValueError(f"{type(self).__name__}.load_state_dict: got {len(groups)} parameter groups, "
-                             f"expected {len(self.param_groups)}")
+            raise StateDictError(f"{name}: got {len(groups)} parameter groups, expected {len(self.param_groups)}")
         params = self._all_params()
         for mine, theirs in zip(self.param_groups, groups):
+            if not isinstance(theirs, dict) or "params" not in theirs:
+                raise StateDictError(f"{name}: a parameter group has no 'params'")
             if len(mine["params"]) != len(theirs["params"]):
-                raise ValueError(f"{type(self).__name__}.load_state_dict: a group has {len(theirs['params'])} "
-                                 f"parameters, expected {len(mine['params'])}")
+                raise StateDictError(f"{name}: a group has {len(theirs['params'])} parameters, "
+                                     f"expected {len(mine['params'])}")
+            unknown = set(theirs) - set(mine) - {"params", "initial_lr"}
+            if unknown:
+                raise StateDictError(f"{name}: unexpected hyper-parameters {sorted(unknown)}")
+        restored_state = {}
+        for i, s in state_dict.get("state", {}).items():
+            if not 0 <= int(i) < len(params):
+                raise StateDictError(f"{name}: state for parameter {i}, but there are only {len(params)}")
+            p = params[int(i)]
+            restored = {}
+            for k, v in s.items():
+                if isinstance(v, np.ndarray) and v.ndim > 0:
+                    if v.shape != p.shape:
+                        raise StateDictError(f"{name}: state {k!r} of parameter {i} has shape {v.shape}, "
+                                             f"the parameter {p.shape}")
+                    restored[k] = v.astype(p.dtype, copy=True)
+                elif isinstance(v, np.ndarray):
+                    restored[k] = v.item()
+                else:
+                    restored[k] = copy.deepcopy(v)
+            restored_state[id(p)] = restored
+        for mine, theirs in zip(self.param_groups, groups):
             for k, v in theirs.items():
                 if k != "params":  # arrays here come from a saved file: back to numbers and tuples
                     if isinstance(v, np.ndarray):
                         v = v.item() if v.ndim == 0 else tuple(v.tolist())
                     mine[k] = v
-        self.state = {}
-        for i, s in state_dict.get("state", {}).items():
-            p = params[int(i)]
-            restored = {}
-            for k, v in s.items():
-                if isinstance(v, np.ndarray) and v.shape == p.shape:
-                    restored[k] = v.astype(p.dtype, copy=True)
-                elif isinstance(v, np.ndarray) and v.ndim == 0:
-                    restored[k] = v.item()
-                else:
-                    restored[k] = copy.deepcopy(v)
-            self.state[id(p)] = restored
+        self.state = restored_state

@@ -1,0 +1,59 @@
+"""The pictures a training run writes: loss/accuracy curves (matplotlib) and LeNet-5's graph (Graphviz)."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+
+def write_curves(path: Path, metrics: list) -> str:
+    """Loss and accuracy per epoch, train and test, as a PNG; returns the line to report."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+        from matplotlib.ticker import MaxNLocator
+    except ImportError:
+        return f"note: matplotlib is not installed; skipped {path.name} (pip install tinygrad_cnn[plot])"
+    epochs = [m["epoch"] for m in metrics]
+    fig, (a1, a2) = plt.subplots(1, 2, figsize=(9, 3.5))
+    a1.plot(epochs, [m["train_loss"] for m in metrics], "o-", label="train")
+    a1.plot(epochs, [m["test_loss"] for m in metrics], "s-", label="test")
+    a1.set(xlabel="epoch", ylabel="cross-entropy", title="loss")
+    a2.plot(epochs, [m["train_accuracy"] for m in metrics], "o-", label="train")
+    a2.plot(epochs, [m["test_accuracy"] for m in metrics], "s-", label="test")
+    a2.set(xlabel="epoch", ylabel="accuracy", title="accuracy")
+    for a in (a1, a2):
+        a.xaxis.set_major_locator(MaxNLocator(integer=True))
+        a.legend()
+        a.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return f"wrote {path}"
+
+
+def lenet_graph(model: Any, batch: int) -> Any:
+    """LeNet-5's training graph on random images: forward through the cross-entropy loss."""
+    from .nn import functional as F
+    from .tensor import Tensor
+
+    x = Tensor(np.random.default_rng(0).standard_normal((batch, 1, 28, 28)).astype(np.float32), name="images")
+    y = Tensor(np.arange(batch) % 10, name="labels")
+    loss = F.cross_entropy(model(x), y)
+    loss.name = "loss"
+    return loss
+
+
+def write_graph(path: Path, model: Any) -> str:
+    """The model's training graph as SVG (DOT source when Graphviz's ``dot`` is missing)."""
+    from . import viz
+
+    loss = lenet_graph(model, 2)
+    if not viz.dot_available():
+        path.with_suffix(".dot").write_text(viz.to_dot(loss, params=model, clusters=True))
+        return f"note: the Graphviz 'dot' program is missing; wrote {path.with_suffix('.dot')} instead of {path.name}"
+    viz.draw_graph(loss, params=model, clusters=True).render(outfile=str(path), cleanup=True)
+    return f"wrote {path}"
