@@ -216,3 +216,21 @@ def test_sum_of_a_batch_innermost_array_equals_numpy(dim, keepdim):
     expected = data.sum(dim, keepdims=keepdim)
     assert got.shape == expected.shape
     np.testing.assert_allclose(got.data, expected, rtol=1e-12)
+
+
+def test_empty_batch_means_are_nan_as_pytorch():
+    """Means over nothing are NaN (PyTorch's result), not 0 and not an error: an empty batch's loss
+    must not look like a perfect one."""
+    import warnings
+
+    x = Tensor(np.zeros((0, 3)), requires_grad=True)
+    empty = tc.tensor(np.zeros(0, np.int64))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        assert np.isnan(x.mean().item()) and np.isnan(x.mean(0).numpy()).all() and np.isnan(x.var(0).numpy()).all()
+        assert np.isnan(F.cross_entropy(x, empty).item()) and np.isnan(F.mse_loss(x, x * 0).item())
+        assert F.cross_entropy(x, empty, reduction="sum").item() == 0.0
+        assert np.isnan(F.cross_entropy(Tensor([[1.0, 2.0]]), tc.tensor([-100])).item())  # every target ignored
+        assert np.isnan(tc.tensor([1.0]).var().item()) and tc.tensor([1.0, 3.0]).var(correction=3).item() == np.inf
+        F.cross_entropy(x, empty).backward()
+    assert x.grad.shape == (0, 3)

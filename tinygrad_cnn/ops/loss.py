@@ -20,7 +20,8 @@ def _reduce(loss: Tensor, reduction: str, denom: float | None = None) -> Tensor:
     total = sum(loss)
     if reduction == "sum":
         return total
-    return total * (1.0 / (denom if denom is not None else max(loss.size, 1)))
+    n = denom if denom is not None else loss.size
+    return total * (1.0 / n) if n else total * float("nan")  # a mean over nothing is NaN, as PyTorch's
 
 
 def _check_common(op: str, input: Any, reduction: str) -> None:
@@ -69,9 +70,9 @@ def _nll(op: str, logp: Tensor, target: Any, ignore_index: int, reduction: str, 
     if reduction == "none":
         return sum(mul(logp, Tensor(-w, name="target weights")), 0 if logp.ndim == 1 else 1)
     # the minus sign and the mean's divisor go into the constant weights: two graph nodes, not five
-    scale = -1.0 if reduction == "sum" else (-1.0 / count if count else float("nan"))
-    w *= scale
-    return sum(mul(logp, Tensor(w, name="target weights")))
+    w *= -1.0 if reduction == "sum" or not count else -1.0 / count
+    total = sum(mul(logp, Tensor(w, name="target weights")))
+    return total if reduction == "sum" or count else total * float("nan")  # a mean over nothing is NaN
 
 
 @register("nll_loss")

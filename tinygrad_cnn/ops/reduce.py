@@ -99,6 +99,11 @@ def sum(x: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:  # noqa: A
     return make_op("sum", data, (x,), lambda g: (_expand_back(g, in_shape, axes),), {"dim": dim}, saved=())
 
 
+def _reciprocal(n: int) -> float:
+    """1/n, with PyTorch's results for n = 0: a mean or variance over nothing is NaN (0 * inf)."""
+    return 1.0 / n if n else float("inf")
+
+
 def _count(shape: tuple, axes: tuple) -> int:
     n = 1
     for a in axes:
@@ -118,9 +123,7 @@ def mean(x: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
                            "(convert first, e.g. x.float().mean())")
     axes = normalize_dims(dim, x.ndim, "mean")
     n = _count(x.shape, axes)
-    if n == 0:
-        raise ValueError(f"mean: cannot average over an empty dimension of shape {x.shape}")
-    return sum(x, dim, keepdim) * (1.0 / n)
+    return sum(x, dim, keepdim) * _reciprocal(n)  # an empty mean is NaN, as PyTorch's
 
 
 def var(x: Tensor, dim: Any = None, keepdim: bool = False, correction: int = 1) -> Tensor:
@@ -132,7 +135,7 @@ def var(x: Tensor, dim: Any = None, keepdim: bool = False, correction: int = 1) 
     axes = normalize_dims(dim, x.ndim, "var")
     n = _count(x.shape, axes)
     d = x - mean(x, axes, keepdim=True)
-    return sum(d * d, axes, keepdim) * (1.0 / builtins.max(n - correction, 1))
+    return sum(d * d, axes, keepdim) * _reciprocal(builtins.max(n - correction, 0))
 
 
 class ValuesIndices(NamedTuple):
