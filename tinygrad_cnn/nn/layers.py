@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from ..factories import get_rng
-from ..ops.geometry import pair
+from ..ops.args import pair
 from ..tensor import Tensor
 from . import functional as F
 from .module import Module, Parameter

@@ -5,7 +5,8 @@ import numpy as np
 
 from ..tensor import Tensor, make_op
 from .elementwise import mul, sub
-from .reduce import normalize_dim, sum
+from .args import normalize_dim
+from .reduce import sum
 from .registry import register
 
 

@@ -28,7 +28,8 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from ..tensor import Tensor, is_grad_enabled, make_op
-from .geometry import ConvGeometry, batched_input, check_4d, conv_geometry, pair, transpose_geometry
+from .args import pair
+from .geometry import ConvGeometry, batched_input, check_4d, conv_geometry, transpose_geometry
 from .reduce import _ones
 from .reduce import sum as _sum
 from .registry import register

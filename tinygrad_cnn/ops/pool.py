@@ -17,7 +17,8 @@ from typing import Any
 import numpy as np
 
 from ..tensor import Tensor, make_op
-from .geometry import WindowGeometry, batched_input, pair
+from .args import pair
+from .geometry import WindowGeometry, batched_input
 from .layout import batch_innermost, full_like_layout, like_layout
 from .elementwise import mul
 from .registry import register

@@ -9,37 +9,8 @@ import functools
 import numpy as np
 
 from ..tensor import Tensor, make_op
+from .args import normalize_dim, normalize_dims
 from .registry import register
-
-
-class DimError(IndexError, ValueError):
-    """An out-of-range ``dim``: an IndexError as in PyTorch, and a ValueError as for any bad argument."""
-
-
-def normalize_dim(dim: int, ndim: int, op: str, extra: int = 0) -> int:
-    """``dim`` as a non-negative axis of an ``ndim``-D tensor (``extra`` more axes allowed, as
-    unsqueeze and stack insert one), or a clear error."""
-    if not isinstance(dim, (int, np.integer)) or isinstance(dim, bool):
-        raise TypeError(f"{op}: dim must be an int, got {type(dim).__name__}")
-    n = ndim + extra if ndim + extra > 0 else 1
-    if not -n <= dim < n:
-        raise DimError(f"{op}: dim {dim} is out of range for a tensor of {ndim} dimensions "
-                       f"(expected a value in [{-n}, {n - 1}])")
-    return dim % n if ndim + extra else 0
-
-
-def normalize_dims(dim: Any, ndim: int, op: str) -> tuple[int, ...]:
-    """``dim`` (None, an int or a sequence) as a sorted tuple of axes; None means all."""
-    if dim is None:
-        return tuple(range(ndim))
-    if isinstance(dim, (list, tuple)):
-        dims = tuple(dim)
-    else:
-        dims = (dim,)
-    axes = tuple(sorted({normalize_dim(d, ndim, op) for d in dims}))
-    if len(axes) != len(dims):
-        raise ValueError(f"{op}: dim {dim} names an axis twice")
-    return axes if ndim else ()
 
 
 def _keep_shape(shape: tuple, axes: tuple) -> tuple:

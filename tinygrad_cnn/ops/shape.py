@@ -9,7 +9,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from ..tensor import Tensor, make_op
-from .reduce import normalize_dim
+from .args import normalize_dim
 from .registry import register
 
 
