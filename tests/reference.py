@@ -110,3 +110,26 @@ def avg_pool2d_ref(x, kernel, stride, padding, ceil_mode, count_include_pad, div
                         div = (r1c - r0c) * (q1c - q0c)
                     out[i, j, y, z] = total / div
     return out
+
+
+def conv2d_weight_ref(x, g, kernel, stride, pads, dilation, groups):
+    """The weight gradient of conv2d: gw[f, c, a, b] = sum over n, y, z of g[n, f, y, z] * xpad[...]."""
+    n, c, h, wd = x.shape
+    f, ho, wo = g.shape[1], g.shape[2], g.shape[3]
+    (kh, kw), (sh, sw), (dh, dw), (pt, pb, pl, pr) = kernel, stride, dilation, pads
+    xp = np.zeros((n, c, h + pt + pb, wd + pl + pr))
+    xp[:, :, pt:pt + h, pl:pl + wd] = x
+    cg, fg = c // groups, f // groups
+    out = np.zeros((f, cg, kh, kw))
+    for o in range(f):
+        grp = o // fg
+        for ci in range(cg):
+            for a in range(kh):
+                for bb in range(kw):
+                    acc = 0.0
+                    for i in range(n):
+                        for y in range(ho):
+                            for z in range(wo):
+                                acc += g[i, o, y, z] * xp[i, grp * cg + ci, y * sh + a * dh, z * sw + bb * dw]
+                    out[o, ci, a, bb] = acc
+    return out

@@ -3,7 +3,6 @@ cases, and bad input. Gradients are checked for every op in tests/test_ops_gradi
 import numpy as np
 import pytest
 from hypothesis import given, settings
-from hypothesis import strategies as st
 
 import tinygrad_cnn as tc
 import tinygrad_cnn.nn.functional as F
@@ -222,13 +221,13 @@ def test_conv2d_with_bias_inside_the_gemm(needs_grad, stride, groups):
     # small kernels and channel counts stay below that, so the path is checked here, with each
     # mix of inputs that need a gradient (the bias gradient then comes from the weight
     # gradient's GEMM, or from the output gradient when the weight needs none)
-    from tinygrad_cnn.ops import conv
+    from tinygrad_cnn.ops.kernels import conv
 
     rng = np.random.default_rng(len(needs_grad))
     x = Tensor(rng.standard_normal((2, 8, 4, 5)), requires_grad="x" in needs_grad)
     w = Tensor(rng.standard_normal((4, 8 // groups, 3, 4)), requires_grad="w" in needs_grad)
     b = Tensor(rng.standard_normal(4), requires_grad="b" in needs_grad)
-    assert conv._fuses_bias(4 * 8 // groups)
+    assert conv.fuses_bias(4 * 8 // groups)
     kwargs = dict(stride=stride, padding=(1, 2), groups=groups)
     conv_fn = lambda x, w, b: F.conv2d(x, w, b, **kwargs)  # noqa: E731
     sh = (stride, stride) if isinstance(stride, int) else stride
@@ -264,9 +263,9 @@ def test_stride_one_transpose_by_row_blocks_matches_reference(kh, height, rows_p
     # edge blocks clipped to the output rows they meet (kernels taller than the input, height 2,
     # clip them on both sides; blocks taller than the rest of the image are cut short). Groups,
     # a column dilation and an output_padding past the padding (negative right pad) on top
-    from tinygrad_cnn.ops import conv
+    from tinygrad_cnn.ops.kernels import conv
 
-    monkeypatch.setattr(conv, "_rows_per_gemm", lambda kh: rows_per_gemm)
+    monkeypatch.setattr(conv, "rows_per_gemm", lambda kh: rows_per_gemm)
     rng = np.random.default_rng(kh)
     x = rng.standard_normal((2, 4, height, 6))
     w = rng.standard_normal((4, 3, kh, 3))
@@ -279,39 +278,11 @@ def test_stride_one_transpose_by_row_blocks_matches_reference(kh, height, rows_p
     np.testing.assert_allclose(f32.data, expected, rtol=1e-4, atol=1e-4)
 
 
-@st.composite
-def _stride_one_transpose_args(draw):
-    kh, kw, dw = draw(st.integers(1, 6)), draw(st.integers(1, 3)), draw(st.integers(1, 2))
-    h, w = draw(st.integers(1, 8)), draw(st.integers(1, 4))
-    ph = draw(st.integers(0, (h + kh - 2) // 2))  # keeps at least one output row
-    pw = draw(st.integers(0, (w - 1 + dw * (kw - 1)) // 2))
-    groups, cin_g, cout_g = draw(st.integers(1, 2)), draw(st.integers(1, 2)), draw(st.integers(1, 2))
-    rng = np.random.default_rng(draw(st.integers(0, 2**16)))
-    x = rng.standard_normal((draw(st.integers(1, 2)), groups * cin_g, h, w))
-    return x, rng.standard_normal((groups * cin_g, cout_g, kh, kw)), (ph, pw), groups, dw
-
-
-@settings(max_examples=60)
-@given(_stride_one_transpose_args(), st.integers(1, 6))
-def test_stride_one_transpose_matches_reference_for_any_rows_per_gemm(args, rows_per_gemm):
-    # the strategies' kernels (at most 3 rows) always take one input row per GEMM: here the
-    # band of 1 to 6 input rows per GEMM meets kernels up to 6 rows, paddings and image heights
-    from unittest import mock
-
-    from tinygrad_cnn.ops import conv
-
-    x, w, padding, groups, dw = args
-    expected = conv_transpose2d_ref(x, w, None, (1, 1), padding, (0, 0), groups, (1, dw))
-    with mock.patch.object(conv, "_rows_per_gemm", lambda kh: rows_per_gemm):
-        out = F.conv_transpose2d(Tensor(x), Tensor(w), padding=padding, groups=groups, dilation=(1, dw))
-    np.testing.assert_allclose(out.data, expected, rtol=1e-10, atol=1e-12)
-
-
 def test_stride_one_input_gradient_lies_rows_outermost_as_pooling_gradients_do(monkeypatch):
     # the stride-1 input gradient is written rows outermost, (H, C, W, N), the layout of a conv's
     # output and hence of the max-pool's output and gradients below it: it is used without a copy
-    from tinygrad_cnn.ops import pool
-    from tinygrad_cnn.ops.layout import like_layout
+    from tinygrad_cnn.ops.kernels import pool
+    from tinygrad_cnn.ops.kernels.layout import like_layout
 
     rng = np.random.default_rng(3)
     x = Tensor(rng.standard_normal((4, 3, 8, 8)), requires_grad=True)

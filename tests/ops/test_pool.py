@@ -190,18 +190,6 @@ def test_max_pool_gradient_same_for_any_memory_layout(overlap):
         np.testing.assert_array_equal(got, grads[0])
 
 
-def test_like_layout_copies_only_when_memory_orders_differ():
-    from tinygrad_cnn.ops.layout import like_layout
-
-    ref = np.zeros((2, 3, 4, 5)).transpose(0, 2, 3, 1)
-    same = np.ones((2, 3, 4, 5)).transpose(0, 2, 3, 1)
-    assert like_layout(same, ref) is same
-    other = np.arange(120.0).reshape(2, 4, 5, 3)
-    moved = like_layout(other, ref)
-    np.testing.assert_array_equal(moved, other)
-    assert moved.strides == ref.strides
-
-
 @pytest.mark.parametrize("fn, kwargs", [(F.max_pool2d, dict(kernel_size=2)),
                                         (F.max_pool2d, dict(kernel_size=3, stride=1, padding=1)),
                                         (F.avg_pool2d, dict(kernel_size=2)),

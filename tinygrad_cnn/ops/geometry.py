@@ -1,4 +1,5 @@
-"""Sizes and argument checks shared by the windowed ops (convolutions and pools).
+"""Argument checks of the windowed ops (convolutions and pools), which build the geometry
+(``kernels/geometry.py``) their kernels work from.
 
 A :class:`ConvGeometry` describes a *forward* convolution: a transposed convolution is checked
 with PyTorch's rules (:func:`transpose_geometry`) and then described by the convolution it is the
@@ -6,59 +7,14 @@ adjoint of, so that every conv kernel works from one set of sizes.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
-
 
 from ..tensor import Tensor
 from .args import pair, positive_int
+from .kernels.geometry import ConvGeometry, PoolGeometry, WindowGeometry
 
-
-@dataclass(frozen=True)
-class WindowGeometry:
-    """Sizes shared by convolutions and pools: input and output (H, W), kernel, stride, 4-sided
-    padding (top, bottom, left, right) and dilation."""
-
-    in_hw: tuple[int, int]
-    out_hw: tuple[int, int]
-    kernel: tuple[int, int]
-    stride: tuple[int, int]
-    pads: tuple[int, int, int, int]
-    dilation: tuple[int, int]
-
-
-@dataclass(frozen=True)
-class ConvGeometry(WindowGeometry):
-    """The forward convolution's sizes. Bottom/right ``pads`` may be negative for a transposed
-    convolution whose output_padding exceeds its padding (rows past the last window are then
-    simply not read)."""
-
-    groups: int
-
-    def meta(self) -> dict:
-        (kh, kw), (sh, sw), (dh, dw) = self.kernel, self.stride, self.dilation
-        text = f"{kh}x{kw} s{sh if sh == sw else f'{sh},{sw}'} p{_pads_text(self.pads)}"
-        if (dh, dw) != (1, 1):
-            text += f" d{dh if dh == dw else f'{dh},{dw}'}"
-        if self.groups != 1:
-            text += f" g{self.groups}"
-        return {"args": text}
-
-    @property
-    def padded_hw(self) -> tuple[int, int]:
-        """Size of the zero-padded input canvas that every window and the input both fit in."""
-        (h, w), (ho, wo) = self.in_hw, self.out_hw
-        (kh, kw), (sh, sw), (dh, dw) = self.kernel, self.stride, self.dilation
-        pt, pb, pl, pr = self.pads
-        need_h, need_w = (ho - 1) * sh + dh * (kh - 1) + 1, (wo - 1) * sw + dw * (kw - 1) + 1
-        return max(pt + h + max(pb, 0), need_h), max(pl + w + max(pr, 0), need_w)
-
-
-def _pads_text(pads: tuple) -> str:
-    pt, pb, pl, pr = pads
-    if pt == pb == pl == pr:
-        return str(pt)
-    return f"{pt},{pb},{pl},{pr}"
+__all__ = ["ConvGeometry", "PoolGeometry", "WindowGeometry", "conv_geometry", "transpose_geometry", "pool_geometry",
+           "check_4d", "batched_input"]
 
 
 def check_4d(op: str, name: str, shape: tuple) -> None:
@@ -147,6 +103,34 @@ def transpose_geometry(op: str, x_shape: tuple, w_shape: tuple, stride: Any, pad
         raise ValueError(f"{op}: output size ({ho}, {wo}) is too small; input shape {x_shape}, weight shape "
                          f"{w_shape}, stride {(sh, sw)}, padding {(ph, pw)}")
     return ConvGeometry((ho, wo), (h, w), (kh, kw), (sh, sw), (ph, ph - oph, pw, pw - opw), (dh, dw), int(groups))
+
+
+def _out_size(op: str, size: int, k: int, s: int, p: int, d: int, ceil_mode: bool) -> int:
+    span = size + 2 * p - d * (k - 1) - 1
+    out = (-(-span // s) if ceil_mode else span // s) + 1
+    if ceil_mode and (out - 1) * s >= size + p:
+        out -= 1  # PyTorch: the last window must start inside the input or its left padding
+    return out
+
+
+def pool_geometry(op: str, x_shape: tuple, kernel_size: Any, stride: Any, padding: Any, dilation: Any,
+                  ceil_mode: bool) -> PoolGeometry:
+    """Validate pooling arguments with PyTorch's rules."""
+    kh, kw = pair(kernel_size, op, "kernel_size", 1)
+    sh, sw = pair(kernel_size if stride is None or stride == () else stride, op, "stride", 1)
+    ph, pw = pair(padding, op, "padding", 0)
+    dh, dw = pair(dilation, op, "dilation", 1)
+    if ph > kh // 2 or pw > kw // 2:
+        raise ValueError(f"{op}: padding {padding!r} must be at most half the kernel size {(kh, kw)}")
+    h, w = x_shape[2:]
+    ho = _out_size(op, h, kh, sh, ph, dh, ceil_mode)
+    wo = _out_size(op, w, kw, sw, pw, dw, ceil_mode)
+    if ho < 1 or wo < 1:
+        raise ValueError(f"{op}: output size ({ho}, {wo}) is too small: kernel {(kh, kw)} (dilation {(dh, dw)}) "
+                         f"does not fit the padded input; input shape {x_shape}")
+    pb = max((ho - 1) * sh + dh * (kh - 1) + 1 - h - ph, 0)
+    pr = max((wo - 1) * sw + dw * (kw - 1) + 1 - w - pw, 0)
+    return PoolGeometry((h, w), (ho, wo), (kh, kw), (sh, sw), (ph, pb, pw, pr), (dh, dw), (ph, pw))
 
 
 def batched_input(op: str, x: Any) -> tuple[Tensor, bool]:

@@ -1,37 +1,13 @@
 """Adam and AdamW with PyTorch's update rules (bias correction, optional AMSGrad)."""
 from __future__ import annotations
 
-import math
 from typing import Any, Iterable
 
 import numpy as np
 
 from ..tensor import Tensor
+from ..ops.kernels.adam import adam_step
 from .optimizer import Optimizer
-
-
-def _adam_step(m: np.ndarray, v: np.ndarray, grad: np.ndarray, tmp: np.ndarray, t: int, group: dict,
-               v_max: np.ndarray | None = None) -> np.ndarray:
-    """Adam's arithmetic, shared by the per-parameter and the whole-group paths (so both give the
-    same bits): update the moments ``m``, ``v`` (and AMSGrad's ``v_max``) in place with ``grad``,
-    and return the step to subtract from the parameter, computed into ``tmp``."""
-    lr, (b1, b2), eps = group["lr"], group["betas"], group["eps"]
-    m *= b1
-    np.multiply(grad, 1.0 - b1, out=tmp)
-    m += tmp
-    v *= b2
-    np.multiply(grad, grad, out=tmp)
-    tmp *= 1.0 - b2
-    v += tmp
-    if v_max is not None:
-        np.maximum(v_max, v, out=v_max)
-        v = v_max
-    step = np.sqrt(v, out=tmp)
-    step /= math.sqrt(1.0 - b2 ** t)
-    step += eps
-    np.divide(m, step, out=step)
-    step *= lr / (1.0 - b1 ** t)
-    return step
 
 
 class Adam(Optimizer):
@@ -88,7 +64,7 @@ class Adam(Optimizer):
                 np.concatenate([p.data.ravel() for p in params], out=tmp)
                 tmp *= wd
                 grad += tmp
-        update = _adam_step(m, v, grad, tmp, t, group)
+        update = adam_step(m, v, grad, tmp, t, group)
         start = 0
         for p in params:
             self.state[id(p)]["step"] = t
@@ -145,7 +121,7 @@ class Adam(Optimizer):
                 state["max_exp_avg_sq"] = np.zeros_like(p.data)
         state["step"] += 1
         t = state["step"]
-        update = _adam_step(state["exp_avg"], state["exp_avg_sq"], grad, np.empty_like(grad), t, group,
+        update = adam_step(state["exp_avg"], state["exp_avg_sq"], grad, np.empty_like(grad), t, group,
                             state.get("max_exp_avg_sq"))
         p.data -= update
 

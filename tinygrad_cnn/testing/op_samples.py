@@ -325,6 +325,14 @@ def _conv2d_weight(draw: Any) -> Sample:
     return Sample((a.input, g, a.weight.shape[2:], p.stride, p.pads, p.dilation, a.groups))
 
 
+@sample("conv_bias_grad")
+def _conv_bias_grad(draw: Any) -> Sample:
+    a = draw(conv2d_args(padding_strings=False, with_bias=False))
+    p = conv_ops.conv_geometry("conv2d", a.input.shape, a.weight.shape, a.stride, a.padding, a.dilation, a.groups)
+    g = draw(tensors((a.input.shape[0], a.weight.shape[0]) + p.out_hw))
+    return Sample((g, p) if draw(st.booleans()) else (g,))
+
+
 @sample("max_pool2d")
 def _max_pool2d(draw: Any) -> Sample:
     a = draw(pool2d_args(kind="max"))

@@ -1,0 +1,290 @@
+"""Convolution kernels: the forward, the transposed convolution and the weight gradient as matrix
+products over window matrices, with no Python loop over batch, channels or pixels.
+
+- Undilated rows (:func:`uses_row_windows`): the forward and the weight gradient are one batched
+  GEMM over output rows, each reading its windows in place from a copy of only kw column-shifted
+  images (:func:`row_windows`). A bias can ride in the forward GEMM as one more weight column
+  against a row of ones (:func:`fuses_bias`).
+- Dilated rows: one GEMM per group over the full im2col matrix (:func:`im2col`).
+- The transposed convolution at stride 1 (:func:`uses_stacked_rows`) is a batched GEMM over
+  blocks of input rows through a band of the kernel, reading the output rows it gathers in place
+  (:func:`conv_transpose_stacked`); at other strides one GEMM per group and a col2im fold.
+
+Every function takes a :class:`ConvGeometry`, the sizes of the *forward* convolution.
+"""
+from __future__ import annotations
+
+import numpy as np
+from numpy.lib.stride_tricks import as_strided
+
+from .geometry import ConvGeometry
+from .reduce import ones
+
+
+def padded(x: np.ndarray, geo: ConvGeometry, order: tuple) -> np.ndarray:
+    """``x`` (N, C, H, W) zero-padded to ``geo.padded_hw``, its axes moved to ``order`` and made
+    contiguous there (no copy when x already lies so and needs no padding).
+    Shape: (N, C, H, W) -> (N, C, Hp, Wp) permuted by ``order``."""
+    n, c, h, w = x.shape
+    (hp, wp), (pt, _, pl, _) = geo.padded_hw, geo.pads
+    moved = x.transpose(order)
+    if (hp, wp) == (h, w):
+        return np.ascontiguousarray(moved)
+    canvas = np.zeros(tuple((n, c, hp, wp)[a] for a in order), x.dtype)
+    inner = (slice(None), slice(None), slice(pt, pt + h), slice(pl, pl + w))
+    canvas[tuple(inner[a] for a in order)] = moved
+    return canvas
+
+
+def unpadded(canvas: np.ndarray, geo: ConvGeometry) -> np.ndarray:
+    """Adjoint of :func:`padded` for a (G, Cg, Hp, Wp, N) canvas: the input's part, as an NCHW view.
+    Shape: (G, Cg, Hp, Wp, N) -> (N, G*Cg, H, W)."""
+    g, cg, hp, wp, n = canvas.shape
+    (h, w), (pt, _, pl, _) = geo.in_hw, geo.pads
+    return canvas.reshape(g * cg, hp, wp, n)[:, pt:pt + h, pl:pl + w, :].transpose(3, 0, 1, 2)
+
+
+def im2col(x: np.ndarray, geo: ConvGeometry) -> np.ndarray:
+    """Every window of ``x`` as one column, rows ordered (c, i, j), columns (y, x, n).
+    Shape: (N, C, H, W) -> (G, Cg*kh*kw, H'*W'*N)."""
+    n, c = x.shape[:2]
+    xq = padded(x, geo, (1, 2, 3, 0))  # (C, Hp, Wp, N)
+    (ho, wo), (kh, kw), (sh, sw), (dh, dw) = geo.out_hw, geo.kernel, geo.stride, geo.dilation
+    s = xq.strides
+    windows = as_strided(xq, (c, kh, kw, ho, wo, n), (s[0], s[1] * dh, s[2] * dw, s[1] * sh, s[2] * sw, s[3]),
+                         writeable=False)
+    return np.ascontiguousarray(windows).reshape(geo.groups, (c // geo.groups) * kh * kw, ho * wo * n)
+
+
+def uses_row_windows(geo: ConvGeometry) -> bool:
+    """Whether the forward and weight-gradient GEMMs run on :func:`row_windows` (undilated rows)
+    instead of the full im2col matrix."""
+    return geo.dilation[0] == 1
+
+
+def row_windows(x: np.ndarray, geo: ConvGeometry, ones_row: bool = False) -> np.ndarray:
+    """The im2col matrix of each output row, rows ordered (i, j, c), as a view of a copy of only kw
+    column-shifted images, (G, Hp, kw, Cg, W', N): output row y's windows are input rows
+    y*sh .. y*sh + kh - 1 of that copy, one contiguous block a batched GEMM reads in place (the
+    copy is kh times smaller than im2col's). With ``ones_row`` each input row of the copy ends in
+    a row of ones, kh*(kw*Cg + 1) rows per window: a weight column then adds the bias in the GEMM.
+    Shape: (N, C, H, W) -> (G, H', kh*(kw*Cg [+1]), W'*N)."""
+    n, c, h, w = x.shape
+    g, (ho, wo), (kh, kw), (sh, sw), dw = geo.groups, geo.out_hw, geo.kernel, geo.stride, geo.dilation[1]
+    hp, wp = geo.padded_hw
+    cg = c // g
+    if (hp, wp) == (h, w) and (n == 1 or x.strides[0] == x.itemsize):
+        src, (s_n, s_c, s_h, s_w) = x, x.strides  # batch-innermost already: shift straight from it
+    else:
+        src = padded(x, geo, (2, 1, 3, 0))  # (Hp, C, Wp, N)
+        s_h, s_c, s_w, s_n = src.strides
+    shifted = as_strided(src, (g, hp, kw, cg, wo, n), (cg * s_c, s_h, dw * s_w, s_c, sw * s_w, s_n), writeable=False)
+    row_len = kw * cg + ones_row
+    rows = np.empty((g, hp, row_len, wo * n), x.dtype)
+    np.copyto(rows[:, :, :kw * cg].reshape(g, hp, kw, cg, wo, n), shifted)
+    if ones_row:
+        rows[:, :, -1] = 1
+    s = rows.strides
+    return as_strided(rows, (g, ho, kh * row_len, wo * n), (s[0], sh * s[1], s[2], s[3]), writeable=False)
+
+
+def col2im(cols: np.ndarray, n: int, c: int, geo: ConvGeometry) -> np.ndarray:
+    """Adjoint of :func:`im2col` for columns laid out (G, kh, kw, Cg, H'*W'*N): add each kernel
+    offset's slab back into the image. Shape: -> (N, C, H, W)."""
+    (ho, wo), (kh, kw) = geo.out_hw, geo.kernel
+    (sh, sw), (dh, dw), g = geo.stride, geo.dilation, geo.groups
+    hp, wp = geo.padded_hw
+    cols = cols.reshape(g, kh, kw, c // g, ho, wo, n)
+    canvas = np.zeros((g, c // g, hp, wp, n), dtype=cols.dtype)
+    for i in range(kh):
+        rows = slice(i * dh, i * dh + sh * (ho - 1) + 1, sh)
+        for j in range(kw):
+            canvas[:, :, rows, j * dw:j * dw + sw * (wo - 1) + 1:sw] += cols[:, i, j]
+    return unpadded(canvas, geo)
+
+
+def uses_stacked_rows(geo: ConvGeometry) -> bool:
+    """Whether the transposed convolution runs as batched GEMMs over row-stacked windows of its
+    input (stride 1, undilated rows) instead of a GEMM and a col2im fold."""
+    return geo.stride == (1, 1) and geo.dilation[0] == 1
+
+
+def grad_layout(y: np.ndarray, geo: ConvGeometry) -> np.ndarray:
+    """``y``, the output side of ``geo``, in the layout the GEMMs read it in. Where
+    :func:`uses_stacked_rows`: image rows outermost, so that any run of consecutive rows is one
+    contiguous (rows*F/G, W'*N) block (a conv's own output, and the gradient that comes back to it
+    through ReLU and pooling, already lie so and are read in place); otherwise the column order
+    of :func:`im2col`. Shape: (N, F, H', W') -> (G, H', F/G, W'*N) or (G, F/G, H'*W'*N)."""
+    n, f, ho, wo = y.shape
+    g = geo.groups
+    if not uses_stacked_rows(geo):
+        return np.ascontiguousarray(y.transpose(1, 2, 3, 0)).reshape(g, f // g, -1)
+    rows = np.ascontiguousarray(y.reshape(n, g, f // g, ho, wo).transpose(1, 3, 2, 4, 0))
+    return rows.reshape(g, ho, f // g, wo * n)
+
+
+def per_output_row(yq: np.ndarray, geo: ConvGeometry) -> np.ndarray:
+    """:func:`grad_layout`'s array as one matrix per output row. Shape: -> (G, H', W'*N, F/G) view."""
+    if uses_stacked_rows(geo):
+        return yq.transpose(0, 1, 3, 2)
+    return yq.reshape(geo.groups, yq.shape[1], geo.out_hw[0], -1).transpose(0, 2, 3, 1)
+
+
+def rows_per_gemm(kh: int) -> int:
+    """How many input rows :func:`conv_transpose_stacked` gathers in one GEMM: R rows cost
+    (R+kh-1)/kh times the products of one row at a time, so the fewest calls for at most 20% more
+    (2 for 5x5 and 7x7 kernels, 1 for 3x3; taller products also split better over threads)."""
+    return 1 + kh // 5
+
+
+def conv_transpose_stacked(w: np.ndarray, yq: np.ndarray, n: int, geo: ConvGeometry) -> np.ndarray:
+    """The stride-1 transposed convolution from :func:`grad_layout`'s row stack ``yq``.
+
+    Input row r gathers output rows r-kh+1 .. r, so R consecutive input rows gather R+kh-1
+    consecutive output rows: one contiguous block of the stack, read in place. One GEMM per R
+    input rows (:func:`rows_per_gemm`) with a block-banded kernel matrix (block row rho holds
+    the kernel at column block rho) sums all kernel rows at once; the blocks inside the output go
+    in one batched call, the edge blocks one call each on the part of the band that meets the
+    output. kw strided adds then fold the kernel columns into rows-outermost memory, the layout
+    pooling's gradients have, so that the pooling layer below takes the result without a copy.
+    Shape: w (F, Cg, kh, kw), yq (G, H', F/G, W'*N) -> (N, C, H, W) view of (H, C, W, N) memory."""
+    g, (ho, wo), (kh, kw), dw = geo.groups, geo.out_hw, geo.kernel, geo.dilation[1]
+    (hp, wp), (f_g, cg) = geo.padded_hw, (w.shape[0] // geo.groups, w.shape[1])
+    rows_each = rows_per_gemm(kh)
+    row_len = kw * cg
+    assert yq.strides[1] == f_g * yq.strides[2], "the row stack must be contiguous across its rows"
+    # kernel[g, (j, c), i', f] = w[g*f_g + f, c, kh-1-i', j], placed at column block rho + i' of block
+    # row rho: input row r0+rho meets output row r0-kh+1+rho+i' through kernel row kh-1-i'
+    kernel = w.reshape(g, f_g, cg, kh, kw)[:, :, :, ::-1].transpose(0, 4, 2, 3, 1).reshape(g, row_len, kh, f_g)
+    band = np.zeros((g, rows_each, row_len, rows_each + kh - 1, f_g), w.dtype)
+    for rho in range(rows_each):
+        band[:, rho, :, rho:rho + kh] = kernel
+    band = band.reshape(g, rows_each * row_len, (rows_each + kh - 1) * f_g)
+    stack = yq.reshape(g, ho * f_g, wo * n)
+    rows = np.empty((g, hp * row_len, wo * n), yq.dtype)
+    # blocks whose output rows all lie inside the output: one batched GEMM over overlapping views
+    first = -(-(kh - 1) // rows_each)  # first block index with r0 >= kh-1
+    last = min(hp, ho) // rows_each  # blocks [first, last) end at or before row ho
+    if last > first:
+        s = stack.strides
+        blocks = as_strided(stack[:, (first * rows_each - kh + 1) * f_g:],
+                            (g, last - first, (rows_each + kh - 1) * f_g, wo * n),
+                            (s[0], rows_each * f_g * s[1], s[1], s[2]), writeable=False)
+        out = rows[:, first * rows_each * row_len:last * rows_each * row_len]
+        np.matmul(band[:, None], blocks, out=out.reshape(g, last - first, rows_each * row_len, wo * n))
+    else:
+        first = last = 0
+    for r0 in [*range(0, first * rows_each, rows_each), *range(last * rows_each, hp, rows_each)]:  # edge blocks
+        r1 = min(hp, r0 + rows_each)
+        y0, y1 = max(0, r0 - kh + 1), min(ho, r1)  # the output rows these input rows gather
+        assert y0 < y1, "at stride 1 every input row meets the kernel"
+        c0 = (y0 - (r0 - kh + 1)) * f_g
+        np.matmul(band[:, :(r1 - r0) * row_len, c0:c0 + (y1 - y0) * f_g], stack[:, y0 * f_g:y1 * f_g],
+                  out=rows[:, r0 * row_len:r1 * row_len])
+    by_column = rows.reshape(g, hp, kw, cg, wo, n)
+    canvas = np.empty((hp, g, cg, wp, n), yq.dtype)  # rows outermost, as pooling's gradients lie
+    per_group = canvas.transpose(1, 0, 2, 3, 4)
+    per_group[..., :wo, :] = by_column[:, :, 0]
+    per_group[..., wo:, :] = 0
+    for j in range(1, kw):
+        per_group[..., j * dw:j * dw + wo, :] += by_column[:, :, j]
+    (h, w_in), (pt, _, pl, _) = geo.in_hw, geo.pads
+    return canvas.reshape(hp, g * cg, wp, n)[pt:pt + h, :, pl:pl + w_in].transpose(3, 1, 0, 2)
+
+
+def matmul_few_rows(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``np.matmul(a, b)`` for a (1, M, K) @ (1, K, P) product with few rows M: OpenBLAS's sgemm has
+    no fast path for 4-7 (mod 8) rows, so those are padded with zero rows to a multiple of 8 (the
+    result's first M rows stay one contiguous block). Shape: (G, M, K) @ (G, K, P) -> (G, M, P)."""
+    m = a.shape[1]
+    if a.shape[0] != 1 or m % 8 < 4:
+        return np.matmul(a, b)
+    padded_a = np.empty((1, m + 8 - m % 8, a.shape[2]), a.dtype)
+    padded_a[:, :m] = a
+    padded_a[:, m:] = 0
+    return np.matmul(padded_a, b)[:, :m]
+
+
+def fuses_bias(row_len: int) -> bool:
+    """Whether the forward adds the bias inside its GEMM through a row of ones after each input
+    row's ``row_len`` = kw*Cg window rows: one more row per ``row_len`` pays for itself by saving
+    a pass over the output only when rows are many (few rows: the extra products cost more)."""
+    return row_len >= 16
+
+
+def conv_forward(x: np.ndarray, w: np.ndarray, geo: ConvGeometry, bias: np.ndarray | None = None
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """The convolution plus ``bias``, and the windows the weight gradient will need
+    (:func:`row_windows` or :func:`im2col`'s matrix). Shape: (N, C, H, W) * (F, Cg, kh, kw) ->
+    (N, F, H', W'), a view of rows-outermost (H', F, W', N) memory on the row-window path."""
+    n, (ho, wo), g, f = x.shape[0], geo.out_hw, geo.groups, w.shape[0]
+    m, (cg, kh, kw) = f // g, w.shape[1:]
+    fused = bias is not None and uses_row_windows(geo) and fuses_bias(kw * cg)
+    if not uses_row_windows(geo):
+        windows = im2col(x, geo)
+        out = matmul_few_rows(w.reshape(g, m, -1), windows)  # (G, F/G, H'*W'*N)
+        out = out.reshape(f, ho, wo, n).transpose(3, 0, 1, 2)
+    else:
+        windows = row_windows(x, geo, ones_row=fused)
+        wk = w.reshape(g, m, cg, kh, kw).transpose(0, 1, 3, 4, 2).reshape(g, m, kh, kw * cg)
+        if fused:  # the ones row's column: the bias in kernel row 0, zero in the others
+            assert bias is not None
+            wk = np.concatenate([wk, np.zeros((g, m, kh, 1), w.dtype)], axis=3)
+            wk[:, :, 0, -1] = bias.reshape(g, m)
+        # rows outermost: each output row's GEMM writes one contiguous block, and the gradient that
+        # comes back through ReLU and pooling is already in the order of grad_layout's row stack
+        out = np.empty((ho, g, m, wo * n), x.dtype)
+        np.matmul(wk.reshape(g, 1, m, -1), windows, out=out.transpose(1, 0, 2, 3))  # one GEMM per output row
+        out = out.reshape(ho, f, wo, n).transpose(3, 1, 0, 2)
+    if bias is not None and not fused:
+        out += bias.reshape(1, -1, 1, 1)  # in place: out is the fresh GEMM result
+    return out, windows
+
+
+def conv_transpose(y: np.ndarray, w: np.ndarray, geo: ConvGeometry, yq: np.ndarray | None = None) -> np.ndarray:
+    """The transposed convolution (the adjoint of :func:`conv_forward` in its input); ``yq``
+    optionally holds :func:`grad_layout` of ``y``. Shape: (N, F, H', W') * (F, Cg, kh, kw) -> (N, C, H, W)."""
+    if yq is None:
+        yq = grad_layout(y, geo)
+    if uses_stacked_rows(geo):
+        return conv_transpose_stacked(w, yq, y.shape[0], geo)
+    g = geo.groups
+    f, cg, kh, kw = w.shape
+    # rows ordered (kh, kw, Cg) so that each kernel offset's block of the product is contiguous
+    wr = w.reshape(g, f // g, cg, kh, kw).transpose(0, 3, 4, 2, 1).reshape(g, kh * kw * cg, f // g)
+    cols = np.matmul(wr, yq)  # (G, kh*kw*Cg, H'*W'*N)
+    return col2im(cols, y.shape[0], cg * g, geo)
+
+
+def conv_weight(x: np.ndarray, y: np.ndarray, geo: ConvGeometry, windows: np.ndarray | None = None,
+                yq: np.ndarray | None = None) -> np.ndarray:
+    """The correlation of input and output gradient (conv2d's weight gradient); ``windows``
+    optionally holds what :func:`conv_forward` returned (columns of ones rows are skipped) and
+    ``yq`` :func:`grad_layout` of ``y``. Shape: (N, C, H, W), (N, F, H', W') -> (F, Cg, kh, kw)."""
+    if yq is None:
+        yq = grad_layout(y, geo)
+    g, m, cg, (kh, kw) = geo.groups, y.shape[1] // geo.groups, x.shape[1] // geo.groups, geo.kernel
+    if uses_row_windows(geo):
+        windows = row_windows(x, geo) if windows is None else windows
+        row_len = windows.shape[2] // kh
+        per_row = np.matmul(windows, per_output_row(yq, geo)).sum(axis=1).reshape(g, kh, row_len, m)
+        return per_row[:, :, :kw * cg].reshape(g, kh, kw, cg, m).transpose(0, 4, 3, 1, 2).reshape(g * m, cg, kh, kw)
+    windows = im2col(x, geo) if windows is None else windows
+    if yq.shape[1] >= 16:  # (cols @ g^T)^T is the faster order for many filters
+        gw = np.matmul(windows, yq.transpose(0, 2, 1)).transpose(0, 2, 1)
+    else:
+        gw = matmul_few_rows(yq, windows.transpose(0, 2, 1))  # (G, F/G, Cg*kh*kw)
+    return gw.reshape(g * m, cg, kh, kw)
+
+
+def bias_grad(y: np.ndarray, geo: ConvGeometry, yq: np.ndarray | None = None) -> np.ndarray:
+    """The sum of ``y`` per channel (conv2d's bias gradient), as a product with ones over
+    :func:`grad_layout`'s contiguous runs (``yq`` when already made).
+    Shape: (N, F, H', W') -> (F,)."""
+    if y.size == 0:
+        return np.zeros(y.shape[1], y.dtype)
+    yq = grad_layout(y, geo) if yq is None else yq
+    sums = yq.reshape(-1, yq.shape[-1]) @ ones(yq.shape[-1], yq.dtype.str)
+    if uses_stacked_rows(geo):  # (G, H', F/G): per output row and filter, then over the rows
+        sums = sums.reshape(yq.shape[:3]).sum(axis=1)
+    return sums.reshape(-1)
