@@ -11,7 +11,7 @@ from .factories import (arange, eye, full, full_like, manual_seed, ones, ones_li
                         zeros, zeros_like)
 from .ops.elementwise import maximum, minimum, where
 from .ops.shape import cat, stack
-from . import nn, optim  # noqa: F401  (nn also registers the conv, pool and loss ops)
+from . import nn, optim  # noqa: F401
 from .serialization import load, save
 from .tensor import (Tensor, as_tensor, bool_, enable_grad, float16, float32, float64, from_numpy, grad, int32, int64,
                      is_grad_enabled, no_grad, tensor)

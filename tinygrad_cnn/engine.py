@@ -97,7 +97,7 @@ def sum_to_shape(g: Tensor, shape: tuple) -> Tensor:
         elif g.shape[lead + i] != n:
             raise RuntimeError(f"cannot reduce gradient of shape {g.shape} to shape {shape}")
     if axes:
-        g = _red.sum(g, tuple(axes), keepdim=True)
+        g = _red.reduce_sum(g, tuple(axes), keepdim=True)
     return _sh.reshape(g, shape) if g.shape != shape else g
 
 

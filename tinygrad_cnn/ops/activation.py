@@ -6,7 +6,7 @@ import numpy as np
 from ..tensor import Tensor, make_op
 from .elementwise import mul, sub
 from .args import normalize_dim
-from .reduce import sum
+from .reduce import reduce_sum
 from .kernels import activation as kernels
 from .registry import register
 
@@ -15,7 +15,7 @@ def _mask(cond: np.ndarray, dtype: np.dtype) -> Tensor:
     return Tensor(cond.astype(dtype))
 
 
-@register("relu")
+@register
 def relu(x: Tensor) -> Tensor:
     """``max(x, 0)``; gradient 0 at 0. Shape: unchanged.
 
@@ -25,7 +25,7 @@ def relu(x: Tensor) -> Tensor:
     return make_op("relu", kernels.relu(x.data), (x,), lambda g: (mul(g, _mask(x.data > 0, x.dtype)),))
 
 
-@register("leaky_relu")
+@register
 def leaky_relu(x: Tensor, negative_slope: float = 0.01) -> Tensor:
     """``x`` where positive, else ``negative_slope * x``. Shape: unchanged.
 
@@ -39,7 +39,7 @@ def leaky_relu(x: Tensor, negative_slope: float = 0.01) -> Tensor:
                    {"negative_slope": negative_slope}, saved=())
 
 
-@register("sigmoid")
+@register
 def sigmoid(x: Tensor) -> Tensor:
     """``1 / (1 + exp(-x))``, stable for large ``|x|``. Shape: unchanged.
 
@@ -51,7 +51,7 @@ def sigmoid(x: Tensor) -> Tensor:
                    needs_output=True)
 
 
-@register("tanh")
+@register
 def tanh(x: Tensor) -> Tensor:
     """Hyperbolic tangent. Shape: unchanged.
 
@@ -62,7 +62,7 @@ def tanh(x: Tensor) -> Tensor:
                    needs_output=True)
 
 
-@register("softmax")
+@register
 def softmax(x: Tensor, dim: int = -1) -> Tensor:
     """``exp(x) / sum(exp(x))`` along ``dim``, computed after subtracting the max. Shape: unchanged.
 
@@ -74,12 +74,12 @@ def softmax(x: Tensor, dim: int = -1) -> Tensor:
     e /= np.sum(e, axis=d, keepdims=True)
 
     def backward(g: Tensor, out: Tensor) -> tuple:
-        return (mul(out, sub(g, sum(mul(g, out), d, keepdim=True))),)
+        return (mul(out, sub(g, reduce_sum(mul(g, out), d, keepdim=True))),)
 
     return make_op("softmax", e, (x,), backward, {"dim": d}, saved=(), needs_output=True)
 
 
-@register("log_softmax")
+@register
 def log_softmax(x: Tensor, dim: int = -1) -> Tensor:
     """``x - logsumexp(x)`` along ``dim``; stable for logits of 1e4 and beyond. Shape: unchanged.
 
@@ -93,12 +93,12 @@ def log_softmax(x: Tensor, dim: int = -1) -> Tensor:
     data = shifted - np.log(np.sum(np.exp(shifted), axis=d, keepdims=True))
 
     def backward(g: Tensor, out: Tensor) -> tuple:
-        return (sub(g, mul(exp(out), sum(g, d, keepdim=True))),)
+        return (sub(g, mul(exp(out), reduce_sum(g, d, keepdim=True))),)
 
     return make_op("log_softmax", data, (x,), backward, {"dim": d}, saved=(), needs_output=True)
 
 
-@register("softplus")
+@register
 def softplus(x: Tensor) -> Tensor:
     """``log(1 + exp(x))``, stable for large ``|x|``; smooth everywhere. Shape: unchanged.
 

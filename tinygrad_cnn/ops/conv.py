@@ -70,7 +70,7 @@ def conv2d_weight_op(x: Tensor, y: Tensor, geo: ConvGeometry, windows: np.ndarra
                    geo.meta)
 
 
-@register("conv_bias_grad")
+@register
 def conv_bias_grad(g: Tensor, geo: ConvGeometry | None = None, gq: np.ndarray | None = None) -> Tensor:
     """The sum of ``g`` over batch and space per channel: a conv's bias gradient. ``geo``/``gq``
     let the kernel read ``g`` in the layout the conv's GEMMs already made. Shape: (N, F, H', W') -> (F,).
@@ -87,7 +87,7 @@ def conv_bias_grad(g: Tensor, geo: ConvGeometry | None = None, gq: np.ndarray | 
                    lambda gg: (gg.reshape(1, -1, 1, 1).expand(*shape),), saved=())
 
 
-@register("conv2d_weight")
+@register
 def conv2d_weight(input: Tensor, grad_output: Tensor, kernel_size: Any, stride: Any = 1,
                   pads: Any = (0, 0, 0, 0), dilation: Any = 1, groups: int = 1) -> Tensor:
     """The gradient of ``conv2d`` with respect to its weight (as ``torch.nn.grad.conv2d_weight``);
@@ -126,7 +126,7 @@ def _check_params(op: str, x: Tensor, weight: Any, bias: Any, n_out: int) -> Non
         raise TypeError(f"{op}: input and weight must be floating point, got {x.dtype} and {weight.dtype}")
 
 
-@register("conv2d")
+@register
 def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 1, padding: Any = 0,
            dilation: Any = 1, groups: int = 1) -> Tensor:
     """2-D cross-correlation, as ``torch.nn.functional.conv2d``; ``padding`` may be an int, a pair,
@@ -144,7 +144,7 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: An
     return out.reshape(out.shape[1:]) if unbatched else out
 
 
-@register("conv_transpose2d")
+@register
 def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 1, padding: Any = 0,
                      output_padding: Any = 0, groups: int = 1, dilation: Any = 1) -> Tensor:
     """Transposed convolution (the gradient of conv2d with respect to its input), as PyTorch's.

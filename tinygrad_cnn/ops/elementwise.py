@@ -60,7 +60,7 @@ def _const(arr: np.ndarray) -> Tensor:
     return Tensor(arr)
 
 
-@register("add")
+@register
 def add(a: Any, b: Any) -> Tensor:
     """Elementwise ``a + b`` with broadcasting. Shape: broadcast(a, b).
 
@@ -71,7 +71,7 @@ def add(a: Any, b: Any) -> Tensor:
     return make_op("add", _apply("add", np.add, a, b), (a, b), lambda g: (g, g), saved=())
 
 
-@register("sub")
+@register
 def sub(a: Any, b: Any) -> Tensor:
     """Elementwise ``a - b``. Shape: broadcast(a, b).
 
@@ -83,7 +83,7 @@ def sub(a: Any, b: Any) -> Tensor:
                    lambda g: (g, neg(g) if b.requires_grad else None), saved=())
 
 
-@register("mul")
+@register
 def mul(a: Any, b: Any) -> Tensor:
     """Elementwise ``a * b``. Shape: broadcast(a, b).
 
@@ -99,7 +99,7 @@ def mul(a: Any, b: Any) -> Tensor:
     return make_op("mul", _apply("mul", np.multiply, a, b), (a, b), backward, saved=saved)
 
 
-@register("div")
+@register
 def div(a: Any, b: Any) -> Tensor:
     """Elementwise ``a / b``. Shape: broadcast(a, b).
 
@@ -117,7 +117,7 @@ def div(a: Any, b: Any) -> Tensor:
     return make_op("div", _apply("div", np.divide, a, b), (a, b), backward, saved=saved)
 
 
-@register("neg")
+@register
 def neg(a: Tensor) -> Tensor:
     """Elementwise ``-a``. Shape: unchanged.
 
@@ -128,7 +128,7 @@ def neg(a: Tensor) -> Tensor:
 
 
 @register("pow")
-def pow(a: Any, b: Any) -> Tensor:  # noqa: A001 - the operator's own name
+def power(a: Any, b: Any) -> Tensor:
     """Elementwise ``a ** b``; ``b`` a Tensor or a number. Shape: broadcast(a, b).
 
     >>> (Tensor([3.0]) ** 2).item()
@@ -143,7 +143,7 @@ def pow(a: Any, b: Any) -> Tensor:  # noqa: A001 - the operator's own name
             def backward_scalar(g: Tensor) -> tuple:
                 if c == 2.0:
                     return (mul(g, mul(a, 2.0)),)
-                return (mul(g, mul(pow(a, c - 1.0), c)),)
+                return (mul(g, mul(power(a, c - 1.0), c)),)
 
             with np.errstate(divide="ignore", invalid="ignore"):
                 out = a.data ** np.asarray(c, dtype=a.dtype) if a.data.dtype.kind == "f" else a.data ** b
@@ -153,14 +153,14 @@ def pow(a: Any, b: Any) -> Tensor:  # noqa: A001 - the operator's own name
         out_data = _apply("pow", np.power, a, b)
 
     def backward(g: Tensor, out: Tensor) -> tuple:
-        ga = mul(g, mul(b, pow(a, sub(b, 1.0)))) if a.requires_grad else None
+        ga = mul(g, mul(b, power(a, sub(b, 1.0)))) if a.requires_grad else None
         gb = mul(g, mul(out, log(a))) if b.requires_grad else None
         return ga, gb
 
     return make_op("pow", out_data, (a, b), backward, needs_output=True)
 
 
-@register("exp")
+@register
 def exp(a: Tensor) -> Tensor:
     """Elementwise ``e ** a``. Shape: unchanged.
 
@@ -170,7 +170,7 @@ def exp(a: Tensor) -> Tensor:
     return make_op("exp", np.exp(a.data), (a,), lambda g, out: (mul(g, out),), saved=(), needs_output=True)
 
 
-@register("log")
+@register
 def log(a: Tensor) -> Tensor:
     """Elementwise natural logarithm. Shape: unchanged.
 
@@ -182,7 +182,7 @@ def log(a: Tensor) -> Tensor:
     return make_op("log", data, (a,), lambda g: (div(g, a),))
 
 
-@register("sqrt")
+@register
 def sqrt(a: Tensor) -> Tensor:
     """Elementwise square root. Shape: unchanged.
 
@@ -195,16 +195,16 @@ def sqrt(a: Tensor) -> Tensor:
 
 
 @register("abs")
-def abs(a: Tensor) -> Tensor:  # noqa: A001
+def absolute(a: Tensor) -> Tensor:
     """Elementwise absolute value; the gradient at 0 is 0. Shape: unchanged.
 
-    >>> abs(Tensor([-2.0])).item()
+    >>> absolute(Tensor([-2.0])).item()
     2.0
     """
     return make_op("abs", np.abs(a.data), (a,), lambda g: (mul(g, _const(np.sign(a.data))),))
 
 
-@register("clip")
+@register
 def clip(a: Tensor, min: float | None = None, max: float | None = None) -> Tensor:  # noqa: A002
     """Clamp into ``[min, max]``; the gradient passes where ``min <= a <= max``. Shape: unchanged.
 
@@ -225,7 +225,7 @@ def clip(a: Tensor, min: float | None = None, max: float | None = None) -> Tenso
                    lambda g: (mul(g, _const(mask.astype(a.dtype))),), {"min": min, "max": max}, saved=())
 
 
-@register("where")
+@register
 def where(condition: Any, a: Any, b: Any) -> Tensor:
     """``a`` where ``condition`` holds, else ``b`` (broadcast). Shape: broadcast of all three.
 
@@ -263,7 +263,7 @@ def _extremum(a: Any, b: Any, name: str, pick: Any) -> Tensor:
     return make_op(name, data, (a, b), backward, saved=())
 
 
-@register("maximum")
+@register
 def maximum(a: Any, b: Any) -> Tensor:
     """Elementwise maximum; ties give each side half the gradient. Shape: broadcast(a, b).
 
@@ -273,7 +273,7 @@ def maximum(a: Any, b: Any) -> Tensor:
     return _extremum(a, b, "maximum", np.maximum)
 
 
-@register("minimum")
+@register
 def minimum(a: Any, b: Any) -> Tensor:
     """Elementwise minimum; ties give each side half the gradient. Shape: broadcast(a, b).
 

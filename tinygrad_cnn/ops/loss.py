@@ -8,7 +8,7 @@ import numpy as np
 from ..tensor import Tensor, lift
 from .activation import log_softmax, softplus
 from .elementwise import clip, log, mul, sub
-from .reduce import sum
+from .reduce import reduce_sum
 from .registry import register
 
 _REDUCTIONS = ("none", "mean", "sum")
@@ -17,7 +17,7 @@ _REDUCTIONS = ("none", "mean", "sum")
 def _reduce(loss: Tensor, reduction: str, denom: float | None = None) -> Tensor:
     if reduction == "none":
         return loss
-    total = sum(loss)
+    total = reduce_sum(loss)
     if reduction == "sum":
         return total
     n = denom if denom is not None else loss.size
@@ -68,14 +68,14 @@ def _class_weights(op: str, logp: Tensor, target: Any, ignore_index: int, label_
 def _nll(op: str, logp: Tensor, target: Any, ignore_index: int, reduction: str, label_smoothing: float) -> Tensor:
     w, count = _class_weights(op, logp, target, ignore_index, label_smoothing)
     if reduction == "none":
-        return sum(mul(logp, Tensor(-w, name="target weights")), 0 if logp.ndim == 1 else 1)
+        return reduce_sum(mul(logp, Tensor(-w, name="target weights")), 0 if logp.ndim == 1 else 1)
     # the minus sign and the mean's divisor go into the constant weights: two graph nodes, not five
     w *= -1.0 if reduction == "sum" or not count else -1.0 / count
-    total = sum(mul(logp, Tensor(w, name="target weights")))
+    total = reduce_sum(mul(logp, Tensor(w, name="target weights")))
     return total if reduction == "sum" or count else total * float("nan")  # a mean over nothing is NaN
 
 
-@register("nll_loss")
+@register
 def nll_loss(input: Tensor, target: Any, ignore_index: int = -100, reduction: str = "mean") -> Tensor:
     """Negative log-likelihood of integer ``target`` classes under log-probabilities ``input``.
     Shape: (N, C) with target (N,), or (N, C, d1, ..) with target (N, d1, ..) -> () or per item.
@@ -87,7 +87,7 @@ def nll_loss(input: Tensor, target: Any, ignore_index: int = -100, reduction: st
     return _nll("nll_loss", input, target, ignore_index, reduction, 0.0)
 
 
-@register("cross_entropy")
+@register
 def cross_entropy(input: Tensor, target: Any, ignore_index: int = -100, reduction: str = "mean",
                   label_smoothing: float = 0.0) -> Tensor:
     """Softmax cross-entropy of logits ``input`` against integer class ``target``, as PyTorch's
@@ -113,7 +113,7 @@ def _same_shape(op: str, input: Tensor, target: Any) -> Tensor:
     return target
 
 
-@register("mse_loss")
+@register
 def mse_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
     """Squared error ``(input - target) ** 2``. Shape: input and target alike -> () or same.
 
@@ -126,7 +126,7 @@ def mse_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
     return _reduce(mul(d, d), reduction)
 
 
-@register("binary_cross_entropy")
+@register
 def binary_cross_entropy(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
     """BCE of probabilities ``input`` in [0, 1]; logs clamped at -100 as PyTorch. Shape: as mse_loss.
 
@@ -144,7 +144,7 @@ def binary_cross_entropy(input: Tensor, target: Any, reduction: str = "mean") ->
     return _reduce(loss, reduction)
 
 
-@register("binary_cross_entropy_with_logits")
+@register
 def binary_cross_entropy_with_logits(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
     """BCE of ``sigmoid(input)``, computed as ``softplus(x) - x*t``: stable for large logits and
     smooth at 0. Shape: as mse_loss.

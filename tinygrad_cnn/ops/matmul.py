@@ -7,7 +7,7 @@ import numpy as np
 
 from ..tensor import Tensor, lift, make_op
 from .registry import register
-from .reduce import sum as _sum
+from .reduce import reduce_sum
 from .shape import reshape, transpose
 
 
@@ -25,7 +25,7 @@ def _matmul_nd(a: Tensor, b: Tensor) -> Tensor:
     return make_op("matmul", np.matmul(a.data, b.data), (a, b), backward)
 
 
-@register("matmul")
+@register
 def matmul(a: Any, b: Any) -> Tensor:
     """Matrix product ``a @ b``. Shape: (.., M, K) @ (.., K, N) -> (.., M, N); 1-D operands as numpy.
 
@@ -57,7 +57,7 @@ def matmul(a: Any, b: Any) -> Tensor:
     return out
 
 
-@register("linear")
+@register
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """``input @ weight.T + bias``, weight of shape (out, in), as ``torch.nn.functional.linear``.
     One graph node instead of three (transpose, matmul, add): a fully connected layer is small,
@@ -89,7 +89,7 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
             g2 = reshape(g, (-1, weight.shape[0]))
             gw = matmul(transpose(g2, 0, 1), reshape(input, (-1, weight.shape[1])))
         if bias is not None and bias.requires_grad:
-            gb = _sum(g, tuple(range(len(lead)))) if lead else g
+            gb = reduce_sum(g, tuple(range(len(lead)))) if lead else g
         return (gx, gw) if bias is None else (gx, gw, gb)
 
     parents = (input, weight) if bias is None else (input, weight, bias)

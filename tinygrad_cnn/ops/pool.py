@@ -23,7 +23,7 @@ from .registry import register
 
 
 # ----------------------------------------------------------------------------- max: pick / place
-@register("pool_pick")
+@register
 def pool_pick(x: Tensor, which: np.ndarray, geo: PoolGeometry) -> Tensor:
     """From each window of the zero-padded ``x``, the element at kernel offset ``which`` (row-major).
     Shape: (N, C, H, W), which (N, C, H', W') -> (N, C, H', W').
@@ -36,7 +36,7 @@ def pool_pick(x: Tensor, which: np.ndarray, geo: PoolGeometry) -> Tensor:
                    geo.meta, saved=())
 
 
-@register("pool_place")
+@register
 def pool_place(g: Tensor, which: np.ndarray, geo: PoolGeometry) -> Tensor:
     """Adjoint of :func:`pool_pick`: each window's value goes to its element at offset ``which``;
     overlapping windows add up. Shape: (N, C, H', W') -> (N, C, H, W).
@@ -57,7 +57,7 @@ def max_pool2d_op(x: Tensor, geo: PoolGeometry, return_indices: bool) -> Any:
     return (out, Tensor(kernels.flat_indices(which, geo))) if return_indices else out
 
 
-@register("max_pool2d")
+@register
 def max_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1,
                ceil_mode: bool = False, return_indices: bool = False) -> Any:
     """Max over sliding windows, as ``torch.nn.functional.max_pool2d`` (padding with -inf, at most
@@ -80,7 +80,7 @@ def max_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any
 
 
 # ----------------------------------------------------------------------------- window sum / fold
-@register("window_sum")
+@register
 def window_sum(x: Tensor, geo: PoolGeometry) -> Tensor:
     """Sum of each (zero-padded) window. Shape: (N, C, H, W) -> (N, C, H', W').
 
@@ -92,7 +92,7 @@ def window_sum(x: Tensor, geo: PoolGeometry) -> Tensor:
                    saved=())
 
 
-@register("window_fold")
+@register
 def window_fold(g: Tensor, geo: PoolGeometry) -> Tensor:
     """Adjoint of :func:`window_sum`: add each window's value to all its elements.
     Shape: (N, C, H', W') -> (N, C, H, W).
@@ -105,7 +105,7 @@ def window_fold(g: Tensor, geo: PoolGeometry) -> Tensor:
                    geo.meta, saved=())
 
 
-@register("avg_pool2d")
+@register
 def avg_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0, ceil_mode: bool = False,
                count_include_pad: bool = True, divisor_override: int | None = None) -> Tensor:
     """Mean over sliding windows, as ``torch.nn.functional.avg_pool2d``.

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
-import builtins
 
 import numpy as np
 
@@ -28,7 +27,7 @@ def _expand_back(g: Tensor, in_shape: tuple, axes: tuple) -> Tensor:
 
 
 @register("sum")
-def sum(x: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:  # noqa: A001
+def reduce_sum(x: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
     """Sum over ``dim`` (all when None). Shape: ``x.shape`` without (or with size 1 at) ``dim``.
 
     >>> Tensor([[1.0, 2.0], [3.0, 4.0]]).sum(dim=0).tolist()
@@ -55,9 +54,9 @@ def _count(shape: tuple, axes: tuple) -> int:
     return n
 
 
-@register("mean")
+@register
 def mean(x: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
-    """Mean over ``dim`` (all when None). Shape: as :func:`sum`.
+    """Mean over ``dim`` (all when None). Shape: as :func:`reduce_sum`.
 
     >>> Tensor([1.0, 2.0, 6.0]).mean().item()
     3.0
@@ -67,11 +66,11 @@ def mean(x: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
                            "(convert first, e.g. x.float().mean())")
     axes = normalize_dims(dim, x.ndim, "mean")
     n = _count(x.shape, axes)
-    return sum(x, dim, keepdim) * _reciprocal(n)  # an empty mean is NaN, as PyTorch's
+    return reduce_sum(x, dim, keepdim) * _reciprocal(n)  # an empty mean is NaN, as PyTorch's
 
 
 def var(x: Tensor, dim: Any = None, keepdim: bool = False, correction: int = 1) -> Tensor:
-    """Variance over ``dim`` with Bessel's ``correction`` (as ``torch.var``). Shape: as :func:`sum`.
+    """Variance over ``dim`` with Bessel's ``correction`` (as ``torch.var``). Shape: as :func:`reduce_sum`.
 
     >>> Tensor([1.0, 3.0]).var().item()
     2.0
@@ -79,7 +78,7 @@ def var(x: Tensor, dim: Any = None, keepdim: bool = False, correction: int = 1) 
     axes = normalize_dims(dim, x.ndim, "var")
     n = _count(x.shape, axes)
     d = x - mean(x, axes, keepdim=True)
-    return sum(d * d, axes, keepdim) * _reciprocal(builtins.max(n - correction, 0))
+    return reduce_sum(d * d, axes, keepdim) * _reciprocal(max(n - correction, 0))
 
 
 class ValuesIndices(NamedTuple):
@@ -112,7 +111,7 @@ def _extreme(x: Tensor, dim: Any, keepdim: bool, name: str, np_fn: Any, np_arg: 
 
 
 @register("max")
-def max(x: Tensor, dim: Any = None, keepdim: bool = False) -> Any:  # noqa: A001
+def reduce_max(x: Tensor, dim: Any = None, keepdim: bool = False) -> Any:
     """Maximum over all elements, or ``(values, indices)`` over an int ``dim`` as PyTorch.
 
     Ties: every maximal element gets an equal share of the gradient.
@@ -125,8 +124,8 @@ def max(x: Tensor, dim: Any = None, keepdim: bool = False) -> Any:  # noqa: A001
 
 
 @register("min")
-def min(x: Tensor, dim: Any = None, keepdim: bool = False) -> Any:  # noqa: A001
-    """Minimum, as :func:`max`; ties share the gradient evenly.
+def reduce_min(x: Tensor, dim: Any = None, keepdim: bool = False) -> Any:
+    """Minimum, as :func:`reduce_max`; ties share the gradient evenly.
 
     >>> Tensor([3.0, 1.0, 2.0]).min().item()
     1.0

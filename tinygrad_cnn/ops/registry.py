@@ -10,13 +10,17 @@ from typing import Callable
 REGISTRY: dict[str, Callable] = {}
 
 
-def register(name: str) -> Callable[[Callable], Callable]:
-    """Decorator: record ``fn`` under ``name`` in :data:`REGISTRY`."""
+def register(op: str | Callable) -> Callable:
+    """Decorator recording an op in :data:`REGISTRY` under its function's name (``@register``),
+    or under the PyTorch name given (``@register("sum")``, where the function's own name must
+    not shadow a builtin)."""
 
-    def deco(fn: Callable) -> Callable:
+    def add(name: str, fn: Callable) -> Callable:
         if name in REGISTRY:
             raise ValueError(f"register: op '{name}' is registered twice")
         REGISTRY[name] = fn
         return fn
 
-    return deco
+    if callable(op):
+        return add(op.__name__, op)
+    return lambda fn: add(op, fn)

@@ -22,7 +22,7 @@ def _shape_arg(shape: tuple, op: str) -> tuple:
     return tuple(int(s) for s in shape)
 
 
-@register("astype")
+@register
 def astype(x: Tensor, dtype: Any) -> Tensor:
     """Convert to ``dtype``; the gradient converts back. Shape: unchanged.
 
@@ -37,7 +37,7 @@ def astype(x: Tensor, dtype: Any) -> Tensor:
                    saved=())
 
 
-@register("clone")
+@register
 def clone(x: Tensor) -> Tensor:
     """A copy with its own memory; the gradient passes through unchanged. Shape: unchanged.
 
@@ -47,7 +47,7 @@ def clone(x: Tensor) -> Tensor:
     return make_op("clone", x.data.copy(), (x,), lambda g: (g,), saved=())
 
 
-@register("reshape")
+@register
 def reshape(x: Tensor, *shape: Any) -> Tensor:
     """Same elements in a new shape (one entry may be -1). Shape: ``shape``.
 
@@ -68,7 +68,7 @@ def reshape(x: Tensor, *shape: Any) -> Tensor:
 view = reshape
 
 
-@register("permute")
+@register
 def permute(x: Tensor, *dims: Any) -> Tensor:
     """Reorder the axes. Shape: ``x.shape`` permuted by ``dims``.
 
@@ -140,7 +140,7 @@ def squeeze(x: Tensor, dim: Any = None) -> Tensor:
     return reshape(x, shape) if shape != x.shape else x
 
 
-@register("expand")
+@register
 def expand(x: Tensor, *shape: Any) -> Tensor:
     """Broadcast to ``shape`` without copying (-1 keeps a size). Shape: ``shape``.
 
@@ -182,7 +182,7 @@ def _index(idx: Any) -> tuple[Any, bool]:
     return tuple(out), advanced
 
 
-@register("getitem")
+@register
 def getitem(x: Tensor, idx: Any) -> Tensor:
     """``x[idx]`` with slices, ints, None, Ellipsis and integer/bool arrays; repeated indices
     accumulate their gradients. Shape: as numpy indexing.
@@ -198,7 +198,7 @@ def getitem(x: Tensor, idx: Any) -> Tensor:
     return make_op("getitem", data, (x,), lambda g: (index_add(g, index, in_shape, advanced),), saved=())
 
 
-@register("index_add")
+@register
 def index_add(g: Tensor, index: Any, shape: tuple, advanced: bool = True) -> Tensor:
     """The adjoint of ``getitem``: zeros of ``shape`` with ``g`` added at ``index`` (repeats add up).
     Shape: ``g`` (indexed shape) -> ``shape``.
@@ -227,7 +227,7 @@ def _pad_widths(pad: Sequence[int], ndim: int, op: str) -> list[tuple[int, int]]
     return widths
 
 
-@register("pad")
+@register
 def pad(x: Tensor, pad: Sequence[int], value: float = 0.0) -> Tensor:
     """Constant padding, PyTorch's order: ``(left, right, top, bottom, ...)`` from the last axis.
     Shape: each padded axis grows by its two widths.
@@ -254,7 +254,7 @@ def _tensor_list(tensors: Sequence[Tensor], op: str) -> list[Tensor]:
     return tensors
 
 
-@register("cat")
+@register
 def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     """Join tensors along an existing axis. Shape: sizes at ``dim`` add up, other axes must agree.
 

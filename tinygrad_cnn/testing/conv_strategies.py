@@ -8,8 +8,9 @@ import numpy as np
 from hypothesis import assume
 from hypothesis import strategies as st
 
-from ..ops.pool import pool_geometry
+from ..ops.geometry import pool_geometry
 from ..tensor import Tensor
+from .tensor_strategies import distinct_tensors
 
 
 @dataclass
@@ -152,7 +153,6 @@ def pool2d_args(draw: Any, kind: str = "max", dtype: Any = np.float64, max_batch
     too), padding up to half the kernel, dilation (max), ceil_mode, count_include_pad and
     divisor_override (avg). Max-pool inputs hold distinct values, so no window has a tie, and no
     max-pool window lies wholly in the padding (its -inf output has no finite difference)."""
-    from .strategies import distinct_tensors
 
     if kind not in ("max", "avg"):
         raise ValueError(f"pool2d_args: kind must be 'max' or 'avg', got {kind!r}")

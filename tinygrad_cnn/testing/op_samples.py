@@ -11,10 +11,9 @@ import numpy as np
 from hypothesis import assume
 from hypothesis import strategies as st
 
-from ..ops import conv as conv_ops
-from ..ops import pool as pool_ops
+from ..ops.geometry import conv_geometry, pool_geometry
 from ..tensor import Tensor
-from .opinfo import Sample
+from .sample import Sample
 from .strategies import (broadcastable_shapes, conv2d_args, conv_transpose2d_args, distinct_tensors, pool2d_args,
                          shapes, tensors)
 
@@ -39,7 +38,7 @@ def sample(name: str, post: Callable | None = None) -> Callable:
     return deco
 
 
-def _pair(draw: Any, **kw: Any) -> tuple[Tensor, Tensor]:
+def _broadcastable_pair(draw: Any, **kw: Any) -> tuple[Tensor, Tensor]:
     shape = draw(shapes(max_dims=3))
     other = draw(broadcastable_shapes(shape, max_dims=3, max_side=4))
     if draw(st.booleans()):
@@ -50,13 +49,13 @@ def _pair(draw: Any, **kw: Any) -> tuple[Tensor, Tensor]:
 for _name in ("add", "sub", "mul"):
     @sample(_name)
     def _binary(draw: Any) -> Sample:
-        a, b = _pair(draw)
+        a, b = _broadcastable_pair(draw)
         return Sample((a, b))
 
 
 @sample("div")
 def _div(draw: Any) -> Sample:
-    a, b = _pair(draw, min_magnitude=0.5)
+    a, b = _broadcastable_pair(draw, min_magnitude=0.5)
     return Sample((a, b))
 
 
@@ -86,7 +85,7 @@ def _leaky(draw: Any) -> Sample:
 @sample("pow")
 def _pow(draw: Any) -> Sample:
     if draw(st.booleans()):
-        a, b = _pair(draw, min_value=0.3, max_value=2.0)
+        a, b = _broadcastable_pair(draw, min_value=0.3, max_value=2.0)
         return Sample((a, b))
     return Sample((draw(tensors(min_value=0.3, max_value=2.0)), draw(st.sampled_from([2, 3, 0.5, -1.5, 2.5]))))
 
@@ -102,7 +101,7 @@ def _clip(draw: Any) -> Sample:
 
 @sample("where")
 def _where(draw: Any) -> Sample:
-    a, b = _pair(draw)
+    a, b = _broadcastable_pair(draw)
     shape = np.broadcast_shapes(a.shape, b.shape)
     cond = draw(st.lists(st.booleans(), min_size=int(np.prod(shape)), max_size=int(np.prod(shape))))
     return Sample((Tensor(np.array(cond, dtype=bool).reshape(shape)), a, b))
@@ -111,7 +110,7 @@ def _where(draw: Any) -> Sample:
 for _name in ("maximum", "minimum"):
     @sample(_name)
     def _extremum(draw: Any) -> Sample:
-        a, b = _pair(draw)
+        a, b = _broadcastable_pair(draw)
         assume(np.all(np.abs(a.data - b.data) > 1e-3))
         return Sample((a, b))
 
@@ -320,7 +319,7 @@ def _conv_transpose2d(draw: Any) -> Sample:
 @sample("conv2d_weight")
 def _conv2d_weight(draw: Any) -> Sample:
     a = draw(conv2d_args(padding_strings=False, with_bias=False))
-    p = conv_ops.conv_geometry("conv2d", a.input.shape, a.weight.shape, a.stride, a.padding, a.dilation, a.groups)
+    p = conv_geometry("conv2d", a.input.shape, a.weight.shape, a.stride, a.padding, a.dilation, a.groups)
     g = draw(tensors((a.input.shape[0], a.weight.shape[0]) + p.out_hw))
     return Sample((a.input, g, a.weight.shape[2:], p.stride, p.pads, p.dilation, a.groups))
 
@@ -328,7 +327,7 @@ def _conv2d_weight(draw: Any) -> Sample:
 @sample("conv_bias_grad")
 def _conv_bias_grad(draw: Any) -> Sample:
     a = draw(conv2d_args(padding_strings=False, with_bias=False))
-    p = conv_ops.conv_geometry("conv2d", a.input.shape, a.weight.shape, a.stride, a.padding, a.dilation, a.groups)
+    p = conv_geometry("conv2d", a.input.shape, a.weight.shape, a.stride, a.padding, a.dilation, a.groups)
     g = draw(tensors((a.input.shape[0], a.weight.shape[0]) + p.out_hw))
     return Sample((g, p) if draw(st.booleans()) else (g,))
 
@@ -355,7 +354,7 @@ def _which(draw: Any, geo: Any, shape: tuple) -> np.ndarray:
 @sample("pool_pick")
 def _pool_pick(draw: Any) -> Sample:
     a = draw(pool2d_args(kind="max"))
-    geo = pool_ops.pool_geometry("max_pool2d", a.input.shape, a.kernel_size, a.stride, a.padding, a.dilation,
+    geo = pool_geometry("max_pool2d", a.input.shape, a.kernel_size, a.stride, a.padding, a.dilation,
                                  a.ceil_mode)
     return Sample((a.input, draw(_which(geo, a.input.shape[:2] + geo.out_hw)), geo))
 
@@ -363,7 +362,7 @@ def _pool_pick(draw: Any) -> Sample:
 @sample("pool_place")
 def _pool_place(draw: Any) -> Sample:
     a = draw(pool2d_args(kind="max"))
-    geo = pool_ops.pool_geometry("max_pool2d", a.input.shape, a.kernel_size, a.stride, a.padding, a.dilation,
+    geo = pool_geometry("max_pool2d", a.input.shape, a.kernel_size, a.stride, a.padding, a.dilation,
                                  a.ceil_mode)
     shape = a.input.shape[:2] + geo.out_hw
     return Sample((draw(tensors(shape)), draw(_which(geo, shape)), geo))
@@ -372,13 +371,13 @@ def _pool_place(draw: Any) -> Sample:
 @sample("window_sum")
 def _window_sum(draw: Any) -> Sample:
     a = draw(pool2d_args(kind="avg"))
-    geo = pool_ops.pool_geometry("avg_pool2d", a.input.shape, a.kernel_size, a.stride, a.padding, 1, a.ceil_mode)
+    geo = pool_geometry("avg_pool2d", a.input.shape, a.kernel_size, a.stride, a.padding, 1, a.ceil_mode)
     return Sample((a.input, geo))
 
 
 @sample("window_fold")
 def _window_fold(draw: Any) -> Sample:
     a = draw(pool2d_args(kind="avg"))
-    geo = pool_ops.pool_geometry("avg_pool2d", a.input.shape, a.kernel_size, a.stride, a.padding, 1, a.ceil_mode)
+    geo = pool_geometry("avg_pool2d", a.input.shape, a.kernel_size, a.stride, a.padding, 1, a.ceil_mode)
     g = draw(tensors(a.input.shape[:2] + geo.out_hw))
     return Sample((g, geo))
