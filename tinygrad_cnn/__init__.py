@@ -13,8 +13,9 @@ from .ops.elementwise import maximum, minimum, where
 from .ops.shape import cat, stack
 from . import nn, optim  # noqa: F401
 from .serialization import load, save
-from .tensor import (Tensor, as_tensor, bool_, enable_grad, float16, float32, float64, from_numpy, grad, int32, int64,
-                     is_grad_enabled, no_grad, tensor)
+from .modes import enable_grad, is_grad_enabled, no_grad
+from .tensor import (Tensor, as_tensor, bool_, float16, float32, float64, from_numpy, grad, int32, int64,
+                     tensor)
 
 __version__ = "0.1.0"
 

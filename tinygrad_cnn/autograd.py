@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from .tensor import AnomalyError, Tensor, _modes, enable_grad, is_grad_enabled, make_op, no_grad
+from .modes import AnomalyError, _modes, enable_grad, is_grad_enabled, no_grad
+from .tensor import Tensor, make_op
 from .engine import grad, run_backward  # after tensor, which imports the engine once Tensor exists
 
 __all__ = ["Function", "FunctionCtx", "detect_anomaly", "grad", "no_grad", "enable_grad", "is_grad_enabled",

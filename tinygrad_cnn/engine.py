@@ -11,7 +11,8 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from .tensor import Tensor, _check_finite, _modes, _set_grad_enabled
+from .modes import _check_finite, _modes, _set_grad_enabled
+from .tensor import Tensor
 
 
 class Node:

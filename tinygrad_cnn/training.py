@@ -18,7 +18,7 @@ from . import nn, optim
 from .data import MNIST, DataLoader, FashionMNIST, Subset
 from .nn import functional as F
 from .serialization import LoadError, StateDictError, load, save, sweep_temporaries
-from .tensor import no_grad
+from .modes import no_grad
 
 DATASETS = {"mnist": MNIST, "fashion-mnist": FashionMNIST}
 OPTIMIZERS = {"adam": optim.Adam, "adamw": optim.AdamW, "sgd": optim.SGD, "rmsprop": optim.RMSprop}

@@ -134,6 +134,19 @@ def test_buffer_accumulating_a_grad_tensor(lib):
 
 
 @pytest.mark.parametrize("lib", LIBS, ids=lambda m: m.__name__)
+def test_saved_output_changed_then_rebased_still_raises(lib):
+    """Found by the property below: a value changed under no_grad, then changed again in the graph
+    (which snapshots it), must still be refused by the op that saved it."""
+    w = lib.tensor([1.0, 1.0], dtype=lib.float64, requires_grad=True)
+    h = (w * 2).sigmoid()
+    with lib.no_grad():
+        h.add_(0.3)
+    h.mul_(w)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        h.sum().backward()
+
+
+@pytest.mark.parametrize("lib", LIBS, ids=lambda m: m.__name__)
 def test_saved_output_changed_in_place_raises(lib):
     w = lib.tensor([1.0, 2.0], requires_grad=True)
     y = w.exp()  # exp's backward reads its output

@@ -8,7 +8,8 @@ from typing import Any, Callable, Iterator, NamedTuple
 import numpy as np
 
 from ..serialization import StateDictError
-from ..tensor import Tensor, _modes, no_grad
+from ..modes import _modes, no_grad
+from ..tensor import Tensor
 
 
 class Parameter(Tensor):

@@ -15,7 +15,8 @@ from typing import Any, Callable
 
 import numpy as np
 
-from ..tensor import Tensor, is_grad_enabled
+from ..modes import is_grad_enabled
+from ..tensor import Tensor
 from .elementwise import add, clip, div, mul, sub, where
 
 
@@ -25,7 +26,9 @@ def _alias(t: Tensor, copy: bool) -> Tensor:
     old = Tensor.__new__(Tensor)
     old._init_slots(t.data.copy() if copy else t.data, t.requires_grad, t.name)
     old.grad_fn = t.grad_fn
-    if not copy:
+    if copy:  # a snapshot has memory of its own but the version of the value it copies
+        old._vc.value = t._vc.value
+    else:
         old._vc, old._is_view = t._vc, True
     return old
 
