@@ -5,7 +5,7 @@ import argparse
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from .data import DataLoader
 from .serialization import LoadError, StateDictError
@@ -13,7 +13,7 @@ from .training import NonFiniteLossError
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # one line, no usage dump
+    def error(self, message: str) -> NoReturn:  # one line, no usage dump
         self.exit(2, f"{self.prog}: error: {message}\n")
 
 
@@ -134,7 +134,7 @@ def _gradcheck(args: argparse.Namespace) -> int:
     rows, failed = [], 0
     for name in names:
         info = OPS[name]
-        stats = {"n": 0, "error": ""}
+        stats: dict[str, Any] = {"n": 0, "error": ""}
         t0 = time.perf_counter()
 
         def make_check(info: Any, stats: dict) -> Any:

@@ -204,10 +204,9 @@ def run_backward(roots: Sequence[Tensor], root_grads: Sequence[Tensor], inputs: 
         for t in reversed(order):
             if needed is not None and id(t) not in needed:
                 continue
-            g = grads.pop(id(t), None)
-            if g is None:
+            if id(t) not in grads:
                 continue
-            g = _run_hooks(t, g)
+            g = _run_hooks(t, grads.pop(id(t)))
             if wanted is not None:
                 if id(t) in wanted:
                     results[wanted[id(t)]] = owner.own(g, create_graph)

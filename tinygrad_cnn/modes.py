@@ -88,7 +88,7 @@ def _user_site() -> str:
     import os
 
     pkg = os.path.dirname(os.path.abspath(__file__))
-    frame = sys._getframe(1)
+    frame: Any = sys._getframe(1)
     while frame is not None:
         fname = os.path.abspath(frame.f_code.co_filename)
         if not fname.startswith(pkg + os.sep):

@@ -8,6 +8,7 @@ gives first-order gradients (run under ``no_grad``) and higher-order ones (``cre
 """
 from __future__ import annotations
 
+import builtins
 from typing import Any, Callable
 
 import numpy as np
@@ -187,7 +188,7 @@ class Tensor:
             raise RuntimeError(f"Tensor.__bool__: truth value of a tensor with {self.data.size} elements is ambiguous")
         return bool(self.data)
 
-    def __float__(self) -> float:
+    def __float__(self) -> builtins.float:  # the builtin: `float` here is the method below
         return float(self.item())
 
     def __int__(self) -> int:
@@ -253,8 +254,8 @@ class Tensor:
     def __le__(self, o): return self._compare(o, np.less_equal)
     def __gt__(self, o): return self._compare(o, np.greater)
     def __ge__(self, o): return self._compare(o, np.greater_equal)
-    def __eq__(self, o): return self._compare(o, np.equal)  # type: ignore[override]
-    def __ne__(self, o): return self._compare(o, np.not_equal)  # type: ignore[override]
+    def __eq__(self, o): return self._compare(o, np.equal)
+    def __ne__(self, o): return self._compare(o, np.not_equal)
     def __invert__(self): return Tensor(np.invert(self.data))
     def __and__(self, o): return self._compare(o, np.logical_and)
     def __or__(self, o): return self._compare(o, np.logical_or)

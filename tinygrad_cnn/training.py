@@ -45,9 +45,10 @@ class TrainConfig:
 
     def validate(self) -> None:
         """Raise ValueError (one line, naming the option) for any value out of type or range."""
-        for arg, value, low in (("--epochs", self.epochs, 1), ("--batch-size", self.batch_size, 1),
-                                ("--seed", self.seed, 0), ("--limit-train", self.limit_train, 1),
-                                ("--limit-test", self.limit_test, 1)):
+        checks: tuple[tuple[str, Any, int], ...] = (
+            ("--epochs", self.epochs, 1), ("--batch-size", self.batch_size, 1), ("--seed", self.seed, 0),
+            ("--limit-train", self.limit_train, 1), ("--limit-test", self.limit_test, 1))
+        for arg, value, low in checks:
             if value is None and arg.startswith("--limit"):
                 continue
             if not isinstance(value, int) or isinstance(value, bool):
@@ -57,13 +58,15 @@ class TrainConfig:
         if not isinstance(self.lr, (int, float)) or isinstance(self.lr, bool) or not math.isfinite(self.lr) \
                 or self.lr <= 0:
             raise ValueError(f"--lr must be a finite number > 0, got {self.lr!r}")
-        for arg, value, choices in (("--optimizer", self.optimizer, OPTIMIZERS), ("--dataset", self.dataset, DATASETS),
-                                    ("--schedule", self.schedule, ("cosine", "step", "none")),
-                                    ("--pool", self.pool, ("max", "avg")), ("activation", self.activation,
-                                                                            ("relu", "tanh", "sigmoid"))):
+        choices_of: tuple[tuple[str, Any, Any], ...] = (
+            ("--optimizer", self.optimizer, OPTIMIZERS), ("--dataset", self.dataset, DATASETS),
+            ("--schedule", self.schedule, ("cosine", "step", "none")), ("--pool", self.pool, ("max", "avg")),
+            ("activation", self.activation, ("relu", "tanh", "sigmoid")))
+        for arg, value, choices in choices_of:
             if not isinstance(value, str) or value not in choices:
                 raise ValueError(f"{arg} must be one of {', '.join(choices)}; got {value!r}")
-        for arg, value in (("--data-dir", self.data_dir), ("--out", self.out)):
+        paths: tuple[tuple[str, Any], ...] = (("--data-dir", self.data_dir), ("--out", self.out))
+        for arg, value in paths:
             if value is not None and not isinstance(value, str):
                 raise ValueError(f"{arg} must be a path, got {value!r}")
 
@@ -82,6 +85,7 @@ def build(cfg: TrainConfig, steps_per_epoch: int) -> tuple[nn.Module, optim.Opti
     run (stepped per batch), 'step' divides by 10 at half the epochs (stepped per epoch)."""
     model = nn.LeNet5(pool=cfg.pool, activation=cfg.activation)
     opt = OPTIMIZERS[cfg.optimizer](model.parameters(), lr=cfg.lr)
+    sched: Any
     if cfg.schedule == "cosine":
         sched = optim.lr_scheduler.CosineAnnealingLR(opt, T_max=cfg.epochs * steps_per_epoch)
     elif cfg.schedule == "step":
@@ -169,7 +173,7 @@ def rng_state() -> dict:
     """The state of the global generator (init, dropout), saved in checkpoints."""
     from . import factories
 
-    return factories.get_rng().bit_generator.state
+    return dict(factories.get_rng().bit_generator.state)
 
 
 def set_rng_state(state: dict) -> None:

@@ -53,7 +53,7 @@ def _read_stream(f, name: str, expect_magic: int) -> np.ndarray:
     dims = tuple(int.from_bytes(raw_dims[4 * i:4 * i + 4], "big") for i in range(ndim))
     expected = int(np.prod(dims)) if dims else 0
     out = np.empty(expected, dtype=np.uint8)
-    view, got = memoryview(out), 0
+    view, got = memoryview(out.data), 0
     while got < expected:  # 1 MiB at a time: one big read would decompress into a second full-size buffer
         n = f.readinto(view[got:got + (1 << 20)])
         if not n:

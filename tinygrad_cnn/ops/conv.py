@@ -103,7 +103,7 @@ def conv2d_weight(input: Tensor, grad_output: Tensor, kernel_size: Any, stride: 
     check_4d(op, "grad_output", grad_output.shape)
     if len(pads) != 4 or any(p < 0 for p in pads):
         raise ValueError(f"{op}: pads must be 4 non-negative ints (top, bottom, left, right), got {pads!r}")
-    pads4 = tuple(int(p) for p in pads)
+    pads4 = (int(pads[0]), int(pads[1]), int(pads[2]), int(pads[3]))
     geo = conv_geometry(op, (input.shape[0], input.shape[1], input.shape[2] + pads4[0] + pads4[1],
                              input.shape[3] + pads4[2] + pads4[3]),
                         (grad_output.shape[1], input.shape[1] // groups, kh, kw), stride, 0, dilation, groups)

@@ -138,7 +138,7 @@ def power(a: Any, b: Any) -> Tensor:
         if not np.isscalar(b):
             b = lift(np.asarray(b), a)
         else:
-            c = float(b)
+            c = float(b)  # type: ignore[arg-type]  # np.isscalar: a number here
 
             def backward_scalar(g: Tensor) -> tuple:
                 if c == 2.0:

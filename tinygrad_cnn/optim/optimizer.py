@@ -58,6 +58,7 @@ class Optimizer:
 
     @staticmethod
     def _grad_of(p: Tensor) -> np.ndarray:
+        assert p.grad is not None
         grad = p.grad.data
         return grad.astype(p.data.dtype) if grad.dtype != p.data.dtype else grad
 

@@ -229,6 +229,8 @@ def _cat(draw: Any) -> Sample:
 def _matmul(draw: Any) -> Sample:
     m, k, n = (draw(st.integers(1, 3)) for _ in range(3))
     kind = draw(st.sampled_from(["vv", "mv", "vm", "mm", "batched", "broadcast"]))
+    sa: tuple
+    sb: tuple
     if kind == "vv":
         sa, sb = (k,), (k,)
     elif kind == "mv":

@@ -37,7 +37,7 @@ def argmax_windows(x: np.ndarray, geo: PoolGeometry) -> tuple[np.ndarray, np.nda
     for s in views[1:]:
         np.maximum(best, s, out=best)
     dtype = np.int16 if len(views) > 127 else np.int8
-    which = np.full_like(best, len(views) - 1, dtype=dtype)
+    which: np.ndarray = np.full_like(best, len(views) - 1, dtype=dtype)
     for k in range(len(views) - 2, -1, -1):  # walk backwards so the first maximum wins ties
         hit = (views[k] == best).view(np.int8).astype(dtype, copy=False)
         which -= (which - dtype(k)) * hit  # an integer select: faster than copyto(where=)
