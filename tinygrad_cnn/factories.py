@@ -1,28 +1,12 @@
-"""Tensor factories (float32 unless ``dtype`` says otherwise) and the global random generator."""
+"""Tensor factories (float32 unless ``dtype`` says otherwise), drawing from ``seeding``'s generator."""
 from __future__ import annotations
 
 from typing import Any
 
 import numpy as np
 
+from .seeding import get_rng, manual_seed  # noqa: F401  (manual_seed: also tinygrad_cnn.manual_seed)
 from .tensor import Tensor
-
-_rng = np.random.default_rng()
-
-
-def manual_seed(seed: int) -> None:
-    """Seed the generator behind ``randn``, ``rand``, parameter init and dropout.
-
-    >>> manual_seed(0); a = randn(2); manual_seed(0); bool((a == randn(2)).all())
-    True
-    """
-    global _rng
-    _rng = np.random.default_rng(seed)
-
-
-def get_rng() -> np.random.Generator:
-    """The generator that ``manual_seed`` seeds (used by init, dropout and the DataLoader)."""
-    return _rng
 
 
 def _size(size: tuple, op: str) -> tuple:
@@ -72,7 +56,7 @@ def randn(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     >>> randn(3, 2).shape
     (3, 2)
     """
-    data = _rng.standard_normal(_size(size, "randn")).astype(_dtype(dtype))
+    data = get_rng().standard_normal(_size(size, "randn")).astype(_dtype(dtype))
     return Tensor(data, requires_grad=requires_grad)
 
 
@@ -82,7 +66,7 @@ def rand(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     >>> bool(((rand(5) >= 0) & (rand(5) < 1)).numpy().all())
     True
     """
-    data = _rng.random(_size(size, "rand")).astype(_dtype(dtype))
+    data = get_rng().random(_size(size, "rand")).astype(_dtype(dtype))
     return Tensor(data, requires_grad=requires_grad)
 
 
@@ -143,4 +127,4 @@ def randn_like(t: Tensor) -> Tensor:
     >>> randn_like(zeros(4)).shape
     (4,)
     """
-    return Tensor(_rng.standard_normal(t.shape).astype(t.dtype))
+    return Tensor(get_rng().standard_normal(t.shape).astype(t.dtype))

@@ -19,6 +19,7 @@ from .data import MNIST, DataLoader, FashionMNIST, Subset
 from .nn import functional as F
 from .serialization import LoadError, StateDictError, load, save, sweep_temporaries
 from .modes import no_grad
+from .seeding import get_rng, manual_seed
 
 DATASETS = {"mnist": MNIST, "fashion-mnist": FashionMNIST}
 OPTIMIZERS = {"adam": optim.Adam, "adamw": optim.AdamW, "sgd": optim.SGD, "rmsprop": optim.RMSprop}
@@ -171,16 +172,12 @@ def strict_json(obj: Any, **kwargs: Any) -> str:
 
 def rng_state() -> dict:
     """The state of the global generator (init, dropout), saved in checkpoints."""
-    from . import factories
-
-    return dict(factories.get_rng().bit_generator.state)
+    return dict(get_rng().bit_generator.state)
 
 
 def set_rng_state(state: dict) -> None:
     """Restore what :func:`rng_state` returned, so a resumed run draws what an unbroken one would."""
-    from . import factories
-
-    factories.get_rng().bit_generator.state = state
+    get_rng().bit_generator.state = state
 
 
 _CHECKPOINT_KEYS = ("model", "optimizer", "epoch", "config", "metrics", "rng")
@@ -293,8 +290,6 @@ def run(cfg: TrainConfig, resume: tuple[str, dict] | None = None, progress: bool
     trains epoch by epoch, saving ``model.npz`` and ``metrics.json`` after each, and writes
     ``curves.png`` and ``graph.svg`` at the end. ``on_step(epoch, batch)`` runs after every batch.
     Returns the output folder."""
-    from .factories import manual_seed
-
     started = time.time()
     cfg.validate()
     out = Path(cfg.out)

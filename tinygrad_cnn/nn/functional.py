@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..factories import get_rng
+from ..seeding import get_rng
 from ..ops.activation import leaky_relu, log_softmax, relu, sigmoid, softmax, softplus, tanh
 from ..ops.conv import conv2d, conv2d_weight, conv_transpose2d
 from ..ops.elementwise import mul

@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from ..factories import get_rng
+from ..seeding import get_rng
 from ..ops.args import pair
 from ..tensor import Tensor
 from . import functional as F

@@ -16,6 +16,7 @@ from typing import Any, Callable
 import numpy as np
 
 from ..modes import is_grad_enabled
+from ..seeding import get_rng
 from ..tensor import Tensor
 from .elementwise import add, clip, div, mul, sub, where
 
@@ -189,8 +190,6 @@ def copy_(t: Tensor, src: Any) -> Tensor:
 
 
 def _random(t: Tensor, op: str, sample: Callable[[np.random.Generator], np.ndarray]) -> Tensor:
-    from ..factories import get_rng
-
     if t.dtype.kind != "f":
         raise TypeError(f"{op}: expected a floating-point tensor, got dtype {t.dtype}")
     return _set(t, op, sample(get_rng()).astype(t.dtype))
