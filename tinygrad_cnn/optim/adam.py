@@ -37,7 +37,7 @@ class Adam(Optimizer):
 
     def _step_flat(self, group: dict) -> bool:
         """One update of the whole group as a few operations over concatenated gradients and
-        moments (LeNet-5: 0.29 -> 0.16 ms a step, mostly numpy's per-call cost). The moments stay
+        moments (numpy's per-call cost dominates a per-parameter loop on small models). The moments stay
         available per parameter as views into the group's buffers, so state dicts are unchanged,
         and every element goes through the same arithmetic as :meth:`_update`: the results are
         bit for bit the same. Returns False (use the per-parameter path) for AMSGrad, a parameter
