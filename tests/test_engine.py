@@ -56,6 +56,17 @@ def test_gradients_do_not_share_memory_through_views_or_create_graph():
     assert not np.shares_memory(ga.numpy(), gb.numpy())
 
 
+@pytest.mark.parametrize("lib", LIBS, ids=lambda m: m.__name__)
+def test_gradients_can_be_changed_in_place(lib):
+    """p.grad.zero_() in a hand-written loop: the gradient of a sum is a broadcast of ones, which
+    must still come as an array the user may write into."""
+    x = lib.tensor([1.0, 2.0], requires_grad=True)
+    x.sum().backward()
+    x.grad.zero_()
+    x.grad += 3
+    assert _np(x.grad).tolist() == [3.0, 3.0]
+
+
 def test_accumulated_gradient_is_fresh_each_time():
     x = tc.tensor([1.0, 2.0], requires_grad=True)
     (x * 2).sum().backward()

@@ -102,20 +102,29 @@ def sum_to_shape(g: Tensor, shape: tuple) -> Tensor:
     return _sh.reshape(g, shape) if g.shape != shape else g
 
 
+def _memory_of(a: np.ndarray) -> int:
+    """The identity of the array that owns ``a``'s memory (``a`` itself unless it is a view)."""
+    while isinstance(a.base, np.ndarray):
+        a = a.base
+    return id(a)
+
+
 class _Owner:
-    """Hands out gradients that own their memory: an array already given to another tensor, a
-    user's ``gradient=`` array, or a view of another array is copied first."""
+    """Hands out gradients that own their memory: a gradient whose memory was already given to
+    another tensor, is the user's ``gradient=`` array, or is read-only, is copied first (a fresh
+    array, or a view of one, goes as it is)."""
 
     def __init__(self, root_grads: Sequence[Tensor]):
-        self.given: set[int] = {id(g.data) for g in root_grads}
+        self.given: set[int] = {_memory_of(g.data) for g in root_grads}
 
     def own(self, g: Tensor, create_graph: bool) -> Tensor:
-        shared = g.data.base is not None or id(g.data) in self.given
+        # read-only (a broadcast view): the user may still write into .grad (p.grad.zero_())
+        shared = _memory_of(g.data) in self.given or not g.data.flags.writeable
         if create_graph:
             g = _sh.clone(g) if shared else g
         else:
             g = Tensor(g.data.copy() if shared else g.data)
-        self.given.add(id(g.data))
+        self.given.add(_memory_of(g.data))
         return g
 
 

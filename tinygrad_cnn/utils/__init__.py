@@ -10,8 +10,8 @@ _M_MMAP_THRESHOLD = -3
 
 def tune_malloc(threshold_bytes: int = 1 << 30) -> bool:
     """Keep large numpy temporaries inside glibc's heap instead of mmap-ing and unmapping them on
-    every training step (which re-faults their pages each time). Affects the whole process; the CLI and the benchmarks call it. Returns whether it applied
-    (glibc on Linux only).
+    every training step (which re-faults their pages each time). Affects the whole process; the
+    CLI and the benchmarks call it. Returns whether it applied (glibc on Linux only).
 
     >>> isinstance(tune_malloc(), bool)
     True

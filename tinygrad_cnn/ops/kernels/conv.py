@@ -123,11 +123,11 @@ def grad_layout(y: np.ndarray, geo: ConvGeometry) -> np.ndarray:
     return rows.reshape(g, ho, f // g, wo * n)
 
 
-def per_output_row(yq: np.ndarray, geo: ConvGeometry) -> np.ndarray:
+def per_output_row(y_gemm: np.ndarray, geo: ConvGeometry) -> np.ndarray:
     """:func:`grad_layout`'s array as one matrix per output row. Shape: -> (G, H', W'*N, F/G) view."""
     if uses_stacked_rows(geo):
-        return yq.transpose(0, 1, 3, 2)
-    return yq.reshape(geo.groups, yq.shape[1], geo.out_hw[0], -1).transpose(0, 2, 3, 1)
+        return y_gemm.transpose(0, 1, 3, 2)
+    return y_gemm.reshape(geo.groups, y_gemm.shape[1], geo.out_hw[0], -1).transpose(0, 2, 3, 1)
 
 
 def rows_per_gemm(kh: int) -> int:
@@ -137,8 +137,8 @@ def rows_per_gemm(kh: int) -> int:
     return 1 + kh // 5
 
 
-def conv_transpose_stacked(w: np.ndarray, yq: np.ndarray, n: int, geo: ConvGeometry) -> np.ndarray:
-    """The stride-1 transposed convolution from :func:`grad_layout`'s row stack ``yq``.
+def conv_transpose_stacked(w: np.ndarray, y_gemm: np.ndarray, n: int, geo: ConvGeometry) -> np.ndarray:
+    """The stride-1 transposed convolution from :func:`grad_layout`'s row stack ``y_gemm``.
 
     Input row r gathers output rows r-kh+1 .. r, so R consecutive input rows gather R+kh-1
     consecutive output rows: one contiguous block of the stack, read in place. One GEMM per R
@@ -147,12 +147,12 @@ def conv_transpose_stacked(w: np.ndarray, yq: np.ndarray, n: int, geo: ConvGeome
     in one batched call, the edge blocks one call each on the part of the band that meets the
     output. kw strided adds then fold the kernel columns into rows-outermost memory, the layout
     pooling's gradients have, so that the pooling layer below takes the result without a copy.
-    Shape: w (F, Cg, kh, kw), yq (G, H', F/G, W'*N) -> (N, C, H, W) view of (H, C, W, N) memory."""
+    Shape: w (F, Cg, kh, kw), y_gemm (G, H', F/G, W'*N) -> (N, C, H, W) view of (H, C, W, N) memory."""
     g, (ho, wo), (kh, kw), dw = geo.groups, geo.out_hw, geo.kernel, geo.dilation[1]
     (hp, wp), (f_g, cg) = geo.padded_hw, (w.shape[0] // geo.groups, w.shape[1])
     rows_each = rows_per_gemm(kh)
     row_len = kw * cg
-    assert yq.strides[1] == f_g * yq.strides[2], "the row stack must be contiguous across its rows"
+    assert y_gemm.strides[1] == f_g * y_gemm.strides[2], "the row stack must be contiguous across its rows"
     # kernel[g, (j, c), i', f] = w[g*f_g + f, c, kh-1-i', j], placed at column block rho + i' of block
     # row rho: input row r0+rho meets output row r0-kh+1+rho+i' through kernel row kh-1-i'
     kernel = w.reshape(g, f_g, cg, kh, kw)[:, :, :, ::-1].transpose(0, 4, 2, 3, 1).reshape(g, row_len, kh, f_g)
@@ -160,8 +160,8 @@ def conv_transpose_stacked(w: np.ndarray, yq: np.ndarray, n: int, geo: ConvGeome
     for rho in range(rows_each):
         band[:, rho, :, rho:rho + kh] = kernel
     band = band.reshape(g, rows_each * row_len, (rows_each + kh - 1) * f_g)
-    stack = yq.reshape(g, ho * f_g, wo * n)
-    rows = np.empty((g, hp * row_len, wo * n), yq.dtype)
+    stack = y_gemm.reshape(g, ho * f_g, wo * n)
+    rows = np.empty((g, hp * row_len, wo * n), y_gemm.dtype)
     # blocks whose output rows all lie inside the output: one batched GEMM over overlapping views
     first = -(-(kh - 1) // rows_each)  # first block index with r0 >= kh-1
     last = min(hp, ho) // rows_each  # blocks [first, last) end at or before row ho
@@ -182,7 +182,7 @@ def conv_transpose_stacked(w: np.ndarray, yq: np.ndarray, n: int, geo: ConvGeome
         np.matmul(band[:, :(r1 - r0) * row_len, c0:c0 + (y1 - y0) * f_g], stack[:, y0 * f_g:y1 * f_g],
                   out=rows[:, r0 * row_len:r1 * row_len])
     by_column = rows.reshape(g, hp, kw, cg, wo, n)
-    canvas = np.empty((hp, g, cg, wp, n), yq.dtype)  # rows outermost, as pooling's gradients lie
+    canvas = np.empty((hp, g, cg, wp, n), y_gemm.dtype)  # rows outermost, as pooling's gradients lie
     per_group = canvas.transpose(1, 0, 2, 3, 4)
     per_group[..., :wo, :] = by_column[:, :, 0]
     per_group[..., wo:, :] = 0
@@ -241,50 +241,50 @@ def conv_forward(x: np.ndarray, w: np.ndarray, geo: ConvGeometry, bias: np.ndarr
     return out, windows
 
 
-def conv_transpose(y: np.ndarray, w: np.ndarray, geo: ConvGeometry, yq: np.ndarray | None = None) -> np.ndarray:
-    """The transposed convolution (the adjoint of :func:`conv_forward` in its input); ``yq``
+def conv_transpose(y: np.ndarray, w: np.ndarray, geo: ConvGeometry, y_gemm: np.ndarray | None = None) -> np.ndarray:
+    """The transposed convolution (the adjoint of :func:`conv_forward` in its input); ``y_gemm``
     optionally holds :func:`grad_layout` of ``y``. Shape: (N, F, H', W') * (F, Cg, kh, kw) -> (N, C, H, W)."""
-    if yq is None:
-        yq = grad_layout(y, geo)
+    if y_gemm is None:
+        y_gemm = grad_layout(y, geo)
     if uses_stacked_rows(geo):
-        return conv_transpose_stacked(w, yq, y.shape[0], geo)
+        return conv_transpose_stacked(w, y_gemm, y.shape[0], geo)
     g = geo.groups
     f, cg, kh, kw = w.shape
     # rows ordered (kh, kw, Cg) so that each kernel offset's block of the product is contiguous
     wr = w.reshape(g, f // g, cg, kh, kw).transpose(0, 3, 4, 2, 1).reshape(g, kh * kw * cg, f // g)
-    cols = np.matmul(wr, yq)  # (G, kh*kw*Cg, H'*W'*N)
+    cols = np.matmul(wr, y_gemm)  # (G, kh*kw*Cg, H'*W'*N)
     return col2im(cols, y.shape[0], cg * g, geo)
 
 
 def conv_weight(x: np.ndarray, y: np.ndarray, geo: ConvGeometry, windows: np.ndarray | None = None,
-                yq: np.ndarray | None = None) -> np.ndarray:
+                y_gemm: np.ndarray | None = None) -> np.ndarray:
     """The correlation of input and output gradient (conv2d's weight gradient); ``windows``
     optionally holds what :func:`conv_forward` returned (columns of ones rows are skipped) and
-    ``yq`` :func:`grad_layout` of ``y``. Shape: (N, C, H, W), (N, F, H', W') -> (F, Cg, kh, kw)."""
-    if yq is None:
-        yq = grad_layout(y, geo)
+    ``y_gemm`` :func:`grad_layout` of ``y``. Shape: (N, C, H, W), (N, F, H', W') -> (F, Cg, kh, kw)."""
+    if y_gemm is None:
+        y_gemm = grad_layout(y, geo)
     g, m, cg, (kh, kw) = geo.groups, y.shape[1] // geo.groups, x.shape[1] // geo.groups, geo.kernel
     if uses_row_windows(geo):
         windows = row_windows(x, geo) if windows is None else windows
         row_len = windows.shape[2] // kh
-        per_row = np.matmul(windows, per_output_row(yq, geo)).sum(axis=1).reshape(g, kh, row_len, m)
+        per_row = np.matmul(windows, per_output_row(y_gemm, geo)).sum(axis=1).reshape(g, kh, row_len, m)
         return per_row[:, :, :kw * cg].reshape(g, kh, kw, cg, m).transpose(0, 4, 3, 1, 2).reshape(g * m, cg, kh, kw)
     windows = im2col(x, geo) if windows is None else windows
-    if yq.shape[1] >= 16:  # (cols @ g^T)^T is the faster order for many filters
-        gw = np.matmul(windows, yq.transpose(0, 2, 1)).transpose(0, 2, 1)
+    if y_gemm.shape[1] >= 16:  # (cols @ g^T)^T is the faster order for many filters
+        gw = np.matmul(windows, y_gemm.transpose(0, 2, 1)).transpose(0, 2, 1)
     else:
-        gw = matmul_few_rows(yq, windows.transpose(0, 2, 1))  # (G, F/G, Cg*kh*kw)
+        gw = matmul_few_rows(y_gemm, windows.transpose(0, 2, 1))  # (G, F/G, Cg*kh*kw)
     return gw.reshape(g * m, cg, kh, kw)
 
 
-def bias_grad(y: np.ndarray, geo: ConvGeometry, yq: np.ndarray | None = None) -> np.ndarray:
+def bias_grad(y: np.ndarray, geo: ConvGeometry, y_gemm: np.ndarray | None = None) -> np.ndarray:
     """The sum of ``y`` per channel (conv2d's bias gradient), as a product with ones over
-    :func:`grad_layout`'s contiguous runs (``yq`` when already made).
+    :func:`grad_layout`'s contiguous runs (``y_gemm`` when already made).
     Shape: (N, F, H', W') -> (F,)."""
     if y.size == 0:
         return np.zeros(y.shape[1], y.dtype)
-    yq = grad_layout(y, geo) if yq is None else yq
-    sums = yq.reshape(-1, yq.shape[-1]) @ ones(yq.shape[-1], yq.dtype.str)
+    y_gemm = grad_layout(y, geo) if y_gemm is None else y_gemm
+    sums = y_gemm.reshape(-1, y_gemm.shape[-1]) @ ones(y_gemm.shape[-1], y_gemm.dtype.str)
     if uses_stacked_rows(geo):  # (G, H', F/G): per output row and filter, then over the rows
-        sums = sums.reshape(yq.shape[:3]).sum(axis=1)
+        sums = sums.reshape(y_gemm.shape[:3]).sum(axis=1)
     return sums.reshape(-1)
