@@ -364,6 +364,19 @@ def lift(x: Any, like: Tensor | None = None) -> Tensor:
     return Tensor(_to_array(x, ints_stay_ints=True))
 
 
+def _record(out: Tensor, name: str, parents: tuple, backward: Callable, meta: Any, saved: tuple | None,
+            needs_output: bool) -> None:
+    """Give ``out`` the node of the op that made it; mark the parents as used by the graph."""
+    for p in parents:
+        p._used = True
+    stack = _modes.module_stack
+    out.requires_grad = True
+    out.grad_fn = Node(name, parents, backward, meta, _user_site() if _modes.anomaly else None,
+                       stack[-1] if stack else None,
+                       tuple([(t, t._vc.value) for t in (parents if saved is None else saved)]),
+                       0 if needs_output else None)
+
+
 def make_op(name: str, data: np.ndarray, parents: tuple, backward: Callable,
             meta: dict | Callable[[], dict] | None = None, saved: tuple | None = None,
             needs_output: bool = False) -> Tensor:
@@ -377,15 +390,11 @@ def make_op(name: str, data: np.ndarray, parents: tuple, backward: Callable,
     out = Tensor.__new__(Tensor)
     out._init_slots(data, False, None)
     modes = _modes
-    if modes.grad_enabled and any(p.requires_grad for p in parents):
-        out.requires_grad = True
+    if modes.grad_enabled:
         for p in parents:
-            p._used = True
-        stack = modes.module_stack
-        out.grad_fn = Node(name, parents, backward, meta, _user_site() if modes.anomaly else None,
-                           stack[-1] if stack else None,
-                           tuple((t, t._vc.value) for t in (parents if saved is None else saved)),
-                           0 if needs_output else None)
+            if p.requires_grad:
+                _record(out, name, parents, backward, meta, saved, needs_output)
+                break
     if data.base is not None:  # a view of an input shares its memory, so also its version
         for p in parents:
             if np.may_share_memory(data, p.data):
