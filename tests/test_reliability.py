@@ -47,11 +47,19 @@ def _start_saver(path: Path) -> subprocess.Popen:
     return p
 
 
+def _wait_for(path: Path, seconds: float = 30.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not path.exists():
+        assert time.monotonic() < deadline, f"{path} was never written"
+        time.sleep(0.01)
+
+
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
 def test_signal_during_saves_leaves_no_temporary(tmp_path, sig):
     path = tmp_path / "model.npz"
     p = _start_saver(path)
-    time.sleep(0.6)
+    _wait_for(path)  # a first save is complete; the next one is under way
+    time.sleep(0.1)
     p.send_signal(sig)
     p.wait(timeout=30)
     assert p.returncode != 0

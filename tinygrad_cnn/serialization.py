@@ -3,7 +3,7 @@ with checks that turn every damaged or foreign file into one :class:`LoadError` 
 from __future__ import annotations
 
 import os
-import tempfile
+import secrets
 import time
 import zipfile
 import zlib
@@ -75,15 +75,15 @@ def save(obj: dict, path: str | os.PathLike) -> None:
     path = os.fspath(path)
     folder = os.path.dirname(os.path.abspath(path))
     os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=TEMP_SUFFIX, dir=folder)
+    # the name is chosen before the file exists: an interruption at any moment after its creation
+    # finds it in `tmp` and removes it
+    tmp = os.path.join(folder, f"{TEMP_PREFIX}{secrets.token_hex(8)}{TEMP_SUFFIX}")
     try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # the umask applies, as for any file
         with os.fdopen(fd, "wb") as f:
             np.savez(f, **flat)
             f.flush()
             os.fsync(f.fileno())
-        mask = os.umask(0)  # mkstemp makes the file private (0600); give it the usual permissions
-        os.umask(mask)
-        os.chmod(tmp, 0o666 & ~mask)
         os.replace(tmp, path)
     except BaseException:  # any error, KeyboardInterrupt, or SystemExit from a SIGTERM handler
         if os.path.exists(tmp):
@@ -96,6 +96,7 @@ def sweep_temporaries(folder: str | os.PathLike, older_than: float | None = None
     :func:`save` names them and last modified before ``older_than`` (a time.time(); default now).
     Returns what was removed.
 
+    >>> import tempfile
     >>> sweep_temporaries(tempfile.mkdtemp())
     []
     """
