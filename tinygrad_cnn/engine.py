@@ -151,8 +151,8 @@ def _check_saved(node: Node, out: Tensor) -> None:
     if node.backward is None:
         raise RuntimeError(f"backward: trying to backward through the graph a second time (op '{node.name}'): "
                            "its saved values were freed; pass retain_graph=True to the first backward")
-    found = [(t, v) for t, v in node.saved if t._version != v]
-    if node.out_version is not None and out._version != node.out_version:
+    found = [(t, v) for t, v in node.saved if t._vc[0] != v]
+    if node.out_version is not None and out._vc[0] != node.out_version:
         found.append((out, node.out_version))
     if found:
         t, v = found[0]

@@ -46,15 +46,6 @@ def _is_float(arr: np.ndarray) -> bool:
     return arr.dtype.kind == "f"
 
 
-class _Version:
-    """A tensor's version: bumped by every in-place change; shared by tensors that share memory."""
-
-    __slots__ = ("value",)
-
-    def __init__(self) -> None:
-        self.value = 0
-
-
 # ----------------------------------------------------------------------------- Tensor
 class Tensor:
     """An n-dimensional array that records the ops applied to it for automatic differentiation.
@@ -86,7 +77,7 @@ class Tensor:
         self.name = name
         self._hooks: list | None = None
         self._retains_grad = False
-        self._vc = _Version()
+        self._vc = [0]  # the version: in-place changes so far; one list shared by tensors sharing memory
         self._is_view = False  # shares memory (and so its version) with another tensor
         self._used = False  # an input of a recorded op: in-place ops can no longer rebase its history
 
@@ -117,7 +108,7 @@ class Tensor:
     @property
     def _version(self) -> int:
         """How many in-place changes this tensor's memory has seen (checked by backward)."""
-        return self._vc.value
+        return self._vc[0]
 
     @property
     def is_leaf(self) -> bool:
@@ -373,7 +364,7 @@ def _record(out: Tensor, name: str, parents: tuple, backward: Callable, meta: An
     out.requires_grad = True
     out.grad_fn = Node(name, parents, backward, meta, _user_site() if _modes.anomaly else None,
                        stack[-1] if stack else None,
-                       tuple([(t, t._vc.value) for t in (parents if saved is None else saved)]),
+                       tuple([(t, t._vc[0]) for t in (parents if saved is None else saved)]),
                        0 if needs_output else None)
 
 

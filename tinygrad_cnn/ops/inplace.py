@@ -28,7 +28,7 @@ def _alias(t: Tensor, copy: bool) -> Tensor:
     old._init_slots(t.data.copy() if copy else t.data, t.requires_grad, t.name)
     old.grad_fn = t.grad_fn
     if copy:  # a snapshot has memory of its own but the version of the value it copies
-        old._vc.value = t._vc.value
+        old._vc[0] = t._vc[0]
     else:
         old._vc, old._is_view = t._vc, True
     return old
@@ -48,7 +48,7 @@ def _write(t: Tensor, op: str, values: np.ndarray | Callable[[np.ndarray], Any])
             raise RuntimeError(f"{op}: the tensor's memory is read-only (an expanded view?): "
                                "clone() it before changing it in place") from None
         raise ValueError(f"{op}: {e}") from None
-    t._vc.value += 1
+    t._vc[0] += 1
 
 
 def _inplace(t: Tensor, op: str, other: Any, kernel: Callable[[np.ndarray], Any],
