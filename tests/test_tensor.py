@@ -30,7 +30,7 @@ def test_integer_tensors_cannot_require_grad():
 
 def test_attributes():
     x = Tensor(np.ones((2, 3)), requires_grad=True, name="x")
-    assert (x.shape, x.ndim, x.size, x.name) == ((2, 3), 2, 6, "x")
+    assert (x.shape, x.ndim, x.numel(), x.size(), x.size(1), x.name) == ((2, 3), 2, 6, (2, 3), 3, "x")
     assert x.is_leaf and x.grad_fn is None and x.grad is None
     y = x * 2
     assert not y.is_leaf and y.grad_fn.name == "mul" and y.requires_grad

@@ -6,6 +6,8 @@
 >>> x.grad.tolist()
 [2.0, 4.0]
 """
+import numpy as np
+
 from .autograd import Function, detect_anomaly
 from .factories import (arange, eye, full, full_like, manual_seed, ones, ones_like, rand, randn, randn_like,
                         zeros, zeros_like)
@@ -13,9 +15,17 @@ from .ops.elementwise import maximum, minimum, where
 from .ops.shape import cat, stack
 from . import nn, optim  # noqa: F401
 from .serialization import load, save
-from .modes import enable_grad, is_grad_enabled, no_grad
+from .modes import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .tensor import (Tensor, as_tensor, bool_, float16, float32, float64, from_numpy, grad, int32, int64,
                      tensor)
+from . import cuda, utils  # noqa: F401
+from .functions import (abs, add, argmax, argmin, clamp, exp, flatten, is_tensor, log, log_softmax, matmul, max,
+                        mean, min, mul, numel, relu, reshape, sigmoid, softmax, sqrt, squeeze, sum, tanh, transpose,
+                        unsqueeze)
+from .torch_surface import Device as device
+
+# PyTorch's dtype names (numpy dtypes underneath)
+float, double, half, long, int, bool, uint8 = float32, float64, float16, int64, int32, bool_, np.uint8
 
 __version__ = "0.1.0"
 
@@ -24,5 +34,8 @@ __all__ = [
     "detect_anomaly", "Function",
     "zeros", "ones", "full", "randn", "rand", "arange", "eye", "zeros_like", "ones_like", "full_like", "randn_like",
     "manual_seed", "save", "load", "nn", "optim", "cat", "stack", "where", "maximum", "minimum",
-    "float16", "float32", "float64", "int32", "int64", "bool_",
+    "float16", "float32", "float64", "int32", "int64", "bool_", "float", "double", "half", "long", "int", "bool",
+    "uint8", "set_grad_enabled", "device", "cuda", "flatten", "max", "min", "sum", "mean", "argmax", "argmin", "exp",
+    "log", "sqrt", "abs", "clamp", "relu", "sigmoid", "tanh", "softmax", "log_softmax", "matmul", "transpose",
+    "reshape", "unsqueeze", "squeeze", "numel", "is_tensor", "add", "mul",
 ]

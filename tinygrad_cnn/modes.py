@@ -82,6 +82,28 @@ class _set_grad_enabled(_GradMode):
         self.enabled = enabled
 
 
+class set_grad_enabled(_GradMode):
+    """Set graph recording on or off, as ``torch.set_grad_enabled``: at once when called, and back
+    to the previous mode at the end of a ``with`` block.
+
+    >>> from tinygrad_cnn import Tensor
+    >>> with set_grad_enabled(False):
+    ...     (Tensor([1.0], requires_grad=True) * 2).requires_grad
+    False
+    """
+
+    def __init__(self, mode: bool):
+        self.enabled = bool(mode)
+        self._prev = _modes.grad_enabled
+        _modes.grad_enabled = self.enabled
+
+    def __enter__(self) -> None:
+        pass
+
+    def __exit__(self, *exc: Any) -> None:
+        _modes.grad_enabled = self._prev
+
+
 def _user_site() -> str:
     """The innermost stack frame outside this package: where the user created the op."""
     import sys

@@ -14,6 +14,7 @@ from typing import Any, Callable
 import numpy as np
 
 from .modes import _check_finite, _modes, _user_site
+from .torch_surface import TorchSurface
 
 float16, float32, float64 = np.float16, np.float32, np.float64
 int32, int64, bool_ = np.int32, np.int64, np.bool_
@@ -47,7 +48,7 @@ def _is_float(arr: np.ndarray) -> bool:
 
 
 # ----------------------------------------------------------------------------- Tensor
-class Tensor:
+class Tensor(TorchSurface):
     """An n-dimensional array that records the ops applied to it for automatic differentiation.
 
     Shape: any. Python numbers and lists become float32 (as ``torch.Tensor``); an ndarray keeps its
@@ -93,11 +94,6 @@ class Tensor:
     @property
     def dtype(self) -> np.dtype:
         return self.data.dtype
-
-    @property
-    def size(self) -> int:
-        """Number of elements (numpy's meaning; ``.shape`` gives the dimensions)."""
-        return self.data.size
 
     def numel(self) -> int:
         return self.data.size

@@ -160,7 +160,7 @@ def draw_graph(root: Any, params: Any = None, show_grad: bool = False, show_valu
             kind = "param" if id(t) in names or t.requires_grad else "input"
             if id(t) in root_ids:
                 kind = "root"
-            lines.append(graphviz.escape(_short(name)) if name else ("constant" if t.size == 1 else "input"))
+            lines.append(graphviz.escape(_short(name)) if name else ("constant" if t.numel() == 1 else "input"))
         lines.append(f"{_shape(t.shape)} {t.dtype}")
         if node is None and t.requires_grad:
             lines.append("requires_grad")

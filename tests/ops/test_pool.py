@@ -88,7 +88,7 @@ def test_max_pool_ties_first_element_takes_all_gradient():
     out.sum().backward()
     assert idx.item() == 0
     assert x.grad.tolist() == [[[[1.0, 0.0], [0.0, 0.0]]]]
-    assert x.grad.sum().item() == out.size  # gradient mass is conserved
+    assert x.grad.sum().item() == out.numel()  # gradient mass is conserved
 
 
 def test_max_pool_overlapping_windows_accumulate():
@@ -103,7 +103,7 @@ def test_max_pool_tied_overlapping_windows_conserve_mass():
     x = Tensor(np.zeros((1, 1, 4, 4)), requires_grad=True)
     out = F.max_pool2d(x, 3, stride=1, padding=1)
     out.sum().backward()
-    assert x.grad.sum().item() == out.size
+    assert x.grad.sum().item() == out.numel()
 
 
 def test_ceil_mode_window_hanging_over_the_edge():

@@ -14,8 +14,8 @@ from ..seeding import get_rng
 from ..ops.activation import leaky_relu, log_softmax, relu, sigmoid, softmax, softplus, tanh
 from ..ops.conv import conv2d, conv2d_weight, conv_transpose2d
 from ..ops.elementwise import mul
-from ..ops.loss import (binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy, mse_loss,
-                        nll_loss)
+from ..ops.loss import (binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy, l1_loss, mse_loss,
+                        nll_loss, smooth_l1_loss)
 from ..ops.matmul import linear
 from ..ops.pool import avg_pool2d, max_pool2d
 from ..ops.shape import pad
@@ -23,7 +23,8 @@ from ..tensor import Tensor
 
 __all__ = ["conv2d", "conv_transpose2d", "conv2d_weight", "max_pool2d", "avg_pool2d", "linear", "relu",
            "leaky_relu", "sigmoid", "tanh", "softplus", "softmax", "log_softmax", "dropout", "cross_entropy",
-           "nll_loss", "mse_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits", "pad", "flatten"]
+           "nll_loss", "mse_loss", "l1_loss", "smooth_l1_loss", "binary_cross_entropy",
+           "binary_cross_entropy_with_logits", "pad", "flatten"]
 
 
 def dropout(input: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
@@ -66,7 +67,7 @@ def batch_norm(input: Tensor, running_mean: np.ndarray | None, running_var: np.n
     axes = (0,) if input.ndim == 2 else (0, 2, 3)
     shape = (1, -1) + (1,) * (input.ndim - 2)
     if training:
-        n = input.size // input.shape[1]
+        n = input.numel() // input.shape[1]
         if n <= 1:
             raise ValueError(f"batch_norm: expected more than 1 value per channel when training, got input shape "
                              f"{input.shape}")

@@ -10,6 +10,7 @@ import numpy as np
 from ..serialization import StateDictError
 from ..modes import _modes, no_grad
 from ..tensor import Tensor
+from ..torch_surface import parse_to
 
 
 class Parameter(Tensor):
@@ -33,6 +34,19 @@ class IncompatibleKeys(NamedTuple):
 
     missing_keys: list
     unexpected_keys: list
+
+
+class RemovableHandle:
+    """What ``register_forward_hook`` returns: ``remove()`` takes the hook off (calling it does too)."""
+
+    def __init__(self, hooks: list, fn: Callable):
+        self._hooks, self._fn = hooks, fn
+
+    def remove(self) -> None:
+        if self._fn in self._hooks:
+            self._hooks.remove(self._fn)
+
+    __call__ = remove
 
 
 class Module:
@@ -83,14 +97,53 @@ class Module:
             out = self.forward(*args, **kwargs)
         finally:
             stack.pop()
-        for hook in self._forward_hooks:
-            hook(self, args, out)
+        for hook in list(self._forward_hooks):
+            result = hook(self, args, out)
+            if result is not None:  # as PyTorch: a hook may replace the output
+                out = result
         return out
 
-    def register_forward_hook(self, fn: Callable[[Module, tuple, Any], None]) -> Callable[[], None]:
-        """Call ``fn(module, inputs, output)`` after every forward; returns a function that removes it."""
+    def register_forward_hook(self, fn: Callable[[Module, tuple, Any], Any]) -> RemovableHandle:
+        """Call ``fn(module, inputs, output)`` after every forward (a returned value replaces the
+        output); returns a handle whose ``remove()`` (or call) takes the hook off."""
         self._forward_hooks.append(fn)
-        return lambda: self._forward_hooks.remove(fn) if fn in self._forward_hooks else None
+        return RemovableHandle(self._forward_hooks, fn)
+
+    def register_parameter(self, name: str, param: Parameter | None) -> None:
+        """Add ``param`` under ``name``, as assigning the attribute does."""
+        if param is not None and not isinstance(param, Parameter):
+            raise TypeError(f"register_parameter: expected a Parameter or None, got {type(param).__name__}")
+        setattr(self, name, param)
+
+    def apply(self, fn: Callable[[Module], Any]) -> Module:
+        """Call ``fn`` on every submodule, children first, then on this module (weight init)."""
+        for child in self.children():
+            child.apply(fn)
+        fn(self)
+        return self
+
+    def requires_grad_(self, requires_grad: bool = True) -> Module:
+        for p in self.parameters():
+            p.requires_grad_(requires_grad)
+        return self
+
+    def to(self, *args: Any, **kwargs: Any) -> Module:
+        """``to(device)`` (the CPU only) and/or ``to(dtype)`` for floating parameters and buffers,
+        converted in place as PyTorch does (the Parameter objects stay)."""
+        dtype, _ = parse_to(args, kwargs, f"{type(self).__name__}.to")
+        if dtype is not None:
+            for t in list(self.parameters()) + [b for _, b in self.named_buffers() if b is not None]:
+                if t.dtype.kind == "f":
+                    t.data = t.data.astype(dtype)
+                    t._vc[0] += 1
+        return self
+
+    def cpu(self) -> Module:
+        return self
+
+    def cuda(self, *args: Any, **kwargs: Any) -> Module:
+        return self.to("cuda")
+
 
     # ---- structure
     def named_children(self) -> Iterator[tuple[str, Module]]:
@@ -212,7 +265,7 @@ class Module:
 
             def record(m: Module, _in: tuple, out: Any, name: str = name) -> None:
                 shape = tuple(out.shape) if isinstance(out, Tensor) else "?"
-                rows.append((name, type(m).__name__, str(shape), sum(p.size for p in m.parameters())))
+                rows.append((name, type(m).__name__, str(shape), sum(p.numel() for p in m.parameters())))
 
             removers.append(mod.register_forward_hook(record))
         was_training = self.training
@@ -224,8 +277,8 @@ class Module:
             self.train(was_training)
             for remove in removers:
                 remove()
-        total = sum(p.size for p in self.parameters())
-        trainable = sum(p.size for p in self.parameters() if p.requires_grad)
+        total = sum(p.numel() for p in self.parameters())
+        trainable = sum(p.numel() for p in self.parameters() if p.requires_grad)
         header = ("layer", "type", "output shape", "params")
         table = [header] + [(n, t, s, f"{c:,}") for n, t, s, c in rows]
         widths = [max(len(r[i]) for r in table) for i in range(4)]

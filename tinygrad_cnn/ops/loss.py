@@ -7,7 +7,7 @@ import numpy as np
 
 from ..tensor import Tensor, lift
 from .activation import log_softmax, softplus
-from .elementwise import clip, log, mul, sub
+from .elementwise import absolute, clip, log, mul, sub, where
 from .reduce import reduce_sum
 from .registry import register
 
@@ -20,7 +20,7 @@ def _reduce(loss: Tensor, reduction: str, denom: float | None = None) -> Tensor:
     total = reduce_sum(loss)
     if reduction == "sum":
         return total
-    n = denom if denom is not None else loss.size
+    n = denom if denom is not None else loss.numel()
     return total * (1.0 / n) if n else total * float("nan")  # a mean over nothing is NaN, as PyTorch's
 
 
@@ -156,3 +156,36 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Any, reduction: str 
     target = _same_shape("binary_cross_entropy_with_logits", input, target)
     loss = softplus(input) - mul(input, target)
     return _reduce(loss, reduction)
+
+
+@register
+def l1_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
+    """Absolute error ``|input - target|`` (gradient 0 where they are equal, as PyTorch).
+    Shape: input and target alike -> () or same.
+
+    >>> l1_loss(Tensor([1.0, -3.0]), Tensor([0.0, 0.0])).item()
+    2.0
+    """
+    _check_common("l1_loss", input, reduction)
+    target = _same_shape("l1_loss", input, target)
+    return _reduce(absolute(sub(input, target)), reduction)
+
+
+@register
+def smooth_l1_loss(input: Tensor, target: Any, reduction: str = "mean", beta: float = 1.0) -> Tensor:
+    """Huber-like loss: ``0.5 d**2 / beta`` where ``|d| < beta``, else ``|d| - 0.5 beta``, with
+    ``d = input - target`` (``beta = 0`` is the L1 loss), as PyTorch. Shape: as l1_loss.
+
+    >>> smooth_l1_loss(Tensor([0.5, 3.0]), Tensor([0.0, 0.0]), reduction="sum").item()
+    2.625
+    """
+    _check_common("smooth_l1_loss", input, reduction)
+    if not isinstance(beta, (int, float)) or beta < 0:
+        raise ValueError(f"smooth_l1_loss: beta must be a number >= 0, got {beta!r}")
+    target = _same_shape("smooth_l1_loss", input, target)
+    d = sub(input, target)
+    ad = absolute(d)
+    if beta == 0:
+        return _reduce(ad, reduction)
+    inside = ad.data < beta
+    return _reduce(where(inside, mul(mul(d, d), 0.5 / beta), sub(ad, 0.5 * beta)), reduction)

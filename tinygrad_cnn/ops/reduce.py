@@ -89,7 +89,7 @@ class ValuesIndices(NamedTuple):
 
 
 def _extreme(x: Tensor, dim: Any, keepdim: bool, name: str, np_fn: Any, np_arg: Any) -> Any:
-    if x.size == 0:
+    if x.numel() == 0:
         raise ValueError(f"{name}: cannot reduce an empty tensor of shape {x.shape}")
     axes = normalize_dims(dim, x.ndim, name)
     data = np_fn(x.data, axis=axes, keepdims=True)

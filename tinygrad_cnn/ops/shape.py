@@ -58,7 +58,7 @@ def reshape(x: Tensor, *shape: Any) -> Tensor:
     try:
         data = x.data.reshape(shape)
     except ValueError:
-        raise ValueError(f"reshape: cannot reshape a tensor of shape {x.shape} ({x.size} elements) "
+        raise ValueError(f"reshape: cannot reshape a tensor of shape {x.shape} ({x.numel()} elements) "
                          f"into shape {shape}") from None
     in_shape = x.shape
     return make_op("reshape", data, (x,), lambda g: (reshape(g, in_shape),), {"shape": data.shape},

@@ -79,14 +79,14 @@ def _analytical_jacobians(fn: Callable, inputs: tuple, idx: list[int]) -> list[n
     """One (n_out, n_in) matrix per differentiable input, by one backward pass per output element."""
     outs = _outputs(fn, inputs)
     diff = [inputs[i] for i in idx]
-    n_out = sum(o.size for o in outs)
-    jacs = [np.zeros((n_out, inputs[i].size)) for i in idx]
+    n_out = sum(o.numel() for o in outs)
+    jacs = [np.zeros((n_out, inputs[i].numel())) for i in idx]
     row = 0
     for o in outs:
         if not o.requires_grad:
-            row += o.size
+            row += o.numel()
             continue
-        for e in range(o.size):
+        for e in range(o.numel()):
             seed = np.zeros(o.shape, dtype=o.dtype)
             seed.reshape(-1)[e] = 1.0
             grads = grad(o, diff, grad_outputs=Tensor(seed), retain_graph=True, allow_unused=True)
@@ -115,7 +115,7 @@ def numerical_grad(fn: Callable, inputs: Any, eps: float = 1e-6) -> list:
     idx = _diff_inputs(inputs, "numerical_grad")
     jacs = _numerical_jacobians(fn, inputs, idx, eps)
     outs = _outputs(fn, inputs)
-    out_shape = outs[0].shape if len(outs) == 1 else (sum(o.size for o in outs),)
+    out_shape = outs[0].shape if len(outs) == 1 else (sum(o.numel() for o in outs),)
     result: list = [None] * len(inputs)
     for k, i in enumerate(idx):
         result[i] = jacs[k].reshape(out_shape + inputs[i].shape)

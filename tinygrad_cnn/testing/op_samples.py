@@ -153,7 +153,7 @@ def _astype(draw: Any) -> Sample:
 @sample("reshape")
 def _reshape(draw: Any) -> Sample:
     x = draw(tensors())
-    n = x.size
+    n = x.numel()
     divisors = [d for d in range(1, n + 1) if n % d == 0]
     d = draw(st.sampled_from(divisors))
     return Sample((x, (d, -1)))
@@ -301,6 +301,28 @@ def _regression(name: str, **target_kw: Any) -> None:
 
 
 _regression("mse_loss")
+
+
+@sample("l1_loss")
+def _l1_loss(draw: Any) -> Sample:
+    shape = draw(shapes(min_dims=1))
+    t = draw(tensors(shape, min_value=0.0, max_value=1.0))
+    d = draw(tensors(shape, min_magnitude=0.1))  # away from the kink at input == target
+    x = Tensor(t.data + d.data, requires_grad=True)
+    return Sample((x, t), {"reduction": draw(st.sampled_from(["mean", "sum", "none"]))})
+
+
+@sample("smooth_l1_loss")
+def _smooth_l1_loss(draw: Any) -> Sample:
+    shape = draw(shapes(min_dims=1))
+    beta = draw(st.sampled_from([0.5, 1.0, 2.0]))
+    t = draw(tensors(shape, min_value=0.0, max_value=1.0))
+    # |d| well inside or well outside beta: the second derivative jumps at |d| == beta
+    mags = draw(tensors(shape, min_value=0.05, max_value=3.0, requires_grad=False)).data
+    mags = np.where(np.abs(mags - beta) < 0.1, mags + 0.3, mags)
+    signs = np.where(draw(tensors(shape, requires_grad=False)).data < 0, -1.0, 1.0)
+    x = Tensor(t.data + signs * mags, requires_grad=True)
+    return Sample((x, t), {"reduction": draw(st.sampled_from(["mean", "sum", "none"])), "beta": beta})
 _regression("binary_cross_entropy", min_value=0.05, max_value=0.95)
 _regression("binary_cross_entropy_with_logits")
 

@@ -1,0 +1,348 @@
+"""Typical PyTorch snippets, written from PyTorch's docs and tutorials. Each runs unchanged with
+``torch`` being PyTorch or tinygrad_cnn, and leaves what it computed in ``out`` (numbers, lists
+and tensors), which the test compares. ``np`` (numpy) and ``W`` (a function giving seeded random
+float32 arrays, so that both libraries start from the same weights) are provided."""
+
+SNIPPETS = {
+"tensor_basics": """
+import torch
+x = torch.tensor([[1.0, 2.0], [3.0, 4.0]])
+out = [x.size(), x.size(0), x.dim(), x.numel(), x.shape[1], len(x), x.dtype == torch.float32]
+""",
+"dtypes_of_constructors": """
+import torch
+out = [torch.tensor([1, 2]).dtype == torch.int64, torch.tensor([1.0]).dtype == torch.float32,
+       torch.Tensor([1, 2]).dtype == torch.float32, torch.tensor([True]).dtype == torch.bool,
+       torch.zeros(2, dtype=torch.float64).dtype == torch.double, torch.ones(2).long().dtype == torch.long]
+""",
+"view_with_size": """
+import torch
+x = torch.arange(24.0).reshape(2, 3, 4)
+y = x.view(x.size(0), -1)
+out = [y.shape == (2, 12), y, x.view_as(torch.zeros(4, 6)).shape == (4, 6), torch.flatten(x, 1).shape == (2, 12)]
+""",
+"accuracy_count": """
+import torch
+logits = torch.tensor(W(8, 3))
+target = torch.tensor([0, 1, 2, 0, 1, 2, 0, 1])
+pred = logits.argmax(dim=1)
+correct = pred.eq(target).sum().item()
+out = [correct, (pred == target).float().mean().item(), torch.argmax(logits, 1)]
+""",
+"max_with_dim": """
+import torch
+x = torch.tensor(W(4, 5))
+values, indices = torch.max(x, 1)
+out = [values, indices, x.max(dim=0).values, torch.max(x), x.min(1)[1]]
+""",
+"device_idiom": """
+import torch
+device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+x = torch.ones(3).to(device)
+out = [str(device), x.device.type, x.cpu(), x.to(torch.float64).dtype == torch.float64]
+""",
+"format_loss": """
+import torch
+loss = torch.tensor(0.123456)
+out = [f"{loss:.4f}", f"{loss.item():.2f}", "{:.3f}".format(loss)]
+""",
+"inplace_parameter_update": """
+import torch
+w = torch.tensor(W(3), requires_grad=True)
+loss = (w * w).sum()
+loss.backward()
+with torch.no_grad():
+    w -= 0.1 * w.grad
+    w.grad.zero_()
+out = [w, w.grad, w.is_leaf]
+""",
+"manual_linear_regression": """
+import torch
+x = torch.tensor(W(16, 3)); y = torch.tensor(W(16, 1))
+w = torch.zeros(3, 1, requires_grad=True); b = torch.zeros(1, requires_grad=True)
+for _ in range(5):
+    loss = ((x @ w + b - y) ** 2).mean()
+    loss.backward()
+    with torch.no_grad():
+        w -= 0.1 * w.grad
+        b -= 0.1 * b.grad
+        w.grad.zero_(); b.grad.zero_()
+out = [w, b, loss.item()]
+""",
+"mlp_sgd_training": """
+import torch
+import torch.nn as nn
+import torch.optim as optim
+torch.manual_seed(0)
+model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 3))
+with torch.no_grad():
+    model[0].weight.copy_(torch.tensor(W(8, 4))); model[0].bias.zero_()
+    model[2].weight.copy_(torch.tensor(W(3, 8))); model[2].bias.fill_(0.1)
+criterion = nn.CrossEntropyLoss()
+opt = optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+x = torch.tensor(W(10, 4)); y = torch.tensor([0, 1, 2, 0, 1, 2, 0, 1, 2, 0])
+for _ in range(3):
+    opt.zero_grad()
+    loss = criterion(model(x), y)
+    loss.backward()
+    opt.step()
+out = [loss.item(), model[0].weight, model[2].bias]
+""",
+"adam_with_mse": """
+import torch
+import torch.nn as nn
+lin = nn.Linear(3, 2)
+with torch.no_grad():
+    lin.weight.copy_(torch.tensor(W(2, 3))); lin.bias.copy_(torch.tensor(W(2)))
+opt = torch.optim.Adam(lin.parameters(), lr=0.01)
+loss_fn = nn.MSELoss()
+x, y = torch.tensor(W(5, 3)), torch.tensor(W(5, 2))
+for _ in range(4):
+    opt.zero_grad(); loss = loss_fn(lin(x), y); loss.backward(); opt.step()
+out = [loss.item(), lin.weight]
+""",
+"loss_modules": """
+import torch
+import torch.nn as nn
+x = torch.tensor(W(4, 3)); t = torch.tensor(W(4, 3))
+p = torch.sigmoid(x); tb = (t > 0).float()
+out = [nn.MSELoss()(x, t), nn.L1Loss()(x, t), nn.SmoothL1Loss()(x, t), nn.SmoothL1Loss(beta=0.5)(x, t),
+       nn.BCELoss()(p, tb), nn.BCEWithLogitsLoss()(x, tb), nn.MSELoss(reduction="sum")(x, t),
+       nn.L1Loss(reduction="none")(x, t), nn.NLLLoss()(torch.log_softmax(x, 1), torch.tensor([0, 1, 2, 1])),
+       nn.CrossEntropyLoss(label_smoothing=0.1)(x, torch.tensor([2, 1, 0, 1]))]
+""",
+"functional_ops": """
+import torch
+import torch.nn.functional as F
+x = torch.tensor(W(2, 5))
+out = [F.relu(x), F.softmax(x, dim=1), F.log_softmax(x, dim=-1), torch.tanh(x), torch.sigmoid(x),
+       torch.exp(x).sum(), torch.mean(x, 1), torch.sum(x, dim=0), F.l1_loss(x, x * 0.5),
+       F.smooth_l1_loss(x, x * 2), torch.clamp(x, -0.5, 0.5), torch.abs(x)]
+""",
+"comparisons_as_methods": """
+import torch
+a, b = torch.tensor([1.0, 2.0, 3.0]), torch.tensor([3.0, 2.0, 1.0])
+out = [a.eq(b), a.ne(b), a.lt(b), a.le(b), a.gt(b), a.ge(b), (a > 1).sum().item()]
+""",
+"matrix_products": """
+import torch
+a, b = torch.tensor(W(3, 4)), torch.tensor(W(4, 2))
+c, d = torch.tensor(W(2, 3, 4)), torch.tensor(W(2, 4, 5))
+out = [a.mm(b), a.t(), c.bmm(d), torch.matmul(a, b), a.T]
+""",
+"norm_and_masked_fill": """
+import torch
+x = torch.tensor(W(3, 4))
+out = [x.norm(), x.norm(p=1), x.norm(dim=1), x.norm(2, dim=0, keepdim=True), x.masked_fill(x > 0, 0.0)]
+""",
+"grad_of_norm": """
+import torch
+x = torch.tensor(W(5), requires_grad=True)
+x.norm().backward()
+out = [x.grad]
+""",
+"expand_as_and_reshape_as": """
+import torch
+a = torch.tensor([[1.0], [2.0]]); b = torch.zeros(2, 3)
+out = [a.expand_as(b), torch.arange(6.0).reshape_as(b), a.expand(2, 4).shape == (2, 4)]
+""",
+"set_grad_enabled": """
+import torch
+x = torch.ones(2, requires_grad=True)
+with torch.set_grad_enabled(False):
+    y = x * 2
+z = x * 2
+out = [y.requires_grad, z.requires_grad, torch.is_grad_enabled()]
+""",
+"clip_grad_norm": """
+import torch
+import torch.nn as nn
+lin = nn.Linear(3, 2)
+with torch.no_grad():
+    lin.weight.copy_(torch.tensor(W(2, 3))); lin.bias.copy_(torch.tensor(W(2)))
+(lin(torch.tensor(W(4, 3))) ** 2).sum().backward()
+total = nn.utils.clip_grad_norm_(lin.parameters(), max_norm=0.5)
+out = [total, lin.weight.grad, lin.bias.grad]
+""",
+"clip_grad_value": """
+import torch
+p = torch.tensor(W(4), requires_grad=True)
+(p * 3).sum().backward()
+torch.nn.utils.clip_grad_value_([p], 1.0)
+out = [p.grad]
+""",
+"parameters_vector": """
+import torch
+import torch.nn as nn
+lin = nn.Linear(2, 2)
+with torch.no_grad():
+    lin.weight.copy_(torch.tensor(W(2, 2))); lin.bias.copy_(torch.tensor(W(2)))
+v = nn.utils.parameters_to_vector(lin.parameters())
+nn.utils.vector_to_parameters(v * 2, lin.parameters())
+out = [v, lin.weight, lin.bias]
+""",
+"init_constant_and_apply": """
+import torch
+import torch.nn as nn
+def init_weights(m):
+    if isinstance(m, nn.Linear):
+        nn.init.constant_(m.weight, 0.5)
+        nn.init.zeros_(m.bias)
+model = nn.Sequential(nn.Linear(3, 2), nn.ReLU(), nn.Linear(2, 1))
+model.apply(init_weights)
+out = [model(torch.ones(1, 3)), model[0].bias]
+""",
+"init_statistics": """
+import torch
+import torch.nn as nn
+w = torch.empty(256, 128) if hasattr(torch, "empty") else torch.zeros(256, 128)
+nn.init.kaiming_uniform_(w, nonlinearity="relu")
+bound = (6 / 128) ** 0.5
+out = [bool(w.abs().max().item() <= bound), round(nn.init.calculate_gain("relu"), 6),
+       round(nn.init.calculate_gain("leaky_relu", 0.2), 6)]
+""",
+"module_to_device_and_dtype": """
+import torch
+import torch.nn as nn
+model = nn.Linear(2, 2).to("cpu")
+model.to(torch.float64)
+out = [model.weight.dtype == torch.float64, model(torch.ones(1, 2, dtype=torch.float64)).dtype == torch.float64]
+""",
+"forward_hook_handle": """
+import torch
+import torch.nn as nn
+seen = []
+lin = nn.Linear(2, 2)
+handle = lin.register_forward_hook(lambda m, inp, outp: seen.append(outp.shape))
+lin(torch.ones(3, 2))
+handle.remove()
+lin(torch.ones(3, 2))
+out = [len(seen), tuple(seen[0])]
+""",
+"requires_grad_freeze": """
+import torch
+import torch.nn as nn
+model = nn.Sequential(nn.Linear(2, 2), nn.Linear(2, 1))
+model[0].requires_grad_(False)
+out = [[p.requires_grad for p in model.parameters()]]
+""",
+"state_dict_roundtrip": """
+import torch
+import torch.nn as nn
+a, b = nn.Linear(3, 2), nn.Linear(3, 2)
+with torch.no_grad():
+    a.weight.copy_(torch.tensor(W(2, 3)))
+b.load_state_dict(a.state_dict())
+out = [b.weight, sorted(a.state_dict().keys())]
+""",
+"tensor_dataset_loader": """
+import torch
+from torch.utils.data import DataLoader, TensorDataset
+x = torch.tensor(W(10, 3)); y = torch.arange(10)
+loader = DataLoader(TensorDataset(x, y), batch_size=4)
+batches = [(xb.shape, yb.tolist()) for xb, yb in loader]
+out = [len(batches), batches[0][0] == (4, 3), batches[-1][1]]
+""",
+"custom_dataset": """
+import torch
+from torch.utils.data import Dataset, DataLoader
+class Squares(Dataset):
+    def __len__(self):
+        return 6
+    def __getitem__(self, i):
+        return torch.tensor([float(i)]), i * i
+xs, ys = next(iter(DataLoader(Squares(), batch_size=6)))
+out = [xs.shape == (6, 1), ys.tolist(), ys.dtype == torch.int64]
+""",
+"detach_and_clone": """
+import torch
+x = torch.tensor([1.0, 2.0], requires_grad=True)
+y = x.detach()
+z = x.clone()
+out = [y.requires_grad, z.requires_grad, z.grad_fn is not None, y]
+""",
+"zero_grad_and_accumulate": """
+import torch
+w = torch.tensor([1.0, 2.0], requires_grad=True)
+(w * 3).sum().backward()
+(w * 3).sum().backward()
+acc = w.grad.clone()
+w.grad = None
+(w * w).sum().backward()
+out = [acc, w.grad]
+""",
+"no_grad_decorator": """
+import torch
+@torch.no_grad()
+def evaluate(x):
+    return x * 2
+x = torch.ones(2, requires_grad=True)
+out = [evaluate(x).requires_grad]
+""",
+"conv_net_forward_backward": """
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(1, 4, 3, 1)
+        self.fc = nn.Linear(4 * 13 * 13, 10)
+    def forward(self, x):
+        x = F.max_pool2d(F.relu(self.conv1(x)), 2)
+        x = torch.flatten(x, 1)
+        return F.log_softmax(self.fc(x), dim=1)
+net = Net()
+with torch.no_grad():
+    net.conv1.weight.copy_(torch.tensor(W(4, 1, 3, 3))); net.conv1.bias.copy_(torch.tensor(W(4)))
+    net.fc.weight.copy_(torch.tensor(W(10, 676)) * 0.1); net.fc.bias.zero_()
+x = torch.tensor(W(2, 1, 28, 28))
+loss = F.nll_loss(net(x), torch.tensor([3, 7]))
+loss.backward()
+out = [loss.item(), net.conv1.weight.grad, net.fc.bias.grad]
+""",
+"step_lr_schedule": """
+import torch
+p = torch.tensor([1.0], requires_grad=True)
+opt = torch.optim.SGD([p], lr=1.0)
+sched = torch.optim.lr_scheduler.StepLR(opt, step_size=2, gamma=0.5)
+lrs = []
+for _ in range(5):
+    opt.step(); sched.step(); lrs.append(sched.get_last_lr()[0])
+out = [lrs]
+""",
+"where_and_maximum": """
+import torch
+a, b = torch.tensor(W(5)), torch.tensor(W(5))
+out = [torch.where(a > b, a, b), torch.maximum(a, b), torch.max(a, b)]
+""",
+"cat_and_stack": """
+import torch
+a, b = torch.tensor(W(2, 3)), torch.tensor(W(2, 3))
+out = [torch.cat([a, b], dim=0).shape == (4, 3), torch.stack([a, b], 1).shape == (2, 2, 3), torch.cat((a, b), 1)]
+""",
+"type_conversions": """
+import torch
+x = torch.tensor([1.7, -2.3])
+out = [x.long().tolist(), x.int().dtype == torch.int32, x.double().dtype == torch.float64,
+       x.bool().tolist(), x.type(torch.float64).dtype == torch.float64, x.is_floating_point()]
+""",
+"is_tensor_and_numel": """
+import torch
+x = torch.zeros(2, 3)
+out = [torch.is_tensor(x), torch.is_tensor([1]), torch.numel(x)]
+""",
+}
+
+# Features not supported yet: each must fail with an error that names what is missing.
+UNSUPPORTED = {
+"class_weights": ("""
+import torch
+import torch.nn as nn
+nn.CrossEntropyLoss(weight=torch.tensor([1.0, 2.0]))
+""", "weight"),
+"cuda_tensor": ("""
+import torch
+torch.ones(2).cuda()
+""", "cuda"),
+}
