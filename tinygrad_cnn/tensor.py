@@ -289,6 +289,7 @@ class Tensor(TorchSurface):
     def zero_(self): return _ip.zero_(self)
     def fill_(self, value): return _ip.fill_(self, value)
     def copy_(self, src): return _ip.copy_(self, src)
+    def masked_fill_(self, mask, value): return _ip.masked_fill_(self, mask, value)
     def normal_(self, mean=0.0, std=1.0): return _ip.normal_(self, mean, std)
     def uniform_(self, a=0.0, b=1.0, **bounds): return _ip.uniform_(self, a, b, **bounds)
     def __iadd__(self, o): return _ip.add_(self, o)

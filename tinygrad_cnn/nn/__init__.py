@@ -7,8 +7,9 @@
 (2, 10)
 """
 from . import functional, init, utils
+from .containers import Identity, ModuleDict, ModuleList, Sequential
 from .layers import (AvgPool2d, BatchNorm2d, Conv2d, ConvTranspose2d, Dropout, Flatten, LeakyReLU, Linear,
-                     MaxPool2d, ReLU, Sequential, Sigmoid, Tanh)
+                     MaxPool2d, ReLU, Sigmoid, Tanh)
 from .lenet import LeNet5
 from .losses import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss, NLLLoss, SmoothL1Loss
 from .module import Module, Parameter, StateDictError
@@ -16,4 +17,4 @@ from .module import Module, Parameter, StateDictError
 __all__ = ["functional", "Module", "Parameter", "StateDictError", "Sequential", "Linear", "Conv2d",
            "ConvTranspose2d", "MaxPool2d", "AvgPool2d", "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "Flatten",
            "Dropout", "BatchNorm2d", "LeNet5", "init", "utils", "CrossEntropyLoss", "NLLLoss", "MSELoss", "L1Loss",
-           "SmoothL1Loss", "BCELoss", "BCEWithLogitsLoss"]
+           "SmoothL1Loss", "BCELoss", "BCEWithLogitsLoss", "ModuleList", "ModuleDict", "Identity"]

@@ -11,7 +11,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..seeding import get_rng
-from ..ops.activation import leaky_relu, log_softmax, relu, sigmoid, softmax, softplus, tanh
+from ..ops import activation as _act
+from ..ops.activation import leaky_relu, log_softmax, sigmoid, softmax, softplus, tanh
 from ..ops.conv import conv2d, conv2d_weight, conv_transpose2d
 from ..ops.elementwise import mul
 from ..ops.loss import (binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy, l1_loss, mse_loss,
@@ -27,7 +28,19 @@ __all__ = ["conv2d", "conv_transpose2d", "conv2d_weight", "max_pool2d", "avg_poo
            "binary_cross_entropy_with_logits", "pad", "flatten"]
 
 
-def dropout(input: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
+def relu(input: Tensor, inplace: bool = False) -> Tensor:
+    """``max(input, 0)``; with ``inplace``, written into ``input`` itself (same object, as PyTorch).
+    Shape: unchanged.
+
+    >>> x = Tensor([-1.0, 2.0]); relu(x, inplace=True) is x, x.tolist()
+    (True, [0.0, 2.0])
+    """
+    if not inplace:
+        return _act.relu(input)
+    return input.masked_fill_(~(input.data > 0) & ~np.isnan(input.data), 0.0)
+
+
+def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
     """Zero each element with probability ``p`` and scale the rest by 1/(1-p) (identity when not
     training). Shape: unchanged.
 
@@ -39,9 +52,10 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
     if not training or p == 0.0:
         return input
     if p == 1.0:
-        return mul(input, Tensor(np.zeros(input.shape, dtype=input.dtype)))
+        zeros = np.zeros(input.shape, dtype=input.dtype)
+        return input.mul_(zeros) if inplace else mul(input, Tensor(zeros))
     keep = (get_rng().random(input.shape) >= p).astype(input.dtype) * np.asarray(1.0 / (1.0 - p), input.dtype)
-    return mul(input, Tensor(keep))
+    return input.mul_(keep) if inplace else mul(input, Tensor(keep))
 
 
 def flatten(input: Tensor, start_dim: int = 1, end_dim: int = -1) -> Tensor:

@@ -161,14 +161,18 @@ class AvgPool2d(_Pool2d):
 
 
 class ReLU(Module):
-    """``max(x, 0)``. Shape: unchanged.
+    """``max(x, 0)``; with ``inplace`` written into ``x`` itself, as PyTorch's. Shape: unchanged.
 
     >>> ReLU()(Tensor([-1.0, 1.0])).tolist()
     [0.0, 1.0]
     """
 
+    def __init__(self, inplace: bool = False):
+        super().__init__()
+        self.inplace = inplace
+
     def forward(self, x: Tensor) -> Tensor:
-        return F.relu(x)
+        return F.relu(x, self.inplace)
 
 
 class LeakyReLU(Module):
@@ -178,11 +182,13 @@ class LeakyReLU(Module):
     [-1.0]
     """
 
-    def __init__(self, negative_slope: float = 0.01):
+    def __init__(self, negative_slope: float = 0.01, inplace: bool = False):
         super().__init__()
-        self.negative_slope = negative_slope
+        self.negative_slope, self.inplace = negative_slope, inplace
 
     def forward(self, x: Tensor) -> Tensor:
+        if self.inplace:  # a constant factor per element: the gradient of the in-place mul_ is leaky_relu's
+            return x.mul_(np.where(x.data > 0, 1.0, self.negative_slope).astype(x.dtype))
         return F.leaky_relu(x, self.negative_slope)
 
     def extra_repr(self) -> str:
@@ -233,14 +239,14 @@ class Dropout(Module):
     [1.0, 2.0]
     """
 
-    def __init__(self, p: float = 0.5):
+    def __init__(self, p: float = 0.5, inplace: bool = False):
         super().__init__()
         if not 0.0 <= p <= 1.0:
             raise ValueError(f"Dropout: p must be in [0, 1], got {p}")
-        self.p = p
+        self.p, self.inplace = p, inplace
 
     def forward(self, x: Tensor) -> Tensor:
-        return F.dropout(x, self.p, self.training)
+        return F.dropout(x, self.p, self.training, self.inplace)
 
     def extra_repr(self) -> str:
         return f"p={self.p}"
@@ -281,32 +287,3 @@ class BatchNorm2d(Module):
 
     def extra_repr(self) -> str:
         return f"{self.num_features}, eps={self.eps}, momentum={self.momentum}"
-
-
-class Sequential(Module):
-    """Modules applied in order; indexable. Shape: that of the last module's output.
-
-    >>> Sequential(Linear(2, 3), ReLU())(Tensor(np.ones((1, 2), np.float32))).shape
-    (1, 3)
-    """
-
-    def __init__(self, *modules: Module):
-        super().__init__()
-        for i, m in enumerate(modules):
-            if not isinstance(m, Module):
-                raise TypeError(f"Sequential: argument {i} must be a Module, got {type(m).__name__}")
-            setattr(self, str(i), m)
-
-    def forward(self, x: Any) -> Any:
-        for m in self.children():
-            x = m(x)
-        return x
-
-    def __getitem__(self, i: int) -> Module:
-        return list(self.children())[i]
-
-    def __len__(self) -> int:
-        return len(list(self.children()))
-
-    def __iter__(self):
-        return iter(list(self.children()))

@@ -219,3 +219,17 @@ def uniform_(t: Tensor, a: float = 0.0, b: float = 1.0, **bounds: float) -> Tens
     if a > b:
         raise ValueError(f"uniform_: expected a <= b, got a={a}, b={b}")
     return _random(t, "uniform_", lambda rng: rng.uniform(a, b, t.shape))
+
+
+def masked_fill_(t: Tensor, mask: Any, value: Any) -> Tensor:
+    """Set the elements where ``mask`` is True to ``value``, in place. Shape: ``t``'s (mask broadcasts).
+
+    >>> masked_fill_(Tensor([1.0, 2.0]), np.array([True, False]), 0.0).tolist()
+    [0.0, 2.0]
+    """
+    m = np.broadcast_to(_operand(mask), t.shape)
+    if m.dtype != np.bool_:
+        raise TypeError(f"masked_fill_: mask must be a bool tensor, got dtype {m.dtype}")
+    v = _operand(value)
+    return _inplace(t, "masked_fill_", value, lambda d: np.copyto(d, v, casting="unsafe", where=m),
+                    lambda old: where(m, value if isinstance(value, Tensor) else Tensor(np.asarray(v, t.dtype)), old))
