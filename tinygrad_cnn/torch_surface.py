@@ -117,6 +117,9 @@ class TorchSurface:
     def gt(self, other: Any) -> Any: return self > other
     def ge(self, other: Any) -> Any: return self >= other
 
+    def pow(self, exponent: Any) -> Any:
+        return self ** exponent
+
     # ---- matrix products
     def t(self) -> Any:
         """Transpose of a matrix (0-D and 1-D tensors are returned as they are), as ``torch.t``."""

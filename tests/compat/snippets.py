@@ -327,6 +327,245 @@ x = torch.tensor([1.7, -2.3])
 out = [x.long().tolist(), x.int().dtype == torch.int32, x.double().dtype == torch.float64,
        x.bool().tolist(), x.type(torch.float64).dtype == torch.float64, x.is_floating_point()]
 """,
+"adadelta_training": """
+import torch
+import torch.nn as nn
+import torch.optim as optim
+model = nn.Linear(3, 2)
+with torch.no_grad():
+    model.weight.copy_(torch.tensor(W(2, 3))); model.bias.copy_(torch.tensor(W(2)))
+optimizer = optim.Adadelta(model.parameters(), lr=1.0)
+x, y = torch.tensor(W(6, 3)), torch.tensor([0, 1, 0, 1, 1, 0])
+for _ in range(3):
+    optimizer.zero_grad()
+    loss = nn.functional.cross_entropy(model(x), y)
+    loss.backward()
+    optimizer.step()
+out = [loss.item(), model.weight]
+""",
+"adagrad_rmsprop_adamw": """
+import torch
+ws = [torch.tensor(W(3), requires_grad=True) for _ in range(3)]
+opts = [torch.optim.Adagrad([ws[0]], lr=0.1), torch.optim.RMSprop([ws[1]], lr=0.01),
+        torch.optim.AdamW([ws[2]], lr=0.01, weight_decay=0.1)]
+for _ in range(3):
+    for w, opt in zip(ws, opts):
+        opt.zero_grad()
+        ((w - 1) ** 2).sum().backward()
+        opt.step()
+out = ws
+""",
+"multistep_and_exponential_lr": """
+import torch
+p = torch.tensor([1.0], requires_grad=True)
+o1, o2 = torch.optim.SGD([p], lr=1.0), torch.optim.SGD([p], lr=1.0)
+s1 = torch.optim.lr_scheduler.MultiStepLR(o1, milestones=[2, 4], gamma=0.1)
+s2 = torch.optim.lr_scheduler.ExponentialLR(o2, gamma=0.9)
+a, b = [], []
+for _ in range(5):
+    o1.step(); o2.step(); s1.step(); s2.step()
+    a.append(s1.get_last_lr()[0]); b.append(o2.param_groups[0]["lr"])
+out = [a, b]
+""",
+"lambda_lr_warmup": """
+import torch
+p = torch.tensor([1.0], requires_grad=True)
+opt = torch.optim.SGD([p], lr=0.5)
+sched = torch.optim.lr_scheduler.LambdaLR(opt, lr_lambda=lambda epoch: min(1.0, (epoch + 1) / 3))
+lrs = [opt.param_groups[0]["lr"]]
+for _ in range(4):
+    opt.step(); sched.step(); lrs.append(opt.param_groups[0]["lr"])
+out = [lrs]
+""",
+"cosine_annealing": """
+import torch
+p = torch.tensor([1.0], requires_grad=True)
+opt = torch.optim.SGD([p], lr=0.1)
+sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=4)
+lrs = []
+for _ in range(4):
+    opt.step(); sched.step(); lrs.append(sched.get_last_lr()[0])
+out = [lrs]
+""",
+"module_list": """
+import torch
+import torch.nn as nn
+class Stack(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.layers = nn.ModuleList([nn.Linear(3, 3) for _ in range(2)])
+    def forward(self, x):
+        for layer in self.layers:
+            x = torch.relu(layer(x))
+        return x
+net = Stack()
+with torch.no_grad():
+    for i, layer in enumerate(net.layers):
+        layer.weight.copy_(torch.tensor(W(3, 3))); layer.bias.fill_(0.1 * i)
+out = [net(torch.tensor(W(2, 3))), len(list(net.parameters())), [n for n, _ in net.named_parameters()]]
+""",
+"module_dict": """
+import torch
+import torch.nn as nn
+acts = nn.ModuleDict({"relu": nn.ReLU(), "tanh": nn.Tanh()})
+x = torch.tensor([-1.0, 0.5])
+out = [acts["relu"](x), acts["tanh"](x), sorted(acts.keys()), "relu" in acts]
+""",
+"sequential_ordered_dict_and_slice": """
+import torch
+import torch.nn as nn
+from collections import OrderedDict
+model = nn.Sequential(OrderedDict([("fc1", nn.Linear(2, 3)), ("act", nn.ReLU()), ("fc2", nn.Linear(3, 1))]))
+with torch.no_grad():
+    model.fc1.weight.copy_(torch.tensor(W(3, 2))); model.fc1.bias.zero_()
+features = model[:2]
+out = [features(torch.ones(1, 2)), len(model), isinstance(features, nn.Sequential), sorted(model.state_dict().keys())]
+""",
+"identity_placeholder": """
+import torch
+import torch.nn as nn
+model = nn.Sequential(nn.Linear(2, 2), nn.Identity())
+with torch.no_grad():
+    model[0].weight.copy_(torch.eye(2)); model[0].bias.zero_()
+out = [model(torch.tensor([[1.0, 2.0]]))]
+""",
+"relu_inplace": """
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+x = torch.tensor(W(2, 3), requires_grad=True)
+h = x * 2
+y = nn.ReLU(inplace=True)(h)
+z = F.relu(x * 3, inplace=True)
+(y.sum() + z.sum()).backward()
+out = [y is h, y, x.grad]
+""",
+"leaky_relu_inplace_and_dropout_eval": """
+import torch
+import torch.nn as nn
+x = torch.tensor(W(2, 3), requires_grad=True)
+h = x + 0
+y = nn.LeakyReLU(0.2, inplace=True)(h)
+y.sum().backward()
+drop = nn.Dropout(0.5)
+drop.eval()
+out = [y, x.grad, drop(torch.ones(3))]
+""",
+"one_hot": """
+import torch
+import torch.nn.functional as F
+labels = torch.tensor([0, 2, 1, 2])
+out = [F.one_hot(labels), F.one_hot(labels, num_classes=4).shape == (4, 4), F.one_hot(labels).dtype == torch.int64]
+""",
+"gradient_accumulation": """
+import torch
+import torch.nn as nn
+lin = nn.Linear(2, 1)
+with torch.no_grad():
+    lin.weight.copy_(torch.tensor(W(1, 2))); lin.bias.zero_()
+opt = torch.optim.SGD(lin.parameters(), lr=0.1)
+opt.zero_grad()
+for i in range(3):
+    loss = lin(torch.tensor(W(4, 2))).pow(2).mean() / 3
+    loss.backward()
+opt.step()
+out = [lin.weight, lin.bias]
+""",
+"named_parameters_and_buffers": """
+import torch
+import torch.nn as nn
+model = nn.Sequential(nn.Conv2d(1, 2, 3), nn.BatchNorm2d(2), nn.Flatten(), nn.Linear(8, 2))
+out = [[n for n, _ in model.named_parameters()], sorted(n for n, _ in model.named_buffers() if "tracked" not in n),
+       sum(p.numel() for p in model.parameters())]
+""",
+"eval_loop_no_grad": """
+import torch
+import torch.nn as nn
+model = nn.Linear(3, 4)
+with torch.no_grad():
+    model.weight.copy_(torch.tensor(W(4, 3))); model.bias.zero_()
+model.eval()
+x, y = torch.tensor(W(10, 3)), torch.tensor([0, 1, 2, 3, 0, 1, 2, 3, 0, 1])
+correct, total_loss = 0, 0.0
+with torch.no_grad():
+    output = model(x)
+    total_loss += nn.functional.cross_entropy(output, y, reduction="sum").item()
+    pred = output.argmax(dim=1, keepdim=True)
+    correct += pred.eq(y.view_as(pred)).sum().item()
+out = [correct, round(total_loss, 4), pred.shape == (10, 1)]
+""",
+"conv_transpose_and_pooling": """
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+x = torch.tensor(W(1, 2, 6, 6), requires_grad=True)
+up = nn.ConvTranspose2d(2, 1, 2, stride=2)
+with torch.no_grad():
+    up.weight.copy_(torch.tensor(W(2, 1, 2, 2))); up.bias.zero_()
+y = up(F.avg_pool2d(x, 2)) + F.max_pool2d(x, 3, stride=1, padding=1).sum(1, keepdim=True)[..., :6, :6]
+y.sum().backward()
+out = [y.shape == (1, 1, 6, 6), x.grad]
+""",
+"batchnorm_train_then_eval": """
+import torch
+import torch.nn as nn
+bn = nn.BatchNorm2d(2)
+x = torch.tensor(W(4, 2, 3, 3))
+y_train = bn(x)
+bn.eval()
+y_eval = bn(x)
+out = [y_train, y_eval, bn.running_mean, bn.running_var]
+""",
+"register_buffer": """
+import torch
+import torch.nn as nn
+class Scale(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.register_buffer("factor", torch.tensor([2.0, 3.0]))
+    def forward(self, x):
+        return x * self.factor
+m = Scale()
+out = [m(torch.ones(2)), list(m.state_dict().keys()), len(list(m.parameters()))]
+""",
+"zero_grad_set_to_none": """
+import torch
+import torch.nn as nn
+lin = nn.Linear(2, 1)
+lin(torch.ones(1, 2)).sum().backward()
+opt = torch.optim.SGD(lin.parameters(), lr=0.1)
+opt.zero_grad()
+none_after = lin.weight.grad is None
+lin(torch.ones(1, 2)).sum().backward()
+opt.zero_grad(set_to_none=False)
+out = [none_after, lin.weight.grad]
+""",
+"bce_with_logits_training": """
+import torch
+import torch.nn as nn
+lin = nn.Linear(2, 1)
+with torch.no_grad():
+    lin.weight.copy_(torch.tensor(W(1, 2))); lin.bias.zero_()
+x, y = torch.tensor(W(8, 2)), torch.tensor([[1.0], [0.0]] * 4)
+opt = torch.optim.SGD(lin.parameters(), lr=0.5)
+for _ in range(5):
+    opt.zero_grad(); loss = nn.BCEWithLogitsLoss()(lin(x), y); loss.backward(); opt.step()
+out = [loss.item(), (torch.sigmoid(lin(x)) > 0.5).float()]
+""",
+"unsqueeze_squeeze_transpose": """
+import torch
+x = torch.tensor(W(2, 3))
+out = [x.unsqueeze(0).shape == (1, 2, 3), torch.unsqueeze(x, -1).shape == (2, 3, 1),
+       x.unsqueeze(1).squeeze(1).shape == (2, 3), torch.transpose(x, 0, 1), x.permute(1, 0)]
+""",
+"softmax_probabilities": """
+import torch
+import torch.nn.functional as F
+logits = torch.tensor(W(3, 4))
+probs = F.softmax(logits, dim=1)
+top_p, top_class = probs.max(dim=1)
+out = [probs.sum(1), top_p, top_class, torch.exp(F.log_softmax(logits, 1))]
+""",
 "is_tensor_and_numel": """
 import torch
 x = torch.zeros(2, 3)

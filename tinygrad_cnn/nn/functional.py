@@ -25,7 +25,7 @@ from ..tensor import Tensor
 __all__ = ["conv2d", "conv_transpose2d", "conv2d_weight", "max_pool2d", "avg_pool2d", "linear", "relu",
            "leaky_relu", "sigmoid", "tanh", "softplus", "softmax", "log_softmax", "dropout", "cross_entropy",
            "nll_loss", "mse_loss", "l1_loss", "smooth_l1_loss", "binary_cross_entropy",
-           "binary_cross_entropy_with_logits", "pad", "flatten"]
+           "binary_cross_entropy_with_logits", "pad", "flatten", "one_hot"]
 
 
 def relu(input: Tensor, inplace: bool = False) -> Tensor:
@@ -56,6 +56,24 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
         return input.mul_(zeros) if inplace else mul(input, Tensor(zeros))
     keep = (get_rng().random(input.shape) >= p).astype(input.dtype) * np.asarray(1.0 / (1.0 - p), input.dtype)
     return input.mul_(keep) if inplace else mul(input, Tensor(keep))
+
+
+def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
+    """Class indices as one-hot rows (int64), as PyTorch's; ``num_classes`` -1 takes max + 1.
+    Shape: (...) -> (..., num_classes).
+
+    >>> one_hot(Tensor(np.array([0, 2]))).tolist()
+    [[1, 0, 0], [0, 0, 1]]
+    """
+    idx = tensor.data
+    if idx.dtype.kind not in "iu":
+        raise RuntimeError(f"one_hot: expects an integer (int64) tensor, got dtype {idx.dtype}")
+    if idx.size and idx.min() < 0:
+        raise RuntimeError("one_hot: class values must be non-negative")
+    n = int(idx.max()) + 1 if num_classes == -1 and idx.size else num_classes
+    if n < 0 or (idx.size and idx.max() >= n):
+        raise RuntimeError(f"one_hot: class values must be smaller than num_classes ({num_classes})")
+    return Tensor((idx[..., None] == np.arange(n)).astype(np.int64))
 
 
 def flatten(input: Tensor, start_dim: int = 1, end_dim: int = -1) -> Tensor:

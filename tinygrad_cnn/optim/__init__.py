@@ -1,8 +1,9 @@
 """Optimizers with PyTorch's update rules, and learning-rate schedulers (``optim.lr_scheduler``)."""
 from . import lr_scheduler
+from .adadelta import Adadelta, Adagrad
 from .adam import Adam, AdamW
 from .optimizer import Optimizer
 from .rmsprop import RMSprop
 from .sgd import SGD
 
-__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "lr_scheduler"]
+__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adadelta", "Adagrad", "lr_scheduler"]

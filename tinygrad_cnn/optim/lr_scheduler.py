@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 
@@ -91,3 +92,69 @@ class CosineAnnealingLR(LRScheduler):
 
     def lr_at(self, base_lr: float, epoch: int) -> float:
         return self.eta_min + (base_lr - self.eta_min) * (1 + math.cos(math.pi * epoch / self.T_max)) / 2
+
+
+class MultiStepLR(LRScheduler):
+    """Multiply the learning rate by ``gamma`` at each of the ``milestones`` epochs.
+
+    >>> from tinygrad_cnn import Tensor
+    >>> from tinygrad_cnn.optim import SGD
+    >>> s = MultiStepLR(SGD([Tensor([1.0], requires_grad=True)], lr=1.0), milestones=[1, 3], gamma=0.5)
+    >>> [(s.step(), s.get_last_lr()[0])[1] for _ in range(4)]
+    [0.5, 0.5, 0.25, 0.25]
+    """
+
+    def __init__(self, optimizer: Optimizer, milestones: list, gamma: float = 0.1, last_epoch: int = -1):
+        self.milestones, self.gamma = sorted(int(m) for m in milestones), gamma
+        super().__init__(optimizer, last_epoch)
+
+    def lr_at(self, base_lr: float, epoch: int) -> float:
+        return base_lr * self.gamma ** sum(1 for m in self.milestones if m <= epoch)
+
+
+class ExponentialLR(LRScheduler):
+    """Multiply the learning rate by ``gamma`` every epoch.
+
+    >>> from tinygrad_cnn import Tensor
+    >>> from tinygrad_cnn.optim import SGD
+    >>> s = ExponentialLR(SGD([Tensor([1.0], requires_grad=True)], lr=1.0), gamma=0.5)
+    >>> s.step(); s.get_last_lr()
+    [0.5]
+    """
+
+    def __init__(self, optimizer: Optimizer, gamma: float, last_epoch: int = -1):
+        self.gamma = gamma
+        super().__init__(optimizer, last_epoch)
+
+    def lr_at(self, base_lr: float, epoch: int) -> float:
+        return base_lr * self.gamma ** epoch
+
+
+class LambdaLR(LRScheduler):
+    """The initial learning rate times ``lr_lambda(epoch)`` (one function, or one per group).
+
+    >>> from tinygrad_cnn import Tensor
+    >>> from tinygrad_cnn.optim import SGD
+    >>> s = LambdaLR(SGD([Tensor([1.0], requires_grad=True)], lr=2.0), lambda e: 1 / (e + 1))
+    >>> s.step(); s.get_last_lr()
+    [1.0]
+    """
+
+    def __init__(self, optimizer: Optimizer, lr_lambda: Any, last_epoch: int = -1):
+        groups = len(optimizer.param_groups)
+        lambdas = list(lr_lambda) if isinstance(lr_lambda, (list, tuple)) else [lr_lambda] * groups
+        if len(lambdas) != groups:
+            raise ValueError(f"LambdaLR: got {len(lambdas)} lr_lambdas for {groups} parameter groups")
+        self.lr_lambdas = lambdas
+        super().__init__(optimizer, last_epoch)
+
+    def step(self) -> None:
+        self.last_epoch += 1
+        for g, base, fn in zip(self.optimizer.param_groups, self.base_lrs, self.lr_lambdas):
+            g["lr"] = base * fn(self.last_epoch)
+
+    def lr_at(self, base_lr: float, epoch: int) -> float:
+        return base_lr * self.lr_lambdas[0](epoch)
+
+    def state_dict(self) -> dict:
+        return {k: v for k, v in vars(self).items() if k not in ("optimizer", "lr_lambdas")}
