@@ -82,8 +82,13 @@ def test_loss_modules_by_hand():
     assert nn.L1Loss()(x, t).item() == 2.0
     assert nn.SmoothL1Loss()(Tensor([0.5, 3.0]), t).item() == pytest.approx((0.125 + 2.5) / 2)
     assert nn.MSELoss(reduction="sum")(x, t).item() == 10.0
-    with pytest.raises(NotImplementedError, match="'weight' is not supported"):
-        nn.CrossEntropyLoss(weight=Tensor([1.0]))
+    # class weights by hand: -w[y] logp[y], the mean divided by the sum of the targets' weights
+    logp = Tensor(np.log([[0.5, 0.5], [0.25, 0.75]]))
+    y = tc.tensor([0, 1])
+    expected = (2.0 * np.log(2) + 1.0 * -np.log(0.75)) / 3.0
+    assert nn.NLLLoss(weight=Tensor([2.0, 1.0]))(logp, y).item() == pytest.approx(expected)
+    with pytest.raises(NotImplementedError, match="size_average and reduce are deprecated"):
+        tc.nn.functional.nll_loss(logp, y, size_average=True)
 
 
 def test_clip_grad_norm_by_hand():

@@ -566,6 +566,61 @@ probs = F.softmax(logits, dim=1)
 top_p, top_class = probs.max(dim=1)
 out = [probs.sum(1), top_p, top_class, torch.exp(F.log_softmax(logits, 1))]
 """,
+"custom_optimizer_the_torch_way": """
+import torch
+class MomentumSGD(torch.optim.Optimizer):
+    def __init__(self, params, lr=0.1, momentum=0.9):
+        super().__init__(params, dict(lr=lr, momentum=momentum))
+    @torch.no_grad()
+    def step(self):
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                state = self.state[p]
+                buf = state.get("momentum_buffer")
+                if buf is None:
+                    buf = state["momentum_buffer"] = p.grad.clone()
+                else:
+                    buf.mul_(group["momentum"]).add_(p.grad)
+                p.add_(buf, alpha=-group["lr"])
+w = torch.tensor(W(3), requires_grad=True)
+opt = MomentumSGD([w])
+for _ in range(3):
+    opt.zero_grad()
+    ((w - 2) ** 2).sum().backward()
+    opt.step()
+out = [w, opt.state[w]["momentum_buffer"]]
+""",
+"add_param_group": """
+import torch
+a, b = torch.tensor(W(2), requires_grad=True), torch.tensor(W(2), requires_grad=True)
+opt = torch.optim.SGD([a], lr=0.1)
+opt.add_param_group({"params": [b], "lr": 0.01})
+(a.sum() + b.sum()).backward()
+opt.step()
+out = [a, b, [g["lr"] for g in opt.param_groups]]
+""",
+"pad_constant": """
+import torch
+import torch.nn.functional as F
+x = torch.tensor(W(1, 2, 3))
+out = [F.pad(x, (1, 2)), F.pad(x, (1, 1, 2, 0), "constant", 0.5), F.pad(x, (0, 1), value=-1.0)]
+""",
+"class_weighted_losses": """
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+x = torch.tensor(W(6, 3), requires_grad=True)
+y = torch.tensor([0, 1, 2, 2, -100, 1])
+w = torch.tensor([0.2, 1.0, 3.0])
+a = nn.CrossEntropyLoss(weight=w)(x, y)
+b = F.nll_loss(F.log_softmax(x, 1), y, weight=w, reduction="sum")
+c = F.cross_entropy(x, y, w, label_smoothing=0.2)
+d = F.cross_entropy(x, y, weight=w, reduction="none")
+(a + b + c + d.sum()).backward()
+out = [a, b, c, d, x.grad]
+""",
 "is_tensor_and_numel": """
 import torch
 x = torch.zeros(2, 3)
@@ -575,11 +630,11 @@ out = [torch.is_tensor(x), torch.is_tensor([1]), torch.numel(x)]
 
 # Features not supported yet: each must fail with an error that names what is missing.
 UNSUPPORTED = {
-"class_weights": ("""
+"pad_reflect": ("""
 import torch
-import torch.nn as nn
-nn.CrossEntropyLoss(weight=torch.tensor([1.0, 2.0]))
-""", "weight"),
+import torch.nn.functional as F
+F.pad(torch.ones(1, 2, 3), (1, 1), mode="reflect")
+""", "reflect"),
 "cuda_tensor": ("""
 import torch
 torch.ones(2).cuda()

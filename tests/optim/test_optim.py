@@ -195,5 +195,5 @@ def test_adam_falls_back_when_a_parameter_has_no_gradient():
     opt.step()
     a.grad, b.grad = Tensor(np.ones(2)), Tensor(np.ones(3))
     opt.step()  # steps now differ (3 vs 2): per-parameter updates, each with its own bias correction
-    assert opt.state[id(a)]["step"] == 3 and opt.state[id(b)]["step"] == 2
+    assert opt.state[a]["step"] == 3 and opt.state[b]["step"] == 2  # keyed by the parameter, as PyTorch
     np.testing.assert_allclose(b.data, 1 - 0.2, rtol=1e-7)  # Adam moves by ~lr per step at a constant gradient

@@ -8,6 +8,8 @@
 """
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from ..seeding import get_rng
@@ -19,7 +21,7 @@ from ..ops.loss import (binary_cross_entropy, binary_cross_entropy_with_logits, 
                         nll_loss, smooth_l1_loss)
 from ..ops.matmul import linear
 from ..ops.pool import avg_pool2d, max_pool2d
-from ..ops.shape import pad
+from ..ops import shape as _shape
 from ..tensor import Tensor
 
 __all__ = ["conv2d", "conv_transpose2d", "conv2d_weight", "max_pool2d", "avg_pool2d", "linear", "relu",
@@ -56,6 +58,18 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
         return input.mul_(zeros) if inplace else mul(input, Tensor(zeros))
     keep = (get_rng().random(input.shape) >= p).astype(input.dtype) * np.asarray(1.0 / (1.0 - p), input.dtype)
     return input.mul_(keep) if inplace else mul(input, Tensor(keep))
+
+
+def pad(input: Tensor, pad: Any, mode: str = "constant", value: float | None = None) -> Tensor:
+    """Pad the last axes by ``pad`` = (left, right, top, bottom, ...), as PyTorch's; only the
+    'constant' mode is supported. Shape: each padded axis grows by its two widths.
+
+    >>> pad(Tensor([[1.0]]), (1, 0), value=2.0).tolist()
+    [[2.0, 1.0]]
+    """
+    if mode != "constant":
+        raise NotImplementedError(f"pad: mode {mode!r} is not supported by tinygrad_cnn yet; use 'constant'")
+    return _shape.pad(input, pad, 0.0 if value is None else value)
 
 
 def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:

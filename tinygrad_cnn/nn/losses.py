@@ -33,24 +33,23 @@ class CrossEntropyLoss(_Loss):
 
     def __init__(self, weight: Any = None, ignore_index: int = -100, reduction: str = "mean",
                  label_smoothing: float = 0.0):
-        _no("weight", weight, "CrossEntropyLoss")
         super().__init__(reduction)
-        self.ignore_index, self.label_smoothing = ignore_index, label_smoothing
+        self.weight, self.ignore_index, self.label_smoothing = weight, ignore_index, label_smoothing
 
     def forward(self, input: Tensor, target: Any) -> Tensor:
-        return L.cross_entropy(input, target, self.ignore_index, self.reduction, self.label_smoothing)
+        return L.cross_entropy(input, target, self.weight, ignore_index=self.ignore_index, reduction=self.reduction,
+                               label_smoothing=self.label_smoothing)
 
 
 class NLLLoss(_Loss):
     """Negative log-likelihood of class indices under log-probabilities, as ``torch.nn.NLLLoss``."""
 
     def __init__(self, weight: Any = None, ignore_index: int = -100, reduction: str = "mean"):
-        _no("weight", weight, "NLLLoss")
         super().__init__(reduction)
-        self.ignore_index = ignore_index
+        self.weight, self.ignore_index = weight, ignore_index
 
     def forward(self, input: Tensor, target: Any) -> Tensor:
-        return L.nll_loss(input, target, self.ignore_index, self.reduction)
+        return L.nll_loss(input, target, self.weight, ignore_index=self.ignore_index, reduction=self.reduction)
 
 
 class MSELoss(_Loss):

@@ -31,9 +31,12 @@ def _check_common(op: str, input: Any, reduction: str) -> None:
         raise ValueError(f"{op}: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
 
 
-def _class_weights(op: str, logp: Tensor, target: Any, ignore_index: int, label_smoothing: float) -> tuple:
-    """The constant (N, C, ...) matrix W with loss_i = -sum_c W[i, c] * logp[i, c], and the count of
-    non-ignored targets. W folds one-hot targets, label smoothing and ignore_index into one product."""
+def _class_weights(op: str, logp: Tensor, target: Any, ignore_index: int, label_smoothing: float,
+                   weight: Any = None) -> tuple:
+    """The constant (N, C, ...) matrix W with loss_i = -sum_c W[i, c] * logp[i, c], and the mean's
+    divisor: the count of non-ignored targets, or with class ``weight`` the sum of their weights
+    (PyTorch's rule). W folds one-hot targets, label smoothing, class weights and ignore_index
+    into one product."""
     t = target.data if isinstance(target, Tensor) else np.asarray(target)
     if t.dtype.kind not in "iu":
         raise TypeError(f"{op}: target must hold integer class indices, got dtype {t.dtype}")
@@ -62,11 +65,25 @@ def _class_weights(op: str, logp: Tensor, target: Any, ignore_index: int, label_
         w += label_smoothing / n_cls
     if not all_valid:
         w *= valid[:, None]
-    return w.reshape(logp.shape), int(valid.sum()) if not all_valid else t.size
+    count: float = int(valid.sum()) if not all_valid else t.size
+    if weight is not None:
+        cw = weight.data if isinstance(weight, Tensor) else np.asarray(weight)
+        if cw.shape != (n_cls,):
+            raise ValueError(f"{op}: weight must have one entry per class, shape ({n_cls},), got {cw.shape}")
+        w *= cw.astype(logp.dtype).reshape((1, n_cls) + (1,) * (t.ndim - 1))
+        count = float(cw[safe][valid].sum())
+    return w.reshape(logp.shape), count
 
 
-def _nll(op: str, logp: Tensor, target: Any, ignore_index: int, reduction: str, label_smoothing: float) -> Tensor:
-    w, count = _class_weights(op, logp, target, ignore_index, label_smoothing)
+def _legacy(op: str, size_average: Any, reduce: Any) -> None:
+    if size_average is not None or reduce is not None:
+        raise NotImplementedError(f"{op}: size_average and reduce are deprecated in PyTorch and not supported "
+                                  "here; use reduction='mean', 'sum' or 'none'")
+
+
+def _nll(op: str, logp: Tensor, target: Any, ignore_index: int, reduction: str, label_smoothing: float,
+         weight: Any = None) -> Tensor:
+    w, count = _class_weights(op, logp, target, ignore_index, label_smoothing, weight)
     if reduction == "none":
         return reduce_sum(mul(logp, Tensor(-w, name="target weights")), 0 if logp.ndim == 1 else 1)
     # the minus sign and the mean's divisor go into the constant weights: two graph nodes, not five
@@ -76,7 +93,8 @@ def _nll(op: str, logp: Tensor, target: Any, ignore_index: int, reduction: str, 
 
 
 @register
-def nll_loss(input: Tensor, target: Any, ignore_index: int = -100, reduction: str = "mean") -> Tensor:
+def nll_loss(input: Tensor, target: Any, weight: Any = None, size_average: Any = None, ignore_index: int = -100,
+             reduce: Any = None, reduction: str = "mean") -> Tensor:
     """Negative log-likelihood of integer ``target`` classes under log-probabilities ``input``.
     Shape: (N, C) with target (N,), or (N, C, d1, ..) with target (N, d1, ..) -> () or per item.
 
@@ -84,12 +102,13 @@ def nll_loss(input: Tensor, target: Any, ignore_index: int = -100, reduction: st
     2.0
     """
     _check_common("nll_loss", input, reduction)
-    return _nll("nll_loss", input, target, ignore_index, reduction, 0.0)
+    _legacy("nll_loss", size_average, reduce)
+    return _nll("nll_loss", input, target, ignore_index, reduction, 0.0, weight)
 
 
 @register
-def cross_entropy(input: Tensor, target: Any, ignore_index: int = -100, reduction: str = "mean",
-                  label_smoothing: float = 0.0) -> Tensor:
+def cross_entropy(input: Tensor, target: Any, weight: Any = None, size_average: Any = None, ignore_index: int = -100,
+                  reduce: Any = None, reduction: str = "mean", label_smoothing: float = 0.0) -> Tensor:
     """Softmax cross-entropy of logits ``input`` against integer class ``target``, as PyTorch's
     (``ignore_index`` items excluded from the mean; ``label_smoothing`` mixes in the uniform).
     Shape: (N, C) logits, (N,) targets -> () (or (N,) with reduction='none').
@@ -98,12 +117,13 @@ def cross_entropy(input: Tensor, target: Any, ignore_index: int = -100, reductio
     0.6931
     """
     _check_common("cross_entropy", input, reduction)
+    _legacy("cross_entropy", size_average, reduce)
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing}")
     if input.ndim == 0:
         raise ValueError("cross_entropy: input must have a class dimension, got a scalar")
     logp = log_softmax(input, 0 if input.ndim == 1 else 1)
-    return _nll("cross_entropy", logp, target, ignore_index, reduction, label_smoothing)
+    return _nll("cross_entropy", logp, target, ignore_index, reduction, label_smoothing, weight)
 
 
 def _same_shape(op: str, input: Tensor, target: Any) -> Tensor:

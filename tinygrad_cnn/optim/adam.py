@@ -67,7 +67,7 @@ class Adam(Optimizer):
         update = adam_step(m, v, grad, tmp, t, group)
         start = 0
         for p in params:
-            self.state[id(p)]["step"] = t
+            self.state[p]["step"] = t
             p.data -= update[start:start + p.data.size].reshape(p.data.shape)
             start += p.data.size
         return True
@@ -76,7 +76,7 @@ class Adam(Optimizer):
         """The group's (exp_avg, exp_avg_sq, next step, scratch, scratch): flat moment buffers whose
         pieces are the parameters' state arrays (recognised by their ``base``), made, or remade after
         load_state_dict, when needed."""
-        states = [self.state.setdefault(id(p), {}) for p in params]
+        states = [self.state[p] for p in params]
         key = tuple(id(p) for p in params)
         hit = self._flat.get(key)  # (exp_avg, exp_avg_sq, scratch, scratch), flat
         if hit is not None and all(isinstance(s.get("exp_avg"), np.ndarray) and s["exp_avg"].base is hit[0]

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import copy
+from collections import defaultdict
 from typing import Any, Iterable
 
 import numpy as np
@@ -29,7 +30,22 @@ class Optimizer:
                 if not p.requires_grad:
                     raise ValueError(f"{type(self).__name__}: params[{i}] (shape {p.shape}) does not require grad")
             self.param_groups.append(group)
-        self.state: dict[int, dict] = {}
+        self.state: defaultdict[Tensor, dict] = defaultdict(dict)  # keyed by the parameter, as PyTorch
+
+    def add_param_group(self, param_group: dict) -> None:
+        """Add a group of parameters (with its own hyper-parameters, the defaults for the rest), as
+        PyTorch's, e.g. to train layers unfrozen later."""
+        if not isinstance(param_group, dict) or "params" not in param_group:
+            raise TypeError("add_param_group: expected a dict with a 'params' entry")
+        params = param_group["params"]
+        params = [params] if isinstance(params, Tensor) else list(params)
+        known = {id(p) for p in self._all_params()}
+        for i, p in enumerate(params):
+            if not isinstance(p, Tensor) or not p.requires_grad:
+                raise ValueError(f"add_param_group: params[{i}] must be a Tensor that requires grad")
+            if id(p) in known:
+                raise ValueError(f"add_param_group: params[{i}] is already in another parameter group")
+        self.param_groups.append({**self.defaults, **param_group, "params": params})
 
     def _check(self, name: str, value: float, low: float = 0.0) -> None:
         if not isinstance(value, (int, float)) or value < low:
@@ -54,7 +70,7 @@ class Optimizer:
         for p in group["params"]:
             if p.grad is None:
                 continue
-            self._update(p, self._grad_of(p), self.state.setdefault(id(p), {}), group)
+            self._update(p, self._grad_of(p), self.state[p], group)
 
     @staticmethod
     def _grad_of(p: Tensor) -> np.ndarray:
@@ -71,8 +87,8 @@ class Optimizer:
     def state_dict(self) -> dict:
         """``{"state": {index: {name: array}}, "param_groups": [{hyper-parameters, "params": [index]}]}``."""
         index = {id(p): i for i, p in enumerate(self._all_params())}
-        state = {index[k]: {n: (v.copy() if isinstance(v, np.ndarray) else v) for n, v in s.items()}
-                 for k, s in self.state.items() if k in index}
+        state = {index[id(k)]: {n: (v.copy() if isinstance(v, np.ndarray) else v) for n, v in s.items()}
+                 for k, s in self.state.items() if id(k) in index and s}
         groups = []
         for g in self.param_groups:
             hyper = {k: v for k, v in g.items() if k != "params"}
@@ -99,7 +115,7 @@ class Optimizer:
             unknown = set(theirs) - set(mine) - {"params", "initial_lr"}
             if unknown:
                 raise StateDictError(f"{name}: unexpected hyper-parameters {sorted(unknown)}")
-        restored_state = {}
+        restored_state: defaultdict[Tensor, dict] = defaultdict(dict)
         for i, s in state_dict.get("state", {}).items():
             if not 0 <= int(i) < len(params):
                 raise StateDictError(f"{name}: state for parameter {i}, but there are only {len(params)}")
@@ -115,7 +131,7 @@ class Optimizer:
                     restored[k] = v.item()
                 else:
                     restored[k] = copy.deepcopy(v)
-            restored_state[id(p)] = restored
+            restored_state[p] = restored
         for mine, theirs in zip(self.param_groups, groups):
             for k, v in theirs.items():
                 if k != "params":  # arrays here come from a saved file: back to numbers and tuples

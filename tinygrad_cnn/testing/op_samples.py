@@ -281,14 +281,21 @@ def _classification(draw: Any, log_probs: bool) -> tuple:
 def _cross_entropy(draw: Any) -> Sample:
     x, t = draw(_classification(False))
     kw = {"reduction": draw(st.sampled_from(["mean", "sum", "none"])),
-          "label_smoothing": draw(st.sampled_from([0.0, 0.1, 0.3]))}
+          "label_smoothing": draw(st.sampled_from([0.0, 0.1, 0.3])), "weight": draw(_class_weight(x.shape[1]))}
     return Sample((x, t), kw)
+
+
+def _class_weight(n_classes: int) -> st.SearchStrategy:
+    """None, or positive weights per class (constants: the losses do not differentiate them)."""
+    weights = st.lists(st.floats(0.2, 2.0), min_size=n_classes, max_size=n_classes)
+    return st.one_of(st.none(), weights.map(lambda w: Tensor(np.array(w))))
 
 
 @sample("nll_loss")
 def _nll_loss(draw: Any) -> Sample:
     x, t = draw(_classification(True))
-    return Sample((x, t), {"reduction": draw(st.sampled_from(["mean", "sum", "none"]))})
+    return Sample((x, t), {"reduction": draw(st.sampled_from(["mean", "sum", "none"])),
+                           "weight": draw(_class_weight(x.shape[1]))})
 
 
 def _regression(name: str, **target_kw: Any) -> None:
