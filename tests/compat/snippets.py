@@ -621,6 +621,17 @@ d = F.cross_entropy(x, y, weight=w, reduction="none")
 (a + b + c + d.sum()).backward()
 out = [a, b, c, d, x.grad]
 """,
+"small_layers": """
+import torch
+import torch.nn as nn
+x = torch.tensor(W(2, 3, 4, 4))
+model = nn.Sequential(nn.AdaptiveAvgPool2d((1, 1)), nn.Flatten(), nn.Linear(3, 2), nn.LogSoftmax(dim=1))
+with torch.no_grad():
+    model[2].weight.copy_(torch.tensor(W(2, 3))); model[2].bias.zero_()
+drop = nn.Dropout2d(0.3)
+drop.eval()
+out = [model(x), nn.Softmax(dim=1)(x[:, :, 0, 0]), nn.AdaptiveAvgPool2d(2)(x), drop(x).shape == x.shape]
+""",
 "is_tensor_and_numel": """
 import torch
 x = torch.zeros(2, 3)

@@ -7,7 +7,8 @@
 (2, 10)
 """
 from . import functional, init, utils
-from .containers import Identity, ModuleDict, ModuleList, Sequential
+from .containers import (AdaptiveAvgPool2d, Dropout2d, Identity, LogSoftmax, ModuleDict, ModuleList, Sequential,
+                         Softmax)
 from .layers import (AvgPool2d, BatchNorm2d, Conv2d, ConvTranspose2d, Dropout, Flatten, LeakyReLU, Linear,
                      MaxPool2d, ReLU, Sigmoid, Tanh)
 from .lenet import LeNet5
@@ -17,4 +18,5 @@ from .module import Module, Parameter, StateDictError
 __all__ = ["functional", "Module", "Parameter", "StateDictError", "Sequential", "Linear", "Conv2d",
            "ConvTranspose2d", "MaxPool2d", "AvgPool2d", "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "Flatten",
            "Dropout", "BatchNorm2d", "LeNet5", "init", "utils", "CrossEntropyLoss", "NLLLoss", "MSELoss", "L1Loss",
-           "SmoothL1Loss", "BCELoss", "BCEWithLogitsLoss", "ModuleList", "ModuleDict", "Identity"]
+           "SmoothL1Loss", "BCELoss", "BCEWithLogitsLoss", "ModuleList", "ModuleDict", "Identity",
+           "Softmax", "LogSoftmax", "Dropout2d", "AdaptiveAvgPool2d"]

@@ -1,10 +1,14 @@
-"""Containers, as ``torch.nn``'s: Sequential, ModuleList, ModuleDict, Identity."""
+"""Containers, as ``torch.nn``'s (Sequential, ModuleList, ModuleDict, Identity), and the small
+layers PyTorch code often names (Softmax, LogSoftmax, Dropout2d, AdaptiveAvgPool2d)."""
 from __future__ import annotations
 
 from collections import OrderedDict
 from typing import Any, Iterable, Iterator
 
+import numpy as np
 
+from ..tensor import Tensor
+from . import functional as F
 from .module import Module
 
 
@@ -144,3 +148,62 @@ class Identity(Module):
 
     def forward(self, x: Any) -> Any:
         return x
+
+
+class Softmax(Module):
+    """Softmax along ``dim``, as ``torch.nn.Softmax``.
+
+    >>> from tinygrad_cnn import Tensor
+    >>> Softmax(dim=0)(Tensor([0.0, 0.0])).tolist()
+    [0.5, 0.5]
+    """
+
+    def __init__(self, dim: int | None = None):
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.softmax(x, -1 if self.dim is None else self.dim)
+
+
+class LogSoftmax(Softmax):
+    """Log-softmax along ``dim``, as ``torch.nn.LogSoftmax``."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.log_softmax(x, -1 if self.dim is None else self.dim)
+
+
+class Dropout2d(Module):
+    """Zero whole channels with probability ``p`` while training (scaling the rest by 1/(1-p)).
+    Shape: (N, C, H, W) unchanged."""
+
+    def __init__(self, p: float = 0.5, inplace: bool = False):
+        super().__init__()
+        if not 0.0 <= p <= 1.0:
+            raise ValueError(f"Dropout2d: p must be in [0, 1], got {p}")
+        self.p, self.inplace = p, inplace
+
+    def forward(self, x: Tensor) -> Tensor:
+        if not self.training or self.p == 0.0:
+            return x
+        from ..seeding import get_rng
+
+        keep = (get_rng().random(x.shape[:2] + (1,) * (x.ndim - 2)) >= self.p).astype(x.dtype)
+        scale = keep * np.asarray(0.0 if self.p == 1.0 else 1.0 / (1.0 - self.p), x.dtype)
+        return x.mul_(scale) if self.inplace else x * Tensor(scale)
+
+
+class AdaptiveAvgPool2d(Module):
+    """Average pooling to ``output_size`` (see ``F.adaptive_avg_pool2d``).
+
+    >>> from tinygrad_cnn import ones
+    >>> AdaptiveAvgPool2d((1, 1))(ones(2, 3, 4, 4)).shape
+    (2, 3, 1, 1)
+    """
+
+    def __init__(self, output_size: Any):
+        super().__init__()
+        self.output_size = output_size
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.adaptive_avg_pool2d(x, self.output_size)

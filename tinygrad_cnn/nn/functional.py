@@ -27,7 +27,7 @@ from ..tensor import Tensor
 __all__ = ["conv2d", "conv_transpose2d", "conv2d_weight", "max_pool2d", "avg_pool2d", "linear", "relu",
            "leaky_relu", "sigmoid", "tanh", "softplus", "softmax", "log_softmax", "dropout", "cross_entropy",
            "nll_loss", "mse_loss", "l1_loss", "smooth_l1_loss", "binary_cross_entropy",
-           "binary_cross_entropy_with_logits", "pad", "flatten", "one_hot"]
+           "binary_cross_entropy_with_logits", "pad", "flatten", "one_hot", "adaptive_avg_pool2d"]
 
 
 def relu(input: Tensor, inplace: bool = False) -> Tensor:
@@ -138,3 +138,23 @@ def batch_norm(input: Tensor, running_mean: np.ndarray | None, running_var: np.n
     return out
 
 
+
+
+def adaptive_avg_pool2d(input: Tensor, output_size: Any) -> Tensor:
+    """Average pooling to a fixed output size, as PyTorch's, for the sizes that divide the input
+    (global average pooling, output 1, included). Shape: (N, C, H, W) -> (N, C, oh, ow).
+
+    >>> adaptive_avg_pool2d(Tensor(np.arange(16.0).reshape(1, 1, 4, 4)), 1).tolist()
+    [[[[7.5]]]]
+    """
+    oh, ow = (output_size, output_size) if isinstance(output_size, int) else tuple(output_size)
+    h, w = input.shape[-2:]
+    oh, ow = h if oh is None else oh, w if ow is None else ow
+    if oh < 1 or ow < 1:
+        raise ValueError(f"adaptive_avg_pool2d: output_size must be positive, got {output_size!r}")
+    if (oh, ow) == (1, 1):
+        return input.mean((-2, -1), keepdim=True)
+    if h % oh or w % ow:
+        raise NotImplementedError(f"adaptive_avg_pool2d: output size {(oh, ow)} that does not divide the input "
+                                  f"size {(h, w)} is not supported by tinygrad_cnn yet")
+    return avg_pool2d(input, (h // oh, w // ow))
