@@ -199,14 +199,14 @@ class Tensor(TorchSurface):
                 raise ValueError(f"backward: gradient shape {gradient.shape} does not match tensor shape {self.shape}")
         run_backward([self], [gradient], None, retain_graph, create_graph)
 
-    def register_hook(self, fn: Callable[[Tensor], Tensor | None]) -> "_HookHandle":
+    def register_hook(self, fn: Callable[[Tensor], Tensor | None]) -> "RemovableHandle":
         """Call ``fn(grad)`` when this tensor's gradient is computed; a returned Tensor replaces it."""
         if not self.requires_grad:
             raise RuntimeError("register_hook: cannot register a hook on a tensor that doesn't require grad")
         if self._hooks is None:
             self._hooks = []
         self._hooks.append(fn)
-        return _HookHandle(self._hooks, fn)
+        return RemovableHandle(self._hooks, fn)
 
     def retain_grad(self) -> None:
         """Keep this non-leaf tensor's gradient in ``.grad`` after backward (leaves always keep theirs)."""
@@ -298,13 +298,17 @@ class Tensor(TorchSurface):
     def __itruediv__(self, o): return _ip.div_(self, o)
 
 
-class _HookHandle:
+class RemovableHandle:
+    """What ``register_hook`` and ``register_forward_hook`` return: ``remove()`` takes the hook off."""
+
     def __init__(self, hooks: list, fn: Callable):
         self._hooks, self._fn = hooks, fn
 
     def remove(self) -> None:
         if self._fn in self._hooks:
             self._hooks.remove(self._fn)
+
+    __call__ = remove  # a handle called like a function removes its hook too
 
 
 def tensor(data: Any, requires_grad: bool = False, dtype: Any = None, name: str | None = None) -> Tensor:

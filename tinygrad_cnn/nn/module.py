@@ -9,7 +9,7 @@ import numpy as np
 
 from ..serialization import StateDictError
 from ..modes import _modes, no_grad
-from ..tensor import Tensor
+from ..tensor import RemovableHandle, Tensor
 from ..torch_surface import parse_to
 
 
@@ -34,19 +34,6 @@ class IncompatibleKeys(NamedTuple):
 
     missing_keys: list
     unexpected_keys: list
-
-
-class RemovableHandle:
-    """What ``register_forward_hook`` returns: ``remove()`` takes the hook off (calling it does too)."""
-
-    def __init__(self, hooks: list, fn: Callable):
-        self._hooks, self._fn = hooks, fn
-
-    def remove(self) -> None:
-        if self._fn in self._hooks:
-            self._hooks.remove(self._fn)
-
-    __call__ = remove
 
 
 class Module:
