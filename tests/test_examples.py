@@ -21,3 +21,19 @@ def test_visualize_graph_example(tmp_path):
         assert (tmp_path / "small_model.svg").exists() and (tmp_path / "small_model.png").exists()
     else:
         assert "digraph" in r.stdout
+
+
+def test_pytorch_mnist_example_runs_a_dry_run(tmp_path):
+    """pytorch/examples' MNIST structure, imports aside: one training batch and the full test pass."""
+    import os
+
+    import pytest
+
+    data = os.environ.get("TINYGRAD_CNN_DATA")
+    if not data or not (Path(data) / "mnist").is_dir():
+        pytest.skip("real MNIST not found: set TINYGRAD_CNN_DATA to a folder holding mnist/")
+    r = subprocess.run([sys.executable, str(EXAMPLES / "pytorch_mnist.py"), "--epochs", "1", "--dry-run",
+                        "--save-model"], capture_output=True, text=True, timeout=600, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert "Train Epoch: 1 [0/60000 (0%)]" in r.stdout and "Test set: Average loss:" in r.stdout
+    assert "/10000" in r.stdout and (tmp_path / "mnist_cnn.pt").exists()

@@ -182,3 +182,18 @@ def test_real_fashion_mnist():
         pytest.skip("Fashion-MNIST not present under TINYGRAD_CNN_DATA")
     ds = FashionMNIST(DATA, train=False)
     assert len(ds) == 10000 and ds.classes[9] == "Ankle boot"
+
+
+def test_torchvision_style_transforms():
+    from tinygrad_cnn.data import transforms
+
+    t = transforms.Compose([transforms.ToTensor(), transforms.Normalize((0.5,), (0.25,))])
+    one = t(np.array([[0, 255]], np.uint8))
+    assert isinstance(one, Tensor) and one.shape == (1, 1, 2) and one.dtype == np.float32
+    np.testing.assert_allclose(one.numpy(), [[[-2.0, 2.0]]], rtol=1e-6)
+    toy = Toy(5, transform=t)
+    x, y = next(iter(DataLoader(toy, 5)))  # item by item through default_collate
+    np.testing.assert_allclose(x.numpy(), t.batch(toy.images), rtol=1e-6)
+    assert x.shape == (5, 1, 2, 2) and y.tolist() == [0, 1, 2, 3, 4]
+    rgb = transforms.ToTensor()(np.zeros((4, 3, 3), np.uint8))
+    assert rgb.shape == (3, 4, 3)  # (H, W, C) -> (C, H, W)

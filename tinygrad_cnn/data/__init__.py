@@ -1,8 +1,10 @@
 """Datasets (MNIST, Fashion-MNIST, TensorDataset) and the DataLoader, as ``torch.utils.data``'s."""
+from . import transforms
 from .dataset import MNIST_MEAN, MNIST_STD, Dataset, Normalize, TensorDataset, normalize
 from .idx import DatasetError, read_idx
 from .loader import DataLoader, Subset, default_collate
 from .mnist import MNIST, FashionMNIST, default_root
 
 __all__ = ["MNIST", "FashionMNIST", "Dataset", "TensorDataset", "DataLoader", "Subset", "default_collate",
-           "Normalize", "normalize", "DatasetError", "read_idx", "default_root", "MNIST_MEAN", "MNIST_STD"]
+           "Normalize", "normalize", "DatasetError", "read_idx", "default_root", "MNIST_MEAN", "MNIST_STD",
+           "transforms"]

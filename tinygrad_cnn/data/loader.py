@@ -105,5 +105,8 @@ def image_batch(images: np.ndarray, labels: np.ndarray, indices: np.ndarray, tra
     ``batch`` method when it has one, else image by image)."""
     x = images[indices]
     if transform is not None:
-        x = transform.batch(x) if hasattr(transform, "batch") else np.stack([transform(im) for im in x])
+        if hasattr(transform, "batch"):
+            x = transform.batch(x)
+        else:  # image by image; a transform may give Tensors, as torchvision's do
+            x = np.stack([np.asarray(im.data if isinstance(im, Tensor) else im) for im in map(transform, x)])
     return [Tensor(x), Tensor(np.asarray(labels[indices], dtype=np.int64))]

@@ -25,3 +25,6 @@ def tune_malloc(threshold_bytes: int = 1 << 30) -> bool:
         return bool(ok and ok2)
     except (OSError, AttributeError):
         return False
+
+
+from . import data  # noqa: E402,F401  (torch.utils.data's names, as tinygrad_cnn.utils.data)
