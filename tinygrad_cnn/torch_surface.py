@@ -210,6 +210,12 @@ class TorchSurface:
             raise TypeError(f"masked_fill: mask must be a bool tensor, got dtype {m.dtype}")
         return where(np.broadcast_to(m, np.broadcast_shapes(m.shape, self.data.shape)), value, self)
 
+    def gather(self, dim: builtins.int, index: Any) -> Any:
+        """Values picked along ``dim`` by ``index``, as ``torch.gather`` (differentiable)."""
+        from .ops.shape import gather
+
+        return gather(self, dim, index)
+
     # ---- printing
     def __format__(self, spec: str) -> str:
         if self.data.size == 1 and self.data.ndim <= 1 or self.data.ndim == 0:

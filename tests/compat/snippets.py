@@ -632,6 +632,27 @@ drop = nn.Dropout2d(0.3)
 drop.eval()
 out = [model(x), nn.Softmax(dim=1)(x[:, :, 0, 0]), nn.AdaptiveAvgPool2d(2)(x), drop(x).shape == x.shape]
 """,
+"reduce_lr_on_plateau": """
+import torch
+p = torch.tensor([1.0], requires_grad=True)
+opt = torch.optim.SGD([p], lr=0.1)
+sched = torch.optim.lr_scheduler.ReduceLROnPlateau(opt, mode="min", factor=0.5, patience=1, cooldown=1)
+lrs = []
+for val_loss in [1.0, 0.9, 0.95, 0.97, 0.99, 0.85, 0.9, 0.91, 0.92, 0.93]:
+    opt.step()
+    sched.step(val_loss)
+    lrs.append(opt.param_groups[0]["lr"])
+out = [lrs]
+""",
+"gather_log_probs": """
+import torch
+import torch.nn.functional as F
+logits = torch.tensor(W(4, 5), requires_grad=True)
+actions = torch.tensor([[1], [4], [0], [2]])
+chosen = F.log_softmax(logits, dim=1).gather(1, actions)
+(-chosen.mean()).backward()
+out = [chosen, logits.grad, torch.tensor(W(3, 4)).gather(0, torch.tensor([[0, 1, 2, 0]]))]
+""",
 "is_tensor_and_numel": """
 import torch
 x = torch.zeros(2, 3)

@@ -291,3 +291,53 @@ def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
             raise ValueError(f"stack: tensors[{i}] has shape {t.shape}, expected {tensors[0].shape} like tensors[0]")
     d = normalize_dim(dim, tensors[0].ndim, "stack", extra=1)
     return cat([unsqueeze(t, d) for t in tensors], d)
+
+
+def _gather_index(x_shape: tuple, index: Any, dim: int, op: str) -> tuple[np.ndarray, int]:
+    idx = index.data if isinstance(index, Tensor) else np.asarray(index)
+    if idx.dtype.kind not in "iu":
+        raise TypeError(f"{op}: index must be an integer (int64) tensor, got dtype {idx.dtype}")
+    d = normalize_dim(dim, len(x_shape), op)
+    if idx.ndim != len(x_shape) or any(i > n for a, (i, n) in enumerate(zip(idx.shape, x_shape)) if a != d):
+        raise RuntimeError(f"{op}: index of shape {idx.shape} must have the input's {len(x_shape)} dimensions and "
+                           f"be no larger than the input {x_shape} outside dim {d}")
+    if idx.size and (idx.min() < 0 or idx.max() >= x_shape[d]):
+        raise IndexError(f"{op}: index out of range for dim {d} of size {x_shape[d]}")
+    return idx, d
+
+
+def _along(idx: np.ndarray, d: int) -> tuple:
+    """The full advanced index that picks ``idx`` along axis ``d`` (every other axis by position)."""
+    grids: tuple = np.indices(idx.shape, sparse=True)
+    return tuple(idx if a == d else grid for a, grid in enumerate(grids))
+
+
+@register
+def gather(x: Tensor, dim: int, index: Any) -> Tensor:
+    """``out[i][j] = x[index[i][j]][j]`` along ``dim`` (and likewise for every axis), as
+    ``torch.gather``. Shape: ``index.shape``.
+
+    >>> gather(Tensor([[1.0, 2.0], [3.0, 4.0]]), 1, np.array([[1], [0]])).tolist()
+    [[2.0], [3.0]]
+    """
+    idx, d = _gather_index(x.shape, index, dim, "gather")
+    where = _along(idx, d)
+    in_shape = x.shape
+    return make_op("gather", x.data[where], (x,), lambda g: (scatter_add(g, d, idx, in_shape),), {"dim": d},
+                   saved=())
+
+
+@register
+def scatter_add(src: Tensor, dim: int, index: Any, shape: tuple) -> Tensor:
+    """The adjoint of :func:`gather`: zeros of ``shape`` with ``src`` added at ``index`` along
+    ``dim`` (repeated indices add up). Shape: ``index.shape`` -> ``shape``.
+
+    >>> scatter_add(Tensor([[5.0], [7.0]]), 1, np.array([[1], [1]]), (2, 2)).tolist()
+    [[0.0, 5.0], [0.0, 7.0]]
+    """
+    idx, d = _gather_index(tuple(shape), index, dim, "scatter_add")
+    if src.shape != idx.shape:
+        raise ValueError(f"scatter_add: src of shape {src.shape} must match index of shape {idx.shape}")
+    out = np.zeros(shape, dtype=src.dtype)
+    np.add.at(out, _along(idx, d), src.data)
+    return make_op("scatter_add", out, (src,), lambda g: (gather(g, d, idx),), {"dim": d}, saved=())

@@ -310,6 +310,28 @@ def _regression(name: str, **target_kw: Any) -> None:
 _regression("mse_loss")
 
 
+@sample("gather")
+def _gather(draw: Any) -> Sample:
+    shape = draw(shapes(min_dims=1, max_dims=3))
+    x = draw(tensors(shape))
+    d = draw(st.integers(0, len(shape) - 1))
+    idx_shape = tuple(n if a == d else draw(st.integers(1, n)) for a, n in enumerate(shape))
+    idx_shape = tuple(draw(st.integers(1, 4)) if a == d else n for a, n in enumerate(idx_shape))
+    idx = np.array(draw(st.lists(st.integers(0, shape[d] - 1), min_size=int(np.prod(idx_shape)),
+                                 max_size=int(np.prod(idx_shape))))).reshape(idx_shape)
+    return Sample((x, d, idx))
+
+
+@sample("scatter_add")
+def _scatter_add(draw: Any) -> Sample:
+    shape = draw(shapes(min_dims=1, max_dims=3))
+    d = draw(st.integers(0, len(shape) - 1))
+    idx_shape = tuple(draw(st.integers(1, 4)) if a == d else draw(st.integers(1, n)) for a, n in enumerate(shape))
+    idx = np.array(draw(st.lists(st.integers(0, shape[d] - 1), min_size=int(np.prod(idx_shape)),
+                                 max_size=int(np.prod(idx_shape))))).reshape(idx_shape)
+    return Sample((draw(tensors(idx_shape)), d, idx, shape))
+
+
 @sample("l1_loss")
 def _l1_loss(draw: Any) -> Sample:
     shape = draw(shapes(min_dims=1))
