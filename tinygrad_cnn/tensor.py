@@ -366,7 +366,7 @@ def _record(out: Tensor, name: str, parents: tuple, backward: Callable, meta: An
     out.grad_fn = Node(name, parents, backward, meta, _user_site() if _modes.anomaly else None,
                        stack[-1] if stack else None,
                        tuple([(t, t._vc[0]) for t in (parents if saved is None else saved)]),
-                       0 if needs_output else None)
+                       out._vc[0] if needs_output else None)  # a view starts at its base's version
 
 
 def make_op(name: str, data: np.ndarray, parents: tuple, backward: Callable,
@@ -381,16 +381,16 @@ def make_op(name: str, data: np.ndarray, parents: tuple, backward: Callable,
     """
     out = Tensor.__new__(Tensor)
     out._init_slots(data, False, None)
+    if data.base is not None:  # a view of an input shares its memory, so also its version
+        for p in parents:
+            if np.may_share_memory(data, p.data):
+                out._vc, out._is_view = p._vc, True
+                break
     modes = _modes
     if modes.grad_enabled:
         for p in parents:
             if p.requires_grad:
                 _record(out, name, parents, backward, meta, saved, needs_output)
-                break
-    if data.base is not None:  # a view of an input shares its memory, so also its version
-        for p in parents:
-            if np.may_share_memory(data, p.data):
-                out._vc, out._is_view = p._vc, True
                 break
     if modes.anomaly:
         _check_finite(data, "forward", name, out.grad_fn.site if out.grad_fn else None)

@@ -85,15 +85,21 @@ def _operand(other: Any) -> Any:
     return other.data if isinstance(other, Tensor) else other
 
 
+def _arithmetic(t: Tensor, op: str, other: Any, ufunc: Any, graph_op: Any, reads_old: bool) -> Tensor:
+    """``t = t <ufunc> other`` in place: numpy's ufunc writing into ``t`` (PyTorch's casting rule:
+    same kind), or in a graph the out-of-place op."""
+    o = _operand(other)
+    return _inplace(t, op, other, lambda d: ufunc(d, o, out=d, casting="same_kind"),
+                    lambda old: graph_op(old, other), reads_old)
+
+
 def add_(t: Tensor, other: Any, alpha: float = 1) -> Tensor:
     """``t += alpha * other`` in place. Shape: ``t``'s (``other`` broadcasts to it).
 
     >>> a = Tensor([1.0, 2.0]); add_(a, 1).tolist()
     [2.0, 3.0]
     """
-    o = _operand(other)
-    return _inplace(t, "add_", other, lambda d: np.add(d, o if alpha == 1 else o * alpha, out=d, casting="same_kind"),
-                    lambda old: add(old, _scaled(other, alpha)))
+    return _arithmetic(t, "add_", _scaled(other, alpha), np.add, add, False)
 
 
 def sub_(t: Tensor, other: Any, alpha: float = 1) -> Tensor:
@@ -102,10 +108,7 @@ def sub_(t: Tensor, other: Any, alpha: float = 1) -> Tensor:
     >>> a = Tensor([1.0, 2.0]); sub_(a, 1).tolist()
     [0.0, 1.0]
     """
-    o = _operand(other)
-    return _inplace(t, "sub_", other,
-                    lambda d: np.subtract(d, o if alpha == 1 else o * alpha, out=d, casting="same_kind"),
-                    lambda old: sub(old, _scaled(other, alpha)))
+    return _arithmetic(t, "sub_", _scaled(other, alpha), np.subtract, sub, False)
 
 
 def mul_(t: Tensor, other: Any) -> Tensor:
@@ -114,9 +117,7 @@ def mul_(t: Tensor, other: Any) -> Tensor:
     >>> a = Tensor([1.0, 2.0]); mul_(a, 3).tolist()
     [3.0, 6.0]
     """
-    o = _operand(other)
-    return _inplace(t, "mul_", other, lambda d: np.multiply(d, o, out=d, casting="same_kind"),
-                    lambda old: mul(old, other), reads_old=True)
+    return _arithmetic(t, "mul_", other, np.multiply, mul, True)
 
 
 def div_(t: Tensor, other: Any) -> Tensor:
@@ -125,9 +126,7 @@ def div_(t: Tensor, other: Any) -> Tensor:
     >>> a = Tensor([1.0, 2.0]); div_(a, 2).tolist()
     [0.5, 1.0]
     """
-    o = _operand(other)
-    return _inplace(t, "div_", other, lambda d: np.divide(d, o, out=d, casting="same_kind"),
-                    lambda old: div(old, other), reads_old=True)
+    return _arithmetic(t, "div_", other, np.divide, div, True)
 
 
 def clamp_(t: Tensor, min: float | None = None, max: float | None = None) -> Tensor:  # noqa: A002
