@@ -15,6 +15,7 @@ from .ops.elementwise import maximum, minimum, where
 from .ops.shape import cat, stack
 from . import nn, optim  # noqa: F401
 from .serialization import load, save
+from .errors import OpError, ShapeError
 from .modes import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .tensor import (Tensor, as_tensor, bool_, float16, float32, float64, from_numpy, grad, int32, int64,
                      tensor)
@@ -31,7 +32,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Tensor", "tensor", "from_numpy", "as_tensor", "grad", "no_grad", "enable_grad", "is_grad_enabled",
-    "detect_anomaly", "Function",
+    "detect_anomaly", "Function", "OpError", "ShapeError",
     "zeros", "ones", "full", "randn", "rand", "arange", "eye", "zeros_like", "ones_like", "full_like", "randn_like",
     "manual_seed", "save", "load", "nn", "optim", "cat", "stack", "where", "maximum", "minimum",
     "float16", "float32", "float64", "int32", "int64", "bool_", "float", "double", "half", "long", "int", "bool",

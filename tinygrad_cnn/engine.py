@@ -13,6 +13,7 @@ import numpy as np
 
 from .modes import _check_finite, _modes, _set_grad_enabled
 from .tensor import Tensor
+from .errors import ShapeError
 
 
 class Node:
@@ -266,7 +267,7 @@ def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor], 
             go = Tensor(np.ones_like(o.data))
         go = go if isinstance(go, Tensor) else Tensor(np.asarray(go, dtype=o.dtype))
         if go.shape != o.shape:
-            raise ValueError(f"grad: grad_outputs[{i}] has shape {go.shape}, expected {o.shape}")
+            raise ShapeError(f"grad: grad_outputs[{i}] has shape {go.shape}, expected {o.shape}")
         roots.append(o)
         root_grads.append(go)
     res = run_backward(roots, root_grads, ins, retain_graph, create_graph, allow_unused)

@@ -15,6 +15,7 @@ import numpy as np
 
 from .modes import _check_finite, _modes, _user_site
 from .torch_surface import TorchSurface
+from .errors import ShapeError
 
 float16, float32, float64 = np.float16, np.float32, np.float64
 int32, int64, bool_ = np.int32, np.int64, np.bool_
@@ -120,7 +121,7 @@ class Tensor(TorchSurface):
 
     def item(self) -> Any:
         if self.data.size != 1:
-            raise ValueError(f"Tensor.item: only one-element tensors convert to a Python scalar, "
+            raise ShapeError(f"Tensor.item: only one-element tensors convert to a Python scalar, "
                              f"got shape {self.shape}")
         return self.data.item()
 
@@ -196,7 +197,7 @@ class Tensor(TorchSurface):
         else:
             gradient = gradient if isinstance(gradient, Tensor) else Tensor(np.asarray(gradient, dtype=self.dtype))
             if gradient.shape != self.shape:
-                raise ValueError(f"backward: gradient shape {gradient.shape} does not match tensor shape {self.shape}")
+                raise ShapeError(f"backward: gradient shape {gradient.shape} does not match tensor shape {self.shape}")
         run_backward([self], [gradient], None, retain_graph, create_graph)
 
     def register_hook(self, fn: Callable[[Tensor], Tensor | None]) -> "RemovableHandle":

@@ -23,6 +23,7 @@ from ..ops.matmul import linear
 from ..ops.pool import avg_pool2d, max_pool2d
 from ..ops import shape as _shape
 from ..tensor import Tensor
+from ..errors import ShapeError
 
 __all__ = ["conv2d", "conv_transpose2d", "conv2d_weight", "max_pool2d", "avg_pool2d", "linear", "relu",
            "leaky_relu", "sigmoid", "tanh", "softplus", "softmax", "log_softmax", "dropout", "cross_entropy",
@@ -109,13 +110,13 @@ def batch_norm(input: Tensor, running_mean: np.ndarray | None, running_var: np.n
     (2, 2, 1, 1)
     """
     if input.ndim not in (2, 4):
-        raise ValueError(f"batch_norm: input must be 2-D (N, C) or 4-D (N, C, H, W), got shape {input.shape}")
+        raise ShapeError(f"batch_norm: input must be 2-D (N, C) or 4-D (N, C, H, W), got shape {input.shape}")
     axes = (0,) if input.ndim == 2 else (0, 2, 3)
     shape = (1, -1) + (1,) * (input.ndim - 2)
     if training:
         n = input.numel() // input.shape[1]
         if n <= 1:
-            raise ValueError(f"batch_norm: expected more than 1 value per channel when training, got input shape "
+            raise ShapeError(f"batch_norm: expected more than 1 value per channel when training, got input shape "
                              f"{input.shape}")
         mean = input.mean(axes, keepdim=True)
         centered = input - mean

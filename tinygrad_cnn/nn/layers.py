@@ -11,6 +11,7 @@ from ..ops.args import pair
 from ..tensor import Tensor
 from . import functional as F
 from .module import Module, Parameter
+from ..errors import ShapeError
 
 
 def _uniform(shape: tuple, bound: float) -> Parameter:
@@ -277,7 +278,7 @@ class BatchNorm2d(Module):
 
     def forward(self, x: Tensor) -> Tensor:
         if x.ndim != 4 or x.shape[1] != self.num_features:
-            raise ValueError(f"BatchNorm2d: expected input (N, {self.num_features}, H, W), got shape {x.shape}")
+            raise ShapeError(f"BatchNorm2d: expected input (N, {self.num_features}, H, W), got shape {x.shape}")
         rm, rv = self.running_mean, self.running_var
         use_batch = self.training or rm is None
         if self.training and rm is not None:

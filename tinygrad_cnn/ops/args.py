@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from ..errors import OpError
 
 
 class DimError(IndexError, ValueError):
@@ -33,7 +34,7 @@ def normalize_dims(dim: Any, ndim: int, op: str) -> tuple[int, ...]:
         dims = (dim,)
     axes = tuple(sorted({normalize_dim(d, ndim, op) for d in dims}))
     if len(axes) != len(dims):
-        raise ValueError(f"{op}: dim {dim} names an axis twice")
+        raise OpError(f"{op}: dim {dim} names an axis twice")
     return axes if ndim else ()
 
 
@@ -48,9 +49,9 @@ def pair(value: Any, op: str, arg: str, minimum: int) -> tuple[int, int]:
     vals = (value, value) if isinstance(value, (int, np.integer)) and not isinstance(value, bool) else value
     if (not isinstance(vals, (tuple, list)) or len(vals) != 2
             or not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in vals)):
-        raise ValueError(f"{op}: {arg} must be an int or a pair of ints, got {value!r}")
+        raise OpError(f"{op}: {arg} must be an int or a pair of ints, got {value!r}")
     if any(v < minimum for v in vals):
-        raise ValueError(f"{op}: {arg} must be >= {minimum}, got {value!r}")
+        raise OpError(f"{op}: {arg} must be >= {minimum}, got {value!r}")
     return int(vals[0]), int(vals[1])
 
 
@@ -61,5 +62,5 @@ def positive_int(value: Any, op: str, arg: str) -> int:
     3
     """
     if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
-        raise ValueError(f"{op}: {arg} must be a positive int, got {value!r}")
+        raise OpError(f"{op}: {arg} must be a positive int, got {value!r}")
     return int(value)

@@ -21,6 +21,7 @@ from .args import pair
 from .geometry import ConvGeometry, batched_input, check_4d, conv_geometry, transpose_geometry
 from .kernels import conv as kernels
 from .registry import register
+from ..errors import OpError, ShapeError
 
 
 def conv2d_op(x: Tensor, w: Tensor, b: Tensor | None, geo: ConvGeometry) -> Tensor:
@@ -79,7 +80,7 @@ def conv_bias_grad(g: Tensor, geo: ConvGeometry | None = None, g_gemm: np.ndarra
     [32.0, 32.0, 32.0]
     """
     if g.ndim != 4:
-        raise ValueError(f"conv_bias_grad: expected a 4-D (N, F, H, W) gradient, got shape {g.shape}")
+        raise ShapeError(f"conv_bias_grad: expected a 4-D (N, F, H, W) gradient, got shape {g.shape}")
     if geo is None:  # a 1x1 convolution's geometry: its output side is g's
         geo = ConvGeometry(g.shape[2:], g.shape[2:], (1, 1), (1, 1), (0, 0, 0, 0), (1, 1), 1)
     shape = g.shape
@@ -102,14 +103,14 @@ def conv2d_weight(input: Tensor, grad_output: Tensor, kernel_size: Any, stride: 
     check_4d(op, "input", input.shape)
     check_4d(op, "grad_output", grad_output.shape)
     if len(pads) != 4 or any(p < 0 for p in pads):
-        raise ValueError(f"{op}: pads must be 4 non-negative ints (top, bottom, left, right), got {pads!r}")
+        raise OpError(f"{op}: pads must be 4 non-negative ints (top, bottom, left, right), got {pads!r}")
     pads4 = (int(pads[0]), int(pads[1]), int(pads[2]), int(pads[3]))
     geo = conv_geometry(op, (input.shape[0], input.shape[1], input.shape[2] + pads4[0] + pads4[1],
                              input.shape[3] + pads4[2] + pads4[3]),
                         (grad_output.shape[1], input.shape[1] // groups, kh, kw), stride, 0, dilation, groups)
     geo = ConvGeometry(input.shape[2:], geo.out_hw, (kh, kw), geo.stride, pads4, geo.dilation, geo.groups)
     if grad_output.shape != (input.shape[0], grad_output.shape[1]) + geo.out_hw:
-        raise ValueError(f"{op}: grad_output shape {grad_output.shape} does not match the convolution's output "
+        raise ShapeError(f"{op}: grad_output shape {grad_output.shape} does not match the convolution's output "
                          f"{(input.shape[0], grad_output.shape[1]) + geo.out_hw}")
     return conv2d_weight_op(input, grad_output, geo)
 
@@ -121,7 +122,7 @@ def _check_params(op: str, x: Tensor, weight: Any, bias: Any, n_out: int) -> Non
         if not isinstance(bias, Tensor):
             raise TypeError(f"{op}: bias must be a Tensor or None, got {type(bias).__name__}")
         if bias.shape != (n_out,):
-            raise ValueError(f"{op}: bias must have shape ({n_out},), got {bias.shape}")
+            raise ShapeError(f"{op}: bias must have shape ({n_out},), got {bias.shape}")
     if x.dtype.kind != "f" or weight.dtype.kind != "f":
         raise TypeError(f"{op}: input and weight must be floating point, got {x.dtype} and {weight.dtype}")
 

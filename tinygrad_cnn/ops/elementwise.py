@@ -11,6 +11,7 @@ import numpy as np
 
 from ..tensor import Tensor, lift, make_op
 from .registry import register
+from ..errors import OpError, ShapeError
 
 
 def _operands(a: Any, b: Any, op: str) -> tuple[Tensor, Tensor]:
@@ -53,7 +54,7 @@ def _apply(op: str, fn: Any, a: Tensor, b: Tensor) -> np.ndarray:
     try:
         return fn(x, y)
     except ValueError:
-        raise ValueError(f"{op}: shapes {a.shape} and {b.shape} cannot be broadcast together") from None
+        raise ShapeError(f"{op}: shapes {a.shape} and {b.shape} cannot be broadcast together") from None
 
 
 def _const(arr: np.ndarray) -> Tensor:
@@ -212,9 +213,9 @@ def clip(a: Tensor, min: float | None = None, max: float | None = None) -> Tenso
     [0.0, 0.5, 1.0]
     """
     if min is None and max is None:
-        raise ValueError("clip: at least one of min and max must be given")
+        raise OpError("clip: at least one of min and max must be given")
     if min is not None and max is not None and min > max:
-        raise ValueError(f"clip: min ({min}) must not exceed max ({max})")
+        raise OpError(f"clip: min ({min}) must not exceed max ({max})")
     data = np.clip(a.data, min, max)
     mask = np.ones(a.shape, dtype=bool)
     if min is not None:
@@ -239,7 +240,7 @@ def where(condition: Any, a: Any, b: Any) -> Tensor:
     try:
         data = np.where(cond, a.data, b.data)
     except ValueError:
-        raise ValueError(f"where: shapes condition {cond.shape}, a {a.shape}, b {b.shape} "
+        raise ShapeError(f"where: shapes condition {cond.shape}, a {a.shape}, b {b.shape} "
                          "cannot be broadcast together") from None
     c = Tensor(cond)
 

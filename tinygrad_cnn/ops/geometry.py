@@ -12,6 +12,7 @@ from typing import Any
 from ..tensor import Tensor
 from .args import pair, positive_int
 from .kernels.geometry import ConvGeometry, PoolGeometry, WindowGeometry
+from ..errors import OpError, ShapeError
 
 __all__ = ["ConvGeometry", "PoolGeometry", "WindowGeometry", "conv_geometry", "transpose_geometry", "pool_geometry",
            "check_4d", "batched_input"]
@@ -20,7 +21,7 @@ __all__ = ["ConvGeometry", "PoolGeometry", "WindowGeometry", "conv_geometry", "t
 def check_4d(op: str, name: str, shape: tuple) -> None:
     """A ValueError naming ``op`` and ``name`` unless ``shape`` is 4-D."""
     if len(shape) != 4:
-        raise ValueError(f"{op}: {name} must be 4-D, got shape {shape}")
+        raise ShapeError(f"{op}: {name} must be 4-D, got shape {shape}")
 
 
 def _check_conv_args(op: str, x_shape: tuple, w_shape: tuple, groups: Any) -> None:
@@ -42,12 +43,12 @@ def conv_geometry(op: str, x_shape: tuple, w_shape: tuple, stride: Any, padding:
     n, c, h, w = x_shape
     f, cg, kh, kw = w_shape
     if c != cg * groups:
-        raise ValueError(f"{op}: input has {c} channels (shape {x_shape}) but weight of shape {w_shape} "
+        raise ShapeError(f"{op}: input has {c} channels (shape {x_shape}) but weight of shape {w_shape} "
                          f"with groups={groups} expects {cg * groups}")
     if f % groups:
-        raise ValueError(f"{op}: groups={groups} must divide the weight's {f} output channels (shape {w_shape})")
+        raise ShapeError(f"{op}: groups={groups} must divide the weight's {f} output channels (shape {w_shape})")
     if kh < 1 or kw < 1:
-        raise ValueError(f"{op}: weight kernel must be at least 1x1, got shape {w_shape}")
+        raise ShapeError(f"{op}: weight kernel must be at least 1x1, got shape {w_shape}")
     sh, sw = pair(stride, op, "stride", 1)
     dh, dw = pair(dilation, op, "dilation", 1)
     eh, ew = dh * (kh - 1) + 1, dw * (kw - 1) + 1
@@ -60,13 +61,13 @@ def conv_geometry(op: str, x_shape: tuple, w_shape: tuple, stride: Any, padding:
             tw = max((-(-w // sw) - 1) * sw + ew - w, 0)
             pads = (th // 2, th - th // 2, tw // 2, tw - tw // 2)
         else:
-            raise ValueError(f"{op}: padding must be an int, a pair, 'valid' or 'same', got {padding!r}")
+            raise OpError(f"{op}: padding must be an int, a pair, 'valid' or 'same', got {padding!r}")
     else:
         ph, pw = pair(padding, op, "padding", 0)
         pads = (ph, ph, pw, pw)
     hp, wp = h + pads[0] + pads[1], w + pads[2] + pads[3]
     if eh > hp or ew > wp:
-        raise ValueError(f"{op}: kernel of (dilated) size ({eh}, {ew}) is larger than the padded input "
+        raise ShapeError(f"{op}: kernel of (dilated) size ({eh}, {ew}) is larger than the padded input "
                          f"({hp}, {wp}); input shape {x_shape}, weight shape {w_shape}")
     out_hw = ((hp - eh) // sh + 1, (wp - ew) // sw + 1)
     return ConvGeometry((h, w), out_hw, (kh, kw), (sh, sw), pads, (dh, dw), int(groups))
@@ -83,24 +84,24 @@ def transpose_geometry(op: str, x_shape: tuple, w_shape: tuple, stride: Any, pad
     _check_conv_args(op, x_shape, w_shape, groups)
     n, c_in, h, w = x_shape
     if w_shape[0] != c_in:
-        raise ValueError(f"{op}: input has {c_in} channels (shape {x_shape}) but weight of shape {w_shape} "
+        raise ShapeError(f"{op}: input has {c_in} channels (shape {x_shape}) but weight of shape {w_shape} "
                          f"expects {w_shape[0]} (weight is (in_channels, out_channels/groups, kH, kW))")
     if c_in % groups:
-        raise ValueError(f"{op}: groups={groups} must divide the input's {c_in} channels")
+        raise ShapeError(f"{op}: groups={groups} must divide the input's {c_in} channels")
     kh, kw = w_shape[2:]
     if isinstance(padding, str):
-        raise ValueError(f"{op}: padding must be an int or a pair of ints, got {padding!r}")
+        raise OpError(f"{op}: padding must be an int or a pair of ints, got {padding!r}")
     sh, sw = pair(stride, op, "stride", 1)
     dh, dw = pair(dilation, op, "dilation", 1)
     ph, pw = pair(padding, op, "padding", 0)
     oph, opw = pair(output_padding, op, "output_padding", 0)
     if oph >= max(sh, dh) or opw >= max(sw, dw):
-        raise ValueError(f"{op}: output_padding {output_padding!r} must be smaller than stride or dilation "
+        raise OpError(f"{op}: output_padding {output_padding!r} must be smaller than stride or dilation "
                          f"(stride {(sh, sw)}, dilation {(dh, dw)})")
     ho = (h - 1) * sh - 2 * ph + dh * (kh - 1) + oph + 1
     wo = (w - 1) * sw - 2 * pw + dw * (kw - 1) + opw + 1
     if ho < 1 or wo < 1:
-        raise ValueError(f"{op}: output size ({ho}, {wo}) is too small; input shape {x_shape}, weight shape "
+        raise ShapeError(f"{op}: output size ({ho}, {wo}) is too small; input shape {x_shape}, weight shape "
                          f"{w_shape}, stride {(sh, sw)}, padding {(ph, pw)}")
     return ConvGeometry((ho, wo), (h, w), (kh, kw), (sh, sw), (ph, ph - oph, pw, pw - opw), (dh, dw), int(groups))
 
@@ -121,12 +122,12 @@ def pool_geometry(op: str, x_shape: tuple, kernel_size: Any, stride: Any, paddin
     ph, pw = pair(padding, op, "padding", 0)
     dh, dw = pair(dilation, op, "dilation", 1)
     if ph > kh // 2 or pw > kw // 2:
-        raise ValueError(f"{op}: padding {padding!r} must be at most half the kernel size {(kh, kw)}")
+        raise OpError(f"{op}: padding {padding!r} must be at most half the kernel size {(kh, kw)}")
     h, w = x_shape[2:]
     ho = _out_size(op, h, kh, sh, ph, dh, ceil_mode)
     wo = _out_size(op, w, kw, sw, pw, dw, ceil_mode)
     if ho < 1 or wo < 1:
-        raise ValueError(f"{op}: output size ({ho}, {wo}) is too small: kernel {(kh, kw)} (dilation {(dh, dw)}) "
+        raise ShapeError(f"{op}: output size ({ho}, {wo}) is too small: kernel {(kh, kw)} (dilation {(dh, dw)}) "
                          f"does not fit the padded input; input shape {x_shape}")
     pb = max((ho - 1) * sh + dh * (kh - 1) + 1 - h - ph, 0)
     pr = max((wo - 1) * sw + dw * (kw - 1) + 1 - w - pw, 0)
@@ -145,5 +146,5 @@ def batched_input(op: str, x: Any) -> tuple[Tensor, bool]:
     if x.ndim == 3:
         return x.reshape((1,) + x.shape), True
     if x.ndim != 4:
-        raise ValueError(f"{op}: input must be 4-D (N, C, H, W) or 3-D (C, H, W), got shape {x.shape}")
+        raise ShapeError(f"{op}: input must be 4-D (N, C, H, W) or 3-D (C, H, W), got shape {x.shape}")
     return x, False

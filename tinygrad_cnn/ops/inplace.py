@@ -19,6 +19,7 @@ from ..modes import is_grad_enabled
 from ..seeding import get_rng
 from ..tensor import Tensor
 from .elementwise import add, clip, div, mul, sub, where
+from ..errors import OpError, ShapeError
 
 
 def _alias(t: Tensor, copy: bool) -> Tensor:
@@ -47,7 +48,7 @@ def _write(t: Tensor, op: str, values: np.ndarray | Callable[[np.ndarray], Any])
         if not t.data.flags.writeable:
             raise RuntimeError(f"{op}: the tensor's memory is read-only (an expanded view?): "
                                "clone() it before changing it in place") from None
-        raise ValueError(f"{op}: {e}") from None
+        raise OpError(f"{op}: {e}") from None
     t._vc[0] += 1
 
 
@@ -136,7 +137,7 @@ def clamp_(t: Tensor, min: float | None = None, max: float | None = None) -> Ten
     [0.0, 1.0]
     """
     if min is None and max is None:
-        raise ValueError("clamp_: at least one of min and max must be given")
+        raise OpError("clamp_: at least one of min and max must be given")
     return _inplace(t, "clamp_", None, lambda d: np.clip(d, min, max, out=d), lambda old: clip(old, min, max))
 
 
@@ -146,7 +147,7 @@ def _set(t: Tensor, op: str, value: Any) -> Tensor:
     try:
         np.broadcast_to(v, t.shape)
     except ValueError:
-        raise ValueError(f"{op}: a value of shape {np.shape(v)} cannot be broadcast to the tensor's shape "
+        raise ShapeError(f"{op}: a value of shape {np.shape(v)} cannot be broadcast to the tensor's shape "
                          f"{t.shape}") from None
 
     def kernel(d: np.ndarray) -> None:
@@ -201,7 +202,7 @@ def normal_(t: Tensor, mean: float = 0.0, std: float = 1.0) -> Tensor:
     (3,)
     """
     if std < 0:
-        raise ValueError(f"normal_: std must be >= 0, got {std}")
+        raise OpError(f"normal_: std must be >= 0, got {std}")
     return _random(t, "normal_", lambda rng: rng.normal(mean, std, t.shape))
 
 
@@ -216,7 +217,7 @@ def uniform_(t: Tensor, a: float = 0.0, b: float = 1.0, **bounds: float) -> Tens
         raise TypeError(f"uniform_: unexpected argument {sorted(unknown)[0]!r}")
     a, b = bounds.get("from", a), bounds.get("to", b)
     if a > b:
-        raise ValueError(f"uniform_: expected a <= b, got a={a}, b={b}")
+        raise OpError(f"uniform_: expected a <= b, got a={a}, b={b}")
     return _random(t, "uniform_", lambda rng: rng.uniform(a, b, t.shape))
 
 

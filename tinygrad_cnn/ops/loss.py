@@ -10,6 +10,7 @@ from .activation import log_softmax, softplus
 from .elementwise import absolute, clip, log, mul, sub, where
 from .reduce import reduce_sum
 from .registry import register
+from ..errors import OpError, ShapeError
 
 _REDUCTIONS = ("none", "mean", "sum")
 
@@ -28,7 +29,7 @@ def _check_common(op: str, input: Any, reduction: str) -> None:
     if not isinstance(input, Tensor):
         raise TypeError(f"{op}: input must be a Tensor, got {type(input).__name__}")
     if reduction not in _REDUCTIONS:
-        raise ValueError(f"{op}: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
+        raise OpError(f"{op}: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
 
 
 def _class_weights(op: str, logp: Tensor, target: Any, ignore_index: int, label_smoothing: float,
@@ -42,13 +43,13 @@ def _class_weights(op: str, logp: Tensor, target: Any, ignore_index: int, label_
         raise TypeError(f"{op}: target must hold integer class indices, got dtype {t.dtype}")
     if logp.ndim == 1:
         if t.ndim != 0:
-            raise ValueError(f"{op}: for input of shape {logp.shape}, target must be a scalar, got shape {t.shape}")
+            raise ShapeError(f"{op}: for input of shape {logp.shape}, target must be a scalar, got shape {t.shape}")
         logp_shape, t = (1,) + logp.shape, t.reshape(1)
     else:
         logp_shape = logp.shape
     expected = logp_shape[:1] + logp_shape[2:]
     if t.shape != expected:
-        raise ValueError(f"{op}: target shape {t.shape} does not match input shape {logp.shape} "
+        raise ShapeError(f"{op}: target shape {t.shape} does not match input shape {logp.shape} "
                          f"(expected target shape {expected})")
     n_cls = logp_shape[1]
     valid = t != ignore_index
@@ -69,7 +70,7 @@ def _class_weights(op: str, logp: Tensor, target: Any, ignore_index: int, label_
     if weight is not None:
         cw = weight.data if isinstance(weight, Tensor) else np.asarray(weight)
         if cw.shape != (n_cls,):
-            raise ValueError(f"{op}: weight must have one entry per class, shape ({n_cls},), got {cw.shape}")
+            raise ShapeError(f"{op}: weight must have one entry per class, shape ({n_cls},), got {cw.shape}")
         w *= cw.astype(logp.dtype).reshape((1, n_cls) + (1,) * (t.ndim - 1))
         count = float(cw[safe][valid].sum())
     return w.reshape(logp.shape), count
@@ -119,9 +120,9 @@ def cross_entropy(input: Tensor, target: Any, weight: Any = None, size_average: 
     _check_common("cross_entropy", input, reduction)
     _legacy("cross_entropy", size_average, reduce)
     if not 0.0 <= label_smoothing <= 1.0:
-        raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing}")
+        raise OpError(f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing}")
     if input.ndim == 0:
-        raise ValueError("cross_entropy: input must have a class dimension, got a scalar")
+        raise ShapeError("cross_entropy: input must have a class dimension, got a scalar")
     logp = log_softmax(input, 0 if input.ndim == 1 else 1)
     return _nll("cross_entropy", logp, target, ignore_index, reduction, label_smoothing, weight)
 
@@ -129,7 +130,7 @@ def cross_entropy(input: Tensor, target: Any, weight: Any = None, size_average: 
 def _same_shape(op: str, input: Tensor, target: Any) -> Tensor:
     target = lift(target, input)
     if target.shape != input.shape:
-        raise ValueError(f"{op}: target shape {target.shape} must equal input shape {input.shape}")
+        raise ShapeError(f"{op}: target shape {target.shape} must equal input shape {input.shape}")
     return target
 
 
@@ -156,7 +157,7 @@ def binary_cross_entropy(input: Tensor, target: Any, reduction: str = "mean") ->
     _check_common("binary_cross_entropy", input, reduction)
     target = _same_shape("binary_cross_entropy", input, target)
     if np.any((input.data < 0) | (input.data > 1)):
-        raise ValueError("binary_cross_entropy: input values must lie in [0, 1]")
+        raise OpError("binary_cross_entropy: input values must lie in [0, 1]")
     with np.errstate(divide="ignore"):
         log_p = clip(log(input), -100.0)
         log_q = clip(log(sub(1.0, input)), -100.0)
@@ -201,7 +202,7 @@ def smooth_l1_loss(input: Tensor, target: Any, reduction: str = "mean", beta: fl
     """
     _check_common("smooth_l1_loss", input, reduction)
     if not isinstance(beta, (int, float)) or beta < 0:
-        raise ValueError(f"smooth_l1_loss: beta must be a number >= 0, got {beta!r}")
+        raise OpError(f"smooth_l1_loss: beta must be a number >= 0, got {beta!r}")
     target = _same_shape("smooth_l1_loss", input, target)
     d = sub(input, target)
     ad = absolute(d)

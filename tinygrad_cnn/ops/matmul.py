@@ -9,6 +9,7 @@ from ..tensor import Tensor, lift, make_op
 from .registry import register
 from .reduce import reduce_sum
 from .shape import reshape, transpose
+from ..errors import ShapeError
 
 
 def _mT(x: Tensor) -> Tensor:
@@ -35,15 +36,15 @@ def matmul(a: Any, b: Any) -> Tensor:
     a = lift(a, b if isinstance(b, Tensor) else None)
     b = lift(b, a)
     if a.ndim == 0 or b.ndim == 0:
-        raise ValueError(f"matmul: both operands need at least 1 dimension, got shapes {a.shape} and {b.shape}")
+        raise ShapeError(f"matmul: both operands need at least 1 dimension, got shapes {a.shape} and {b.shape}")
     ka = a.shape[-1]
     kb = b.shape[0] if b.ndim == 1 else b.shape[-2]
     if ka != kb:
-        raise ValueError(f"matmul: inner dimensions differ: a {a.shape} has {ka} columns, b {b.shape} has {kb} rows")
+        raise ShapeError(f"matmul: inner dimensions differ: a {a.shape} has {ka} columns, b {b.shape} has {kb} rows")
     try:
         np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
     except ValueError:
-        raise ValueError(f"matmul: batch dimensions of {a.shape} and {b.shape} cannot be broadcast") from None
+        raise ShapeError(f"matmul: batch dimensions of {a.shape} and {b.shape} cannot be broadcast") from None
     squeeze_a, squeeze_b = a.ndim == 1, b.ndim == 1
     if squeeze_a:
         a = reshape(a, (1, ka))
@@ -69,13 +70,13 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     if not isinstance(input, Tensor):
         raise TypeError(f"linear: input must be a Tensor, got {type(input).__name__}")
     if not isinstance(weight, Tensor) or weight.ndim != 2:
-        raise ValueError(f"linear: weight must be a 2-D Tensor (out_features, in_features), "
+        raise ShapeError(f"linear: weight must be a 2-D Tensor (out_features, in_features), "
                          f"got {getattr(weight, 'shape', type(weight).__name__)}")
     if input.ndim == 0 or input.shape[-1] != weight.shape[1]:
-        raise ValueError(f"linear: input's last dimension must be in_features={weight.shape[1]} "
+        raise ShapeError(f"linear: input's last dimension must be in_features={weight.shape[1]} "
                          f"(weight shape {weight.shape}), got input shape {input.shape}")
     if bias is not None and (not isinstance(bias, Tensor) or bias.shape != (weight.shape[0],)):
-        raise ValueError(f"linear: bias must be a Tensor of shape ({weight.shape[0]},), "
+        raise ShapeError(f"linear: bias must be a Tensor of shape ({weight.shape[0]},), "
                          f"got {getattr(bias, 'shape', type(bias).__name__)}")
     data = np.matmul(input.data, weight.data.T)
     if bias is not None:

@@ -20,6 +20,7 @@ from .elementwise import mul
 from .geometry import PoolGeometry, batched_input, pool_geometry
 from .kernels import pool as kernels
 from .registry import register
+from ..errors import OpError
 
 
 # ----------------------------------------------------------------------------- max: pick / place
@@ -117,7 +118,7 @@ def avg_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any
     x, unbatched = batched_input("avg_pool2d", input)
     if divisor_override is not None and (not isinstance(divisor_override, (int, np.integer))
                                          or divisor_override <= 0):
-        raise ValueError(f"avg_pool2d: divisor_override must be a positive int, got {divisor_override!r}")
+        raise OpError(f"avg_pool2d: divisor_override must be a positive int, got {divisor_override!r}")
     geo = pool_geometry("avg_pool2d", x.shape, kernel_size, stride, padding, 1, ceil_mode)
     scale = Tensor((1.0 / kernels.avg_divisor(geo, count_include_pad, divisor_override)).astype(x.dtype))
     out = make_op("avg_pool2d", kernels.window_sum(x.data, geo) * scale.data, (x,),

@@ -10,6 +10,7 @@ from ..tensor import Tensor, make_op
 from .args import normalize_dim, normalize_dims
 from .kernels import reduce as kernels
 from .registry import register
+from ..errors import ShapeError
 
 
 def _keep_shape(shape: tuple, axes: tuple) -> tuple:
@@ -90,7 +91,7 @@ class ValuesIndices(NamedTuple):
 
 def _extreme(x: Tensor, dim: Any, keepdim: bool, name: str, np_fn: Any, np_arg: Any) -> Any:
     if x.numel() == 0:
-        raise ValueError(f"{name}: cannot reduce an empty tensor of shape {x.shape}")
+        raise ShapeError(f"{name}: cannot reduce an empty tensor of shape {x.shape}")
     axes = normalize_dims(dim, x.ndim, name)
     data = np_fn(x.data, axis=axes, keepdims=True)
     # ties share the gradient evenly among all extreme elements (as torch.amax/amin)

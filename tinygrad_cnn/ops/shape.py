@@ -11,6 +11,7 @@ import numpy as np
 from ..tensor import Tensor, make_op
 from .args import normalize_dim
 from .registry import register
+from ..errors import OpError, ShapeError
 
 
 def _shape_arg(shape: tuple, op: str) -> tuple:
@@ -58,7 +59,7 @@ def reshape(x: Tensor, *shape: Any) -> Tensor:
     try:
         data = x.data.reshape(shape)
     except ValueError:
-        raise ValueError(f"reshape: cannot reshape a tensor of shape {x.shape} ({x.numel()} elements) "
+        raise ShapeError(f"reshape: cannot reshape a tensor of shape {x.shape} ({x.numel()} elements) "
                          f"into shape {shape}") from None
     in_shape = x.shape
     return make_op("reshape", data, (x,), lambda g: (reshape(g, in_shape),), {"shape": data.shape},
@@ -77,10 +78,10 @@ def permute(x: Tensor, *dims: Any) -> Tensor:
     """
     dims = _shape_arg(dims, "permute")
     if len(dims) != x.ndim:
-        raise ValueError(f"permute: expected {x.ndim} dims for a tensor of shape {x.shape}, got {dims}")
+        raise ShapeError(f"permute: expected {x.ndim} dims for a tensor of shape {x.shape}, got {dims}")
     axes = tuple(normalize_dim(d, x.ndim, "permute") for d in dims)
     if sorted(axes) != list(range(x.ndim)):
-        raise ValueError(f"permute: dims {dims} is not a permutation of the {x.ndim} axes")
+        raise OpError(f"permute: dims {dims} is not a permutation of the {x.ndim} axes")
     inverse = tuple(sorted(range(x.ndim), key=axes.__getitem__))  # plain Python: np.argsort costs more here
     return make_op("permute", x.data.transpose(axes), (x,), lambda g: (permute(g, *inverse),), {"dims": axes},
                    saved=())
@@ -110,7 +111,7 @@ def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
         return reshape(x, 1)
     s, e = normalize_dim(start_dim, x.ndim, "flatten"), normalize_dim(end_dim, x.ndim, "flatten")
     if s > e:
-        raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
+        raise OpError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
     shape = x.shape[:s] + (int(np.prod(x.shape[s:e + 1])),) + x.shape[e + 1:]
     return reshape(x, shape)
 
@@ -152,12 +153,12 @@ def expand(x: Tensor, *shape: Any) -> Tensor:
     shape = _shape_arg(shape, "expand")
     lead = len(shape) - x.ndim
     if lead < 0:
-        raise ValueError(f"expand: cannot expand shape {x.shape} to fewer dimensions {shape}")
+        raise ShapeError(f"expand: cannot expand shape {x.shape} to fewer dimensions {shape}")
     shape = tuple(x.shape[i - lead] if n == -1 and i >= lead else n for i, n in enumerate(shape))
     try:
         data = np.broadcast_to(x.data, shape)
     except ValueError:
-        raise ValueError(f"expand: cannot expand shape {x.shape} to {shape}") from None
+        raise ShapeError(f"expand: cannot expand shape {x.shape} to {shape}") from None
     in_shape = x.shape
     return make_op("expand", data, (x,), lambda g: (sum_to_shape(g, in_shape),), {"shape": shape},
                    saved=())
@@ -217,12 +218,12 @@ def index_add(g: Tensor, index: Any, shape: tuple, advanced: bool = True) -> Ten
 
 def _pad_widths(pad: Sequence[int], ndim: int, op: str) -> list[tuple[int, int]]:
     if len(pad) % 2 or len(pad) // 2 > ndim:
-        raise ValueError(f"{op}: pad must have an even length of at most 2*ndim={2 * ndim}, got {tuple(pad)}")
+        raise OpError(f"{op}: pad must have an even length of at most 2*ndim={2 * ndim}, got {tuple(pad)}")
     widths = [(0, 0)] * ndim
     for i in range(len(pad) // 2):
         lo, hi = pad[2 * i], pad[2 * i + 1]
         if not all(isinstance(v, (int, np.integer)) and v >= 0 for v in (lo, hi)):
-            raise ValueError(f"{op}: pad entries must be non-negative ints, got {tuple(pad)}")
+            raise OpError(f"{op}: pad entries must be non-negative ints, got {tuple(pad)}")
         widths[ndim - 1 - i] = (int(lo), int(hi))
     return widths
 
@@ -247,7 +248,7 @@ def pad(x: Tensor, pad: Sequence[int], value: float = 0.0) -> Tensor:
 def _tensor_list(tensors: Sequence[Tensor], op: str) -> list[Tensor]:
     tensors = list(tensors)
     if not tensors:
-        raise ValueError(f"{op}: expected a non-empty sequence of tensors")
+        raise OpError(f"{op}: expected a non-empty sequence of tensors")
     for i, t in enumerate(tensors):
         if not isinstance(t, Tensor):
             raise TypeError(f"{op}: tensors[{i}] must be a Tensor, got {type(t).__name__}")
@@ -266,7 +267,7 @@ def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     d = normalize_dim(dim, ref.ndim, "cat")
     for i, t in enumerate(tensors):
         if t.ndim != ref.ndim or t.shape[:d] + t.shape[d + 1:] != ref.shape[:d] + ref.shape[d + 1:]:
-            raise ValueError(f"cat: tensors[{i}] has shape {t.shape}, which does not match tensors[0] {ref.shape} "
+            raise ShapeError(f"cat: tensors[{i}] has shape {t.shape}, which does not match tensors[0] {ref.shape} "
                              f"outside dim {d}")
     data = np.concatenate([t.data for t in tensors], axis=d)
     bounds = np.cumsum([0] + [t.shape[d] for t in tensors])
@@ -288,7 +289,7 @@ def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     tensors = _tensor_list(tensors, "stack")
     for i, t in enumerate(tensors):
         if t.shape != tensors[0].shape:
-            raise ValueError(f"stack: tensors[{i}] has shape {t.shape}, expected {tensors[0].shape} like tensors[0]")
+            raise ShapeError(f"stack: tensors[{i}] has shape {t.shape}, expected {tensors[0].shape} like tensors[0]")
     d = normalize_dim(dim, tensors[0].ndim, "stack", extra=1)
     return cat([unsqueeze(t, d) for t in tensors], d)
 
@@ -337,7 +338,7 @@ def scatter_add(src: Tensor, dim: int, index: Any, shape: tuple) -> Tensor:
     """
     idx, d = _gather_index(tuple(shape), index, dim, "scatter_add")
     if src.shape != idx.shape:
-        raise ValueError(f"scatter_add: src of shape {src.shape} must match index of shape {idx.shape}")
+        raise ShapeError(f"scatter_add: src of shape {src.shape} must match index of shape {idx.shape}")
     out = np.zeros(shape, dtype=src.dtype)
     np.add.at(out, _along(idx, d), src.data)
     return make_op("scatter_add", out, (src,), lambda g: (gather(g, d, idx),), {"dim": d}, saved=())
