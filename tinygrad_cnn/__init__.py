@@ -15,7 +15,7 @@ from .ops.elementwise import maximum, minimum, where
 from .ops.shape import cat, stack
 from . import nn, optim  # noqa: F401
 from .serialization import load, save
-from .errors import OpError, ShapeError
+from .errors import OpError, ShapeError, missing_attribute
 from .modes import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .tensor import (Tensor, as_tensor, bool_, float16, float32, float64, from_numpy, grad, int32, int64,
                      tensor)
@@ -40,3 +40,6 @@ __all__ = [
     "log", "sqrt", "abs", "clamp", "relu", "sigmoid", "tanh", "softmax", "log_softmax", "matmul", "transpose",
     "reshape", "unsqueeze", "squeeze", "numel", "is_tensor", "add", "mul",
 ]
+
+
+__getattr__ = missing_attribute("tinygrad_cnn", "torch")

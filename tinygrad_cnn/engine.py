@@ -51,6 +51,23 @@ class Node:
     def __repr__(self) -> str:
         return f"<{self.name}Backward>"
 
+    @property
+    def next_functions(self) -> tuple:
+        """One ``(node, 0)`` per input, as PyTorch's: the input's grad_fn, an AccumulateGrad for a
+        leaf that requires grad, None for a constant."""
+        return tuple((p.grad_fn if p.grad_fn is not None else AccumulateGrad(p) if p.requires_grad else None, 0)
+                     for p in self.parents)
+
+
+class AccumulateGrad:
+    """Where a leaf's gradient lands (PyTorch's name), as listed in ``next_functions``."""
+
+    def __init__(self, variable: Any):
+        self.variable = variable
+
+    def __repr__(self) -> str:
+        return "<AccumulateGrad>"
+
 
 def _topo_order(roots: Sequence[Tensor]) -> list[Tensor]:
     """Tensors reachable from ``roots`` through grad-requiring edges, inputs before outputs.

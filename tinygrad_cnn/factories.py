@@ -9,7 +9,12 @@ from .seeding import get_rng, manual_seed  # noqa: F401  (manual_seed: also tiny
 from .tensor import Tensor
 
 
-def _size(size: tuple, op: str) -> tuple:
+def _size(size: tuple, op: str, keyword: Any = None) -> tuple:
+    """The shape from ``f(2, 3)``, ``f((2, 3))`` or ``f(size=(2, 3))``, as PyTorch's factories take it."""
+    if keyword is not None:
+        if size:
+            raise TypeError(f"{op}: give the size positionally or as size=, not both")
+        size = (keyword,) if isinstance(keyword, (int, np.integer)) else (tuple(keyword),)
     if len(size) == 1 and isinstance(size[0], (tuple, list)):
         size = tuple(size[0])
     for s in size:
@@ -22,22 +27,22 @@ def _dtype(dtype: Any) -> np.dtype:
     return np.dtype(np.float32 if dtype is None else dtype)
 
 
-def zeros(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def zeros(*sizes: Any, size: Any = None, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """A tensor of zeros. Shape: ``size``.
 
     >>> zeros(2, 3).shape
     (2, 3)
     """
-    return Tensor(np.zeros(_size(size, "zeros"), _dtype(dtype)), requires_grad=requires_grad)
+    return Tensor(np.zeros(_size(sizes, "zeros", size), _dtype(dtype)), requires_grad=requires_grad)
 
 
-def ones(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def ones(*sizes: Any, size: Any = None, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """A tensor of ones. Shape: ``size``.
 
     >>> ones(2).tolist()
     [1.0, 1.0]
     """
-    return Tensor(np.ones(_size(size, "ones"), _dtype(dtype)), requires_grad=requires_grad)
+    return Tensor(np.ones(_size(sizes, "ones", size), _dtype(dtype)), requires_grad=requires_grad)
 
 
 def full(size: Any, fill_value: float, dtype: Any = None, requires_grad: bool = False) -> Tensor:
@@ -50,23 +55,23 @@ def full(size: Any, fill_value: float, dtype: Any = None, requires_grad: bool = 
     return Tensor(np.full(size, fill_value, _dtype(dtype)), requires_grad=requires_grad)
 
 
-def randn(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def randn(*sizes: Any, size: Any = None, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """Standard normal samples. Shape: ``size``.
 
     >>> randn(3, 2).shape
     (3, 2)
     """
-    data = get_rng().standard_normal(_size(size, "randn")).astype(_dtype(dtype))
+    data = get_rng().standard_normal(_size(sizes, "randn", size)).astype(_dtype(dtype))
     return Tensor(data, requires_grad=requires_grad)
 
 
-def rand(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def rand(*sizes: Any, size: Any = None, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """Uniform samples in [0, 1). Shape: ``size``.
 
     >>> bool(((rand(5) >= 0) & (rand(5) < 1)).numpy().all())
     True
     """
-    data = get_rng().random(_size(size, "rand")).astype(_dtype(dtype))
+    data = get_rng().random(_size(sizes, "rand", size)).astype(_dtype(dtype))
     return Tensor(data, requires_grad=requires_grad)
 
 

@@ -32,58 +32,58 @@ def _extreme(name: str, input: Tensor, dim: Any, keepdim: bool) -> Any:
     return fn(_tensor(input, name), dim, keepdim)
 
 
-def max(input: Tensor, dim: Any = None, keepdim: bool = False) -> Any:  # noqa: A001
+def max(input: Tensor, dim: Any = None, keepdim: bool = False, *, axis: Any = None) -> Any:  # noqa: A001
     """The maximum; over ``dim`` a ``(values, indices)`` pair; of two tensors the elementwise one.
 
     >>> max(Tensor([[1.0, 5.0], [7.0, 2.0]]), 1).indices.tolist()
     [1, 0]
     """
-    return _extreme("max", input, dim, keepdim)
+    return _extreme("max", input, dim if axis is None else axis, keepdim)
 
 
-def min(input: Tensor, dim: Any = None, keepdim: bool = False) -> Any:  # noqa: A001
+def min(input: Tensor, dim: Any = None, keepdim: bool = False, *, axis: Any = None) -> Any:  # noqa: A001
     """The minimum, as :func:`max`.
 
     >>> min(Tensor([3.0, 1.0])).item()
     1.0
     """
-    return _extreme("min", input, dim, keepdim)
+    return _extreme("min", input, dim if axis is None else axis, keepdim)
 
 
-def sum(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:  # noqa: A001
+def sum(input: Tensor, dim: Any = None, keepdim: bool = False, *, axis: Any = None) -> Tensor:  # noqa: A001
     """The sum over ``dim`` (all when None).
 
     >>> sum(Tensor([1.0, 2.0])).item()
     3.0
     """
-    return reduce.reduce_sum(_tensor(input, "sum"), dim, keepdim)
+    return reduce.reduce_sum(_tensor(input, "sum"), dim if axis is None else axis, keepdim)
 
 
-def mean(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
+def mean(input: Tensor, dim: Any = None, keepdim: bool = False, *, axis: Any = None) -> Tensor:
     """The mean over ``dim`` (all when None).
 
     >>> mean(Tensor([1.0, 3.0])).item()
     2.0
     """
-    return reduce.mean(_tensor(input, "mean"), dim, keepdim)
+    return reduce.mean(_tensor(input, "mean"), dim if axis is None else axis, keepdim)
 
 
-def argmax(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
+def argmax(input: Tensor, dim: int | None = None, keepdim: bool = False, *, axis: Any = None) -> Tensor:
     """Index of the first maximum (int64).
 
     >>> argmax(Tensor([[1.0, 5.0]]), 1).tolist()
     [1]
     """
-    return reduce.argmax(_tensor(input, "argmax"), dim, keepdim)
+    return reduce.argmax(_tensor(input, "argmax"), dim if axis is None else axis, keepdim)
 
 
-def argmin(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
+def argmin(input: Tensor, dim: int | None = None, keepdim: bool = False, *, axis: Any = None) -> Tensor:
     """Index of the first minimum (int64).
 
     >>> argmin(Tensor([2.0, 1.0])).item()
     1
     """
-    return reduce.argmin(_tensor(input, "argmin"), dim, keepdim)
+    return reduce.argmin(_tensor(input, "argmin"), dim if axis is None else axis, keepdim)
 
 
 def exp(input: Tensor) -> Tensor:

@@ -49,6 +49,11 @@ def _is_float(arr: np.ndarray) -> bool:
 
 
 # ----------------------------------------------------------------------------- Tensor
+def _axis(dim: Any, axis: Any) -> Any:
+    """``dim``, or numpy's spelling ``axis`` that PyTorch also accepts (d2l writes ``argmax(axis=1)``)."""
+    return dim if axis is None else axis
+
+
 class Tensor(TorchSurface):
     """An n-dimensional array that records the ops applied to it for automatic differentiation.
 
@@ -260,13 +265,13 @@ class Tensor(TorchSurface):
     def tanh(self): return _act.tanh(self)
     def clip(self, min=None, max=None): return _ew.clip(self, min, max)  # noqa: A002
     clamp = clip
-    def sum(self, dim=None, keepdim=False): return _red.reduce_sum(self, dim, keepdim)
-    def mean(self, dim=None, keepdim=False): return _red.mean(self, dim, keepdim)
+    def sum(self, dim=None, keepdim=False, *, axis=None): return _red.reduce_sum(self, _axis(dim, axis), keepdim)
+    def mean(self, dim=None, keepdim=False, *, axis=None): return _red.mean(self, _axis(dim, axis), keepdim)
     def var(self, dim=None, keepdim=False, correction=1): return _red.var(self, dim, keepdim, correction)
-    def max(self, dim=None, keepdim=False): return _red.reduce_max(self, dim, keepdim)
-    def min(self, dim=None, keepdim=False): return _red.reduce_min(self, dim, keepdim)
-    def argmax(self, dim=None, keepdim=False): return _red.argmax(self, dim, keepdim)
-    def argmin(self, dim=None, keepdim=False): return _red.argmin(self, dim, keepdim)
+    def max(self, dim=None, keepdim=False, *, axis=None): return _red.reduce_max(self, _axis(dim, axis), keepdim)
+    def min(self, dim=None, keepdim=False, *, axis=None): return _red.reduce_min(self, _axis(dim, axis), keepdim)
+    def argmax(self, dim=None, keepdim=False, *, axis=None): return _red.argmax(self, _axis(dim, axis), keepdim)
+    def argmin(self, dim=None, keepdim=False, *, axis=None): return _red.argmin(self, _axis(dim, axis), keepdim)
     def softmax(self, dim=-1): return _act.softmax(self, dim)
     def log_softmax(self, dim=-1): return _act.log_softmax(self, dim)
     def reshape(self, *shape): return _sh.reshape(self, *shape)

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import builtins
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -86,6 +86,14 @@ class TorchSurface:
 
     __slots__ = ()
     data: np.ndarray
+
+    if not TYPE_CHECKING:  # hidden from mypy, which would otherwise accept any attribute of a Tensor
+        def __getattr__(self, name: str) -> Any:
+            # called only when normal lookup fails: name the PyTorch feature that ported code reached for
+            if name.startswith("_"):
+                raise AttributeError(f"'Tensor' object has no attribute {name!r}")
+            raise AttributeError(f"'Tensor' object has no attribute {name!r}: torch.Tensor.{name} is not "
+                                 "supported by tinygrad_cnn")
 
     # ---- sizes
     def size(self, dim: builtins.int | None = None) -> Any:

@@ -658,17 +658,107 @@ import torch
 x = torch.zeros(2, 3)
 out = [torch.is_tensor(x), torch.is_tensor([1]), torch.numel(x)]
 """,
-}
-
-# Features not supported yet: each must fail with an error that names what is missing.
-UNSUPPORTED = {
-"pad_reflect": ("""
+"pad_modes": """
 import torch
 import torch.nn.functional as F
-F.pad(torch.ones(1, 2, 3), (1, 1), mode="reflect")
-""", "reflect"),
+x = torch.tensor(W(1, 2, 4, 5), requires_grad=True)
+y = F.pad(x, (1, 1, 2, 0), mode="reflect") + F.pad(x, (1, 1, 2, 0), mode="replicate")
+z = F.pad(torch.ones(1, 2, 3), (1, 2), mode="circular")
+(y * y).sum().backward()
+out = [y, z, x.grad]
+""",
+"reflection_pad_conv": """
+import torch
+import torch.nn as nn
+torch.manual_seed(0)
+conv = nn.Conv2d(2, 3, 3, padding=1, padding_mode="reflect")
+with torch.no_grad():
+    conv.weight.copy_(torch.tensor(W(3, 2, 3, 3)))
+    conv.bias.zero_()
+net = nn.Sequential(nn.ReflectionPad2d(1), nn.Conv2d(3, 2, 3), nn.ReplicationPad2d((0, 1, 0, 1)))
+with torch.no_grad():
+    net[1].weight.copy_(torch.tensor(W(2, 3, 3, 3)))
+    net[1].bias.zero_()
+x = torch.tensor(W(2, 2, 6, 6))
+out = [conv(x), net(conv(x)).shape, nn.ZeroPad2d(2)(x).shape]
+""",
+"adaptive_pool_any_size": """
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+x = torch.tensor(W(2, 3, 10, 9), requires_grad=True)
+y = nn.AdaptiveAvgPool2d((7, 7))(x)
+y.pow(2).sum().backward()
+out = [y, F.adaptive_avg_pool2d(x, (3, None)), x.grad]
+""",
+"one_cycle_training": """
+import torch
+import torch.nn as nn
+model = nn.Linear(4, 2)
+with torch.no_grad():
+    model.weight.copy_(torch.tensor(W(2, 4)))
+    model.bias.zero_()
+opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=0.5, epochs=2, steps_per_epoch=3)
+x, y = torch.tensor(W(6, 4)), torch.tensor([0, 1, 1, 0, 1, 0])
+lrs, moms = [], []
+for epoch in range(2):
+    for i in range(3):
+        opt.zero_grad()
+        loss = nn.functional.cross_entropy(model(x[2 * i:2 * i + 2]), y[2 * i:2 * i + 2])
+        loss.backward()
+        opt.step()
+        sched.step()
+        lrs.append(sched.get_last_lr()[0])
+        moms.append(opt.param_groups[0]["momentum"])
+out = [lrs, moms, model.weight]
+""",
+"bce_pos_weight": """
+import torch
+import torch.nn as nn
+logits = torch.tensor(W(5, 3), requires_grad=True)
+target = (torch.tensor(W(5, 3)) > 0).float()
+crit = nn.BCEWithLogitsLoss(pos_weight=torch.tensor([1.0, 3.0, 0.5]))
+loss = crit(logits, target)
+loss.backward()
+weighted = nn.BCELoss(weight=torch.tensor([2.0, 1.0, 1.0]))(torch.sigmoid(logits), target)
+out = [loss, logits.grad, weighted]
+""",
+"catch_runtime_error": """
+import torch
+caught = []
+for shape in [(3, 4), (4, 4)]:
+    try:
+        torch.ones(2, 3) @ torch.ones(*shape)
+        caught.append(False)
+    except RuntimeError:
+        caught.append(True)
+try:
+    torch.ones(2, 3).view(4, -1)
+except RuntimeError:
+    caught.append("view")
+out = [caught]
+""",
+}
+
+# Features not supported: each must fail with an error that names what is missing.
+UNSUPPORTED = {
+"lstm": ("""
+import torch
+torch.nn.LSTM(4, 8)
+""", "torch.nn.LSTM"),
 "cuda_tensor": ("""
 import torch
 torch.ones(2).cuda()
 """, "cuda"),
+"data_sub_": ("""
+import torch
+p = torch.ones(3, requires_grad=True)
+p.sum().backward()
+p.data.sub_(0.1 * p.grad.data)
+""", "sub_"),
+"cumsum": ("""
+import torch
+torch.ones(3).cumsum(0)
+""", "torch.Tensor.cumsum"),
 }

@@ -8,6 +8,7 @@ import pytest
 
 import tinygrad_cnn
 
+from .ported import PORTED
 from .snippets import SNIPPETS, UNSUPPORTED
 
 try:
@@ -90,9 +91,17 @@ def test_snippet_runs_unchanged(name):
 @pytest.mark.parametrize("name", sorted(UNSUPPORTED))
 def test_unsupported_features_fail_clearly(name):
     source, word = UNSUPPORTED[name]
-    with pytest.raises((NotImplementedError, RuntimeError, TypeError, ValueError)) as e:
+    with pytest.raises((NotImplementedError, RuntimeError, TypeError, ValueError, AttributeError)) as e:
         _run(source, ours=True)
     assert word in str(e.value)
+
+
+@pytest.mark.parametrize("name", sorted(PORTED))
+def test_ported_program_runs_unchanged(name):
+    """A whole outside program: ours must run it; with torch installed, the same numbers."""
+    ours = _plain(_run(PORTED[name], ours=True))
+    if real_torch is not None:
+        _assert_same(ours, _plain(_run(PORTED[name], ours=False)))
 
 
 def test_corpus_count(capsys):

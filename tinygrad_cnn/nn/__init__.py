@@ -13,10 +13,17 @@ from .layers import (AvgPool2d, BatchNorm2d, Conv2d, ConvTranspose2d, Dropout, F
                      MaxPool2d, ReLU, Sigmoid, Tanh)
 from .lenet import LeNet5
 from .losses import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss, NLLLoss, SmoothL1Loss
+from ..errors import missing_attribute
 from .module import Module, Parameter, StateDictError
+from .padding import (CircularPad2d, ConstantPad2d, ReflectionPad1d, ReflectionPad2d, ReplicationPad1d,
+                      ReplicationPad2d, ZeroPad2d)
 
-__all__ = ["functional", "Module", "Parameter", "StateDictError", "Sequential", "Linear", "Conv2d",
+__all__ = ["ZeroPad2d", "ConstantPad2d", "ReflectionPad2d", "ReplicationPad2d", "CircularPad2d", "ReflectionPad1d",
+           "ReplicationPad1d", "functional", "Module", "Parameter", "StateDictError", "Sequential", "Linear", "Conv2d",
            "ConvTranspose2d", "MaxPool2d", "AvgPool2d", "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "Flatten",
            "Dropout", "BatchNorm2d", "LeNet5", "init", "utils", "CrossEntropyLoss", "NLLLoss", "MSELoss", "L1Loss",
            "SmoothL1Loss", "BCELoss", "BCEWithLogitsLoss", "ModuleList", "ModuleDict", "Identity",
            "Softmax", "LogSoftmax", "Dropout2d", "AdaptiveAvgPool2d"]
+
+
+__getattr__ = missing_attribute("tinygrad_cnn.nn", "torch.nn")

@@ -19,11 +19,12 @@ from ..ops.conv import conv2d, conv2d_weight, conv_transpose2d
 from ..ops.elementwise import mul
 from ..ops.loss import (binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy, l1_loss, mse_loss,
                         nll_loss, smooth_l1_loss)
-from ..ops.matmul import linear
+from ..ops.kernels import pool as _pool_kernels
+from ..ops.matmul import linear, matmul
 from ..ops.pool import avg_pool2d, max_pool2d
 from ..ops import shape as _shape
 from ..tensor import Tensor
-from ..errors import ShapeError
+from ..errors import ShapeError, missing_attribute
 
 __all__ = ["conv2d", "conv_transpose2d", "conv2d_weight", "max_pool2d", "avg_pool2d", "linear", "relu",
            "leaky_relu", "sigmoid", "tanh", "softplus", "softmax", "log_softmax", "dropout", "cross_entropy",
@@ -62,15 +63,19 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
 
 
 def pad(input: Tensor, pad: Any, mode: str = "constant", value: float | None = None) -> Tensor:
-    """Pad the last axes by ``pad`` = (left, right, top, bottom, ...), as PyTorch's; only the
-    'constant' mode is supported. Shape: each padded axis grows by its two widths.
+    """Pad the last axes by ``pad`` = (left, right, top, bottom, ...) with a constant ``value``, or
+    in 'reflect', 'replicate' or 'circular' mode, as PyTorch's. Shape: each padded axis grows by its widths.
 
     >>> pad(Tensor([[1.0]]), (1, 0), value=2.0).tolist()
     [[2.0, 1.0]]
     """
-    if mode != "constant":
-        raise NotImplementedError(f"pad: mode {mode!r} is not supported by tinygrad_cnn yet; use 'constant'")
-    return _shape.pad(input, pad, 0.0 if value is None else value)
+    if mode == "constant":
+        return _shape.pad(input, pad, 0.0 if value is None else value)
+    if mode not in ("reflect", "replicate", "circular"):
+        raise ValueError(f"pad: mode must be 'constant', 'reflect', 'replicate' or 'circular', got {mode!r}")
+    if value:
+        raise ValueError(f"pad: value={value} is only meaningful in 'constant' mode, got mode {mode!r}")
+    return _shape.pad_mode(input, pad, mode)
 
 
 def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
@@ -142,12 +147,15 @@ def batch_norm(input: Tensor, running_mean: np.ndarray | None, running_var: np.n
 
 
 def adaptive_avg_pool2d(input: Tensor, output_size: Any) -> Tensor:
-    """Average pooling to a fixed output size, as PyTorch's, for the sizes that divide the input
-    (global average pooling, output 1, included). Shape: (N, C, H, W) -> (N, C, oh, ow).
+    """Average pooling to a fixed output size with PyTorch's bins (overlapping where the size does
+    not divide the input). Shape: (N, C, H, W) or (C, H, W) -> (..., oh, ow).
 
     >>> adaptive_avg_pool2d(Tensor(np.arange(16.0).reshape(1, 1, 4, 4)), 1).tolist()
     [[[[7.5]]]]
     """
+    if input.ndim not in (3, 4):
+        raise ShapeError(f"adaptive_avg_pool2d: input must be 3-D (C, H, W) or 4-D (N, C, H, W), got shape "
+                         f"{input.shape}")
     oh, ow = (output_size, output_size) if isinstance(output_size, int) else tuple(output_size)
     h, w = input.shape[-2:]
     oh, ow = h if oh is None else oh, w if ow is None else ow
@@ -155,7 +163,12 @@ def adaptive_avg_pool2d(input: Tensor, output_size: Any) -> Tensor:
         raise ValueError(f"adaptive_avg_pool2d: output_size must be positive, got {output_size!r}")
     if (oh, ow) == (1, 1):
         return input.mean((-2, -1), keepdim=True)
-    if h % oh or w % ow:
-        raise NotImplementedError(f"adaptive_avg_pool2d: output size {(oh, ow)} that does not divide the input "
-                                  f"size {(h, w)} is not supported by tinygrad_cnn yet")
-    return avg_pool2d(input, (h // oh, w // ow))
+    if h % oh == 0 and w % ow == 0 and input.ndim == 4:
+        return avg_pool2d(input, (h // oh, w // ow))
+    # bins of unequal or overlapping extent: one averaging matrix per axis, rows then columns
+    rows = Tensor(_pool_kernels.adaptive_matrix(h, oh, input.dtype))
+    cols = Tensor(_pool_kernels.adaptive_matrix(w, ow, input.dtype).T)
+    return matmul(matmul(rows, input), cols)
+
+
+__getattr__ = missing_attribute("tinygrad_cnn.nn.functional", "torch.nn.functional")

@@ -58,8 +58,15 @@ class Conv2d(Module):
     """
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1, padding: Any = 0,
-                 dilation: Any = 1, groups: int = 1, bias: bool = True):
+                 dilation: Any = 1, groups: int = 1, bias: bool = True, padding_mode: str = "zeros"):
         super().__init__()
+        if padding_mode not in ("zeros", "reflect", "replicate", "circular"):
+            raise ValueError(f"Conv2d: padding_mode must be 'zeros', 'reflect', 'replicate' or 'circular', "
+                             f"got {padding_mode!r}")
+        if padding_mode != "zeros" and isinstance(padding, str):
+            raise NotImplementedError(f"Conv2d: padding={padding!r} with padding_mode={padding_mode!r} is not "
+                                      "supported by tinygrad_cnn; give the padding as ints")
+        self.padding_mode = padding_mode
         self.in_channels = _positive_int("Conv2d", "in_channels", in_channels)
         self.out_channels = _positive_int("Conv2d", "out_channels", out_channels)
         self.groups = _positive_int("Conv2d", "groups", groups)
@@ -73,6 +80,10 @@ class Conv2d(Module):
         self.bias = _uniform((out_channels,), 1.0 / math.sqrt(fan_in)) if bias else None
 
     def forward(self, x: Tensor) -> Tensor:
+        if self.padding_mode != "zeros":  # PyTorch pads by the mode first, then convolves unpadded
+            ph, pw = pair(self.padding, "Conv2d", "padding", 0)
+            x = F.pad(x, (pw, pw, ph, ph), mode=self.padding_mode)
+            return F.conv2d(x, self.weight, self.bias, self.stride, 0, self.dilation, self.groups)
         return F.conv2d(x, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
 
     def extra_repr(self) -> str:
@@ -83,6 +94,8 @@ class Conv2d(Module):
             s += f", dilation={self.dilation}"
         if self.groups != 1:
             s += f", groups={self.groups}"
+        if self.padding_mode != "zeros":
+            s += f", padding_mode={self.padding_mode!r}"
         return s + ("" if self.bias is not None else ", bias=False")
 
 

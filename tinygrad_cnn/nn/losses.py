@@ -8,15 +8,10 @@ from ..tensor import Tensor
 from .module import Module
 
 
-def _no(feature: str, value: Any, cls: str) -> None:
-    if value is not None:
-        raise NotImplementedError(f"{cls}: '{feature}' is not supported by tinygrad_cnn yet (got {feature}=...); "
-                                  "leave it None")
-
-
 class _Loss(Module):
-    def __init__(self, reduction: str = "mean"):
+    def __init__(self, size_average: Any = None, reduce: Any = None, reduction: str = "mean"):
         super().__init__()
+        L._legacy(type(self).__name__, size_average, reduce)
         self.reduction = reduction
 
     def extra_repr(self) -> str:
@@ -31,9 +26,9 @@ class CrossEntropyLoss(_Loss):
     0.6931
     """
 
-    def __init__(self, weight: Any = None, ignore_index: int = -100, reduction: str = "mean",
-                 label_smoothing: float = 0.0):
-        super().__init__(reduction)
+    def __init__(self, weight: Any = None, size_average: Any = None, ignore_index: int = -100, reduce: Any = None,
+                 reduction: str = "mean", label_smoothing: float = 0.0):
+        super().__init__(size_average, reduce, reduction)
         self.weight, self.ignore_index, self.label_smoothing = weight, ignore_index, label_smoothing
 
     def forward(self, input: Tensor, target: Any) -> Tensor:
@@ -44,8 +39,9 @@ class CrossEntropyLoss(_Loss):
 class NLLLoss(_Loss):
     """Negative log-likelihood of class indices under log-probabilities, as ``torch.nn.NLLLoss``."""
 
-    def __init__(self, weight: Any = None, ignore_index: int = -100, reduction: str = "mean"):
-        super().__init__(reduction)
+    def __init__(self, weight: Any = None, size_average: Any = None, ignore_index: int = -100, reduce: Any = None,
+                 reduction: str = "mean"):
+        super().__init__(size_average, reduce, reduction)
         self.weight, self.ignore_index = weight, ignore_index
 
     def forward(self, input: Tensor, target: Any) -> Tensor:
@@ -56,45 +52,46 @@ class MSELoss(_Loss):
     """Mean squared error, as ``torch.nn.MSELoss``."""
 
     def forward(self, input: Tensor, target: Any) -> Tensor:
-        return L.mse_loss(input, target, self.reduction)
+        return L.mse_loss(input, target, reduction=self.reduction)
 
 
 class L1Loss(_Loss):
     """Mean absolute error, as ``torch.nn.L1Loss``."""
 
     def forward(self, input: Tensor, target: Any) -> Tensor:
-        return L.l1_loss(input, target, self.reduction)
+        return L.l1_loss(input, target, reduction=self.reduction)
 
 
 class SmoothL1Loss(_Loss):
     """Huber-like loss with threshold ``beta``, as ``torch.nn.SmoothL1Loss``."""
 
-    def __init__(self, reduction: str = "mean", beta: float = 1.0):
-        super().__init__(reduction)
+    def __init__(self, size_average: Any = None, reduce: Any = None, reduction: str = "mean", beta: float = 1.0):
+        super().__init__(size_average, reduce, reduction)
         self.beta = beta
 
     def forward(self, input: Tensor, target: Any) -> Tensor:
-        return L.smooth_l1_loss(input, target, self.reduction, self.beta)
+        return L.smooth_l1_loss(input, target, reduction=self.reduction, beta=self.beta)
 
 
 class BCELoss(_Loss):
-    """Binary cross-entropy of probabilities, as ``torch.nn.BCELoss``."""
+    """Binary cross-entropy of probabilities, each element's loss times ``weight``, as ``torch.nn.BCELoss``."""
 
-    def __init__(self, weight: Any = None, reduction: str = "mean"):
-        _no("weight", weight, "BCELoss")
-        super().__init__(reduction)
+    def __init__(self, weight: Any = None, size_average: Any = None, reduce: Any = None, reduction: str = "mean"):
+        super().__init__(size_average, reduce, reduction)
+        self.weight = weight
 
     def forward(self, input: Tensor, target: Any) -> Tensor:
-        return L.binary_cross_entropy(input, target, self.reduction)
+        return L.binary_cross_entropy(input, target, self.weight, reduction=self.reduction)
 
 
 class BCEWithLogitsLoss(_Loss):
-    """Binary cross-entropy of logits, as ``torch.nn.BCEWithLogitsLoss``."""
+    """Binary cross-entropy of logits with ``weight`` and ``pos_weight``, as ``torch.nn.BCEWithLogitsLoss``."""
 
-    def __init__(self, weight: Any = None, reduction: str = "mean", pos_weight: Any = None):
-        _no("weight", weight, "BCEWithLogitsLoss")
-        _no("pos_weight", pos_weight, "BCEWithLogitsLoss")
-        super().__init__(reduction)
+    def __init__(self, weight: Any = None, size_average: Any = None, reduce: Any = None, reduction: str = "mean",
+                 pos_weight: Any = None):
+        super().__init__(size_average, reduce, reduction)
+        self.weight, self.pos_weight = weight, pos_weight
 
     def forward(self, input: Tensor, target: Any) -> Tensor:
-        return L.binary_cross_entropy_with_logits(input, target, self.reduction)
+        return L.binary_cross_entropy_with_logits(input, target, self.weight, reduction=self.reduction,
+                                                  pos_weight=self.pos_weight)

@@ -135,52 +135,82 @@ def _same_shape(op: str, input: Tensor, target: Any) -> Tensor:
 
 
 @register
-def mse_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
+def mse_loss(input: Tensor, target: Any, size_average: Any = None, reduce: Any = None,
+             reduction: str = "mean") -> Tensor:
     """Squared error ``(input - target) ** 2``. Shape: input and target alike -> () or same.
 
     >>> mse_loss(Tensor([1.0, 3.0]), Tensor([0.0, 0.0])).item()
     5.0
     """
     _check_common("mse_loss", input, reduction)
+    _legacy("mse_loss", size_average, reduce)
     target = _same_shape("mse_loss", input, target)
     d = sub(input, target)
     return _reduce(mul(d, d), reduction)
 
 
+def _elementwise_weight(op: str, name: str, w: Any, input: Tensor, trailing: bool = False) -> Tensor | None:
+    """A weight that must broadcast to the input's shape (``trailing``: to its last dimension, pos_weight's rule)."""
+    if w is None:
+        return None
+    w = lift(w, input)
+    try:
+        np.broadcast_shapes(w.shape, input.shape[-1:] if trailing and input.ndim else input.shape)
+    except ValueError:
+        raise ShapeError(f"{op}: {name} of shape {w.shape} cannot be broadcast to the input's "
+                         f"{'last dimension' if trailing else 'shape'} {input.shape}") from None
+    return w
+
+
 @register
-def binary_cross_entropy(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
-    """BCE of probabilities ``input`` in [0, 1]; logs clamped at -100 as PyTorch. Shape: as mse_loss.
+def binary_cross_entropy(input: Tensor, target: Any, weight: Any = None, size_average: Any = None,
+                         reduce: Any = None, reduction: str = "mean") -> Tensor:
+    """BCE of probabilities ``input`` in [0, 1], each element's loss times ``weight`` (broadcast);
+    logs clamped at -100 as PyTorch. Shape: input and target alike -> () or same.
 
     >>> round(binary_cross_entropy(Tensor([0.5]), Tensor([1.0])).item(), 4)
     0.6931
     """
     _check_common("binary_cross_entropy", input, reduction)
+    _legacy("binary_cross_entropy", size_average, reduce)
     target = _same_shape("binary_cross_entropy", input, target)
+    w = _elementwise_weight("binary_cross_entropy", "weight", weight, input)
     if np.any((input.data < 0) | (input.data > 1)):
         raise OpError("binary_cross_entropy: input values must lie in [0, 1]")
     with np.errstate(divide="ignore"):
         log_p = clip(log(input), -100.0)
         log_q = clip(log(sub(1.0, input)), -100.0)
     loss = -(mul(target, log_p) + mul(sub(1.0, target), log_q))
-    return _reduce(loss, reduction)
+    return _reduce(loss if w is None else mul(loss, w), reduction)
 
 
 @register
-def binary_cross_entropy_with_logits(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
+def binary_cross_entropy_with_logits(input: Tensor, target: Any, weight: Any = None, size_average: Any = None,
+                                     reduce: Any = None, reduction: str = "mean", pos_weight: Any = None) -> Tensor:
     """BCE of ``sigmoid(input)``, computed as ``softplus(x) - x*t``: stable for large logits and
-    smooth at 0. Shape: as mse_loss.
+    smooth at 0. ``pos_weight`` (broadcast along the last dimension, one per class) scales the
+    positive term, ``weight`` each element's loss, as PyTorch. Shape: input and target alike -> () or same.
 
     >>> round(binary_cross_entropy_with_logits(Tensor([0.0]), Tensor([1.0])).item(), 4)
     0.6931
     """
-    _check_common("binary_cross_entropy_with_logits", input, reduction)
-    target = _same_shape("binary_cross_entropy_with_logits", input, target)
-    loss = softplus(input) - mul(input, target)
-    return _reduce(loss, reduction)
+    op = "binary_cross_entropy_with_logits"
+    _check_common(op, input, reduction)
+    _legacy(op, size_average, reduce)
+    target = _same_shape(op, input, target)
+    w = _elementwise_weight(op, "weight", weight, input)
+    pw = _elementwise_weight(op, "pos_weight", pos_weight, input, trailing=True)
+    if pw is None:
+        loss = softplus(input) - mul(input, target)
+    else:  # (1 - t) * softplus(x) + pw * t * softplus(-x), with softplus(-x) = softplus(x) - x
+        pt = mul(pw, target)
+        loss = mul(softplus(input), sub(1.0, target) + pt) - mul(input, pt)
+    return _reduce(loss if w is None else mul(loss, w), reduction)
 
 
 @register
-def l1_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
+def l1_loss(input: Tensor, target: Any, size_average: Any = None, reduce: Any = None,
+            reduction: str = "mean") -> Tensor:
     """Absolute error ``|input - target|`` (gradient 0 where they are equal, as PyTorch).
     Shape: input and target alike -> () or same.
 
@@ -188,12 +218,14 @@ def l1_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
     2.0
     """
     _check_common("l1_loss", input, reduction)
+    _legacy("l1_loss", size_average, reduce)
     target = _same_shape("l1_loss", input, target)
     return _reduce(absolute(sub(input, target)), reduction)
 
 
 @register
-def smooth_l1_loss(input: Tensor, target: Any, reduction: str = "mean", beta: float = 1.0) -> Tensor:
+def smooth_l1_loss(input: Tensor, target: Any, size_average: Any = None, reduce: Any = None,
+                   reduction: str = "mean", beta: float = 1.0) -> Tensor:
     """Huber-like loss: ``0.5 d**2 / beta`` where ``|d| < beta``, else ``|d| - 0.5 beta``, with
     ``d = input - target`` (``beta = 0`` is the L1 loss), as PyTorch. Shape: as l1_loss.
 
@@ -201,6 +233,7 @@ def smooth_l1_loss(input: Tensor, target: Any, reduction: str = "mean", beta: fl
     2.625
     """
     _check_common("smooth_l1_loss", input, reduction)
+    _legacy("smooth_l1_loss", size_average, reduce)
     if not isinstance(beta, (int, float)) or beta < 0:
         raise OpError(f"smooth_l1_loss: beta must be a number >= 0, got {beta!r}")
     target = _same_shape("smooth_l1_loss", input, target)

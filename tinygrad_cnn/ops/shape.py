@@ -10,6 +10,7 @@ import numpy as np
 
 from ..tensor import Tensor, make_op
 from .args import normalize_dim
+from .kernels.layout import pad_indices
 from .registry import register
 from ..errors import OpError, ShapeError
 
@@ -227,6 +228,30 @@ def _pad_widths(pad: Sequence[int], ndim: int, op: str) -> list[tuple[int, int]]
         widths[ndim - 1 - i] = (int(lo), int(hi))
     return widths
 
+
+
+def pad_mode(x: Tensor, pad: Sequence[int], mode: str) -> Tensor:
+    """'reflect', 'replicate' or 'circular' padding of the last ``len(pad) // 2`` axes, as PyTorch's
+    ``F.pad`` (which wants a batch and a channel axis, or only one of them, before those), made of
+    index selections so that every order of gradient follows. Shape: each padded axis grows.
+
+    >>> pad_mode(Tensor([[[1.0, 2.0, 3.0]]]), (2, 1), "reflect").tolist()
+    [[[3.0, 2.0, 1.0, 2.0, 3.0, 2.0]]]
+    """
+    op = f"pad (mode={mode!r})"
+    k = len(pad) // 2
+    if not 1 <= k <= 3 or x.ndim not in (k + 1, k + 2):
+        raise ShapeError(f"{op}: padding the last {k} axes needs a {k + 1}-D or {k + 2}-D input, "
+                         f"got shape {x.shape} and pad {tuple(pad)}")
+    widths = _pad_widths(pad, x.ndim, op)
+    for a in range(x.ndim - k, x.ndim):
+        (lo, hi), n = widths[a], x.shape[a]
+        limit = n - 1 if mode == "reflect" else n
+        if max(lo, hi) > limit:
+            raise OpError(f"{op}: padding {(lo, hi)} of axis {a} must be at most {limit} for its size {n}")
+        if lo or hi:
+            x = getitem(x, (slice(None),) * a + (pad_indices(n, lo, hi, mode),))
+    return x
 
 @register
 def pad(x: Tensor, pad: Sequence[int], value: float = 0.0) -> Tensor:

@@ -8,6 +8,7 @@ import numpy as np
 
 from ..serialization import StateDictError
 from .optimizer import Optimizer
+from ..errors import missing_attribute
 
 
 class LRScheduler:
@@ -228,3 +229,103 @@ class ReduceLROnPlateau:
                                  f"unexpected keys {sorted(set(state) - set(own))}")
         for k, v in state.items():
             setattr(self, k, v.tolist() if isinstance(v, (np.ndarray, np.generic)) else v)
+
+
+class OneCycleLR(LRScheduler):
+    """The 1cycle policy, stepped once per batch: warm up from ``max_lr / div_factor`` to ``max_lr``
+    over ``pct_start`` of the steps, then anneal to ``initial_lr / final_div_factor``, cycling
+    momentum (or Adam's beta1) the other way, as ``torch.optim.lr_scheduler.OneCycleLR``.
+
+    >>> from tinygrad_cnn import Tensor
+    >>> from tinygrad_cnn.optim import SGD
+    >>> opt = SGD([Tensor([1.0], requires_grad=True)], lr=0.1, momentum=0.9)
+    >>> s = OneCycleLR(opt, max_lr=1.0, total_steps=5, pct_start=0.4, anneal_strategy="linear", div_factor=10.0)
+    >>> [round(s.get_last_lr()[0], 4)] + [(s.step(), round(s.get_last_lr()[0], 4))[1] for _ in range(4)]
+    [0.1, 1.0, 0.6667, 0.3334, 0.0]
+    """
+
+    def __init__(self, optimizer: Optimizer, max_lr: Any, total_steps: int | None = None, epochs: int | None = None,
+                 steps_per_epoch: int | None = None, pct_start: float = 0.3, anneal_strategy: str = "cos",
+                 cycle_momentum: bool = True, base_momentum: Any = 0.85, max_momentum: Any = 0.95,
+                 div_factor: float = 25.0, final_div_factor: float = 1e4, three_phase: bool = False,
+                 last_epoch: int = -1):
+        if not isinstance(optimizer, Optimizer):
+            raise TypeError(f"OneCycleLR: optimizer must be an Optimizer, got {type(optimizer).__name__}")
+        if total_steps is None:
+            if not all(isinstance(v, int) and v > 0 for v in (epochs, steps_per_epoch)):
+                raise ValueError("OneCycleLR: give total_steps, or epochs and steps_per_epoch as positive ints, "
+                                 f"got total_steps=None, epochs={epochs!r}, steps_per_epoch={steps_per_epoch!r}")
+            total_steps = int(epochs) * int(steps_per_epoch)  # type: ignore[arg-type]
+        if not isinstance(total_steps, int) or total_steps < 1:
+            raise ValueError(f"OneCycleLR: total_steps must be a positive int, got {total_steps!r}")
+        if not 0.0 <= pct_start <= 1.0:
+            raise ValueError(f"OneCycleLR: pct_start must be in [0, 1], got {pct_start!r}")
+        if anneal_strategy not in ("cos", "linear"):
+            raise ValueError(f"OneCycleLR: anneal_strategy must be 'cos' or 'linear', got {anneal_strategy!r}")
+        self.total_steps, self.anneal_strategy, self.cycle_momentum = total_steps, anneal_strategy, cycle_momentum
+        self.use_beta1 = "betas" in optimizer.defaults
+        if cycle_momentum and not self.use_beta1 and "momentum" not in optimizer.defaults:
+            raise ValueError("OneCycleLR: cycle_momentum=True, but the optimizer has neither momentum nor betas")
+        steps = float(pct_start * total_steps)
+        phases = [(steps - 1, "initial_lr", "max_lr", "max_momentum", "base_momentum"),
+                  (2 * steps - 2, "max_lr", "initial_lr", "base_momentum", "max_momentum"),
+                  (total_steps - 1, "initial_lr", "min_lr", "max_momentum", "max_momentum")]
+        self.phases = phases if three_phase else [
+            phases[0], (total_steps - 1, "max_lr", "min_lr", "base_momentum", "max_momentum")]
+        groups = optimizer.param_groups
+        per_group = {name: list(v) if isinstance(v, (list, tuple)) else [v] * len(groups)
+                     for name, v in (("max_lr", max_lr), ("base_momentum", base_momentum),
+                                     ("max_momentum", max_momentum))}
+        for name, values in per_group.items():
+            if len(values) != len(groups):
+                raise ValueError(f"OneCycleLR: got {len(values)} values of {name} for {len(groups)} parameter groups")
+        if last_epoch == -1:
+            for i, g in enumerate(groups):
+                g["initial_lr"] = per_group["max_lr"][i] / div_factor
+                g["max_lr"] = per_group["max_lr"][i]
+                g["min_lr"] = g["initial_lr"] / final_div_factor
+        if cycle_momentum:
+            for i, g in enumerate(groups):
+                if last_epoch == -1:
+                    self._set_momentum(g, per_group["max_momentum"][i])
+                g["max_momentum"], g["base_momentum"] = per_group["max_momentum"][i], per_group["base_momentum"][i]
+        super().__init__(optimizer, last_epoch)
+
+    def _set_momentum(self, group: dict, value: float) -> None:
+        if self.use_beta1:
+            group["betas"] = (value, *group["betas"][1:])
+        else:
+            group["momentum"] = value
+
+    def _anneal(self, start: float, end: float, pct: float) -> float:
+        if self.anneal_strategy == "cos":
+            return end + (start - end) / 2.0 * (math.cos(math.pi * pct) + 1)
+        return (end - start) * pct + start
+
+    def step(self) -> None:
+        self.last_epoch += 1
+        t = self.last_epoch
+        if t > self.total_steps:
+            raise ValueError(f"OneCycleLR: tried to step {t} times; the specified number of total steps is "
+                             f"{self.total_steps}")
+        for g in self.optimizer.param_groups:
+            start = 0.0
+            for i, (end, lr0, lr1, m0, m1) in enumerate(self.phases):
+                if t <= end or i == len(self.phases) - 1:
+                    pct = (t - start) / (end - start)
+                    g["lr"] = self._anneal(g[lr0], g[lr1], pct)
+                    if self.cycle_momentum:
+                        self._set_momentum(g, self._anneal(g[m0], g[m1], pct))
+                    break
+                start = end
+
+    def lr_at(self, base_lr: float, epoch: int) -> float:
+        raise NotImplementedError("OneCycleLR sets each group's lr in step()")
+
+    def state_dict(self) -> dict:
+        state = super().state_dict()
+        state["phases"] = [list(p) for p in self.phases]
+        return state
+
+
+__getattr__ = missing_attribute("tinygrad_cnn.optim.lr_scheduler", "torch.optim.lr_scheduler")

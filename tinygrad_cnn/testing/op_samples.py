@@ -304,7 +304,13 @@ def _regression(name: str, **target_kw: Any) -> None:
         shape = draw(shapes(min_dims=1))
         x = draw(tensors(shape, **target_kw)) if name == "binary_cross_entropy" else draw(tensors(shape))
         t = draw(tensors(shape, min_value=0.0, max_value=1.0, requires_grad=draw(st.booleans())))
-        return Sample((x, t), {"reduction": draw(st.sampled_from(["mean", "sum", "none"]))})
+        kwargs: dict = {"reduction": draw(st.sampled_from(["mean", "sum", "none"]))}
+        if name.startswith("binary_cross_entropy"):  # element weights broadcast from the last dimension
+            positive: dict[str, Any] = {"min_value": 0.2, "max_value": 2.0, "requires_grad": False}
+            kwargs["weight"] = draw(st.none() | tensors(shape[-1:], **positive))
+            if name.endswith("logits"):
+                kwargs["pos_weight"] = draw(st.none() | tensors(shape[-1:], **positive))
+        return Sample((x, t), kwargs)
 
 
 _regression("mse_loss")

@@ -53,3 +53,21 @@ def batch_innermost(a: np.ndarray) -> np.ndarray:
     if a.ndim != 4 or a.shape[0] < 2 * a.shape[3] or _axis_order(a)[-1] == 0:
         return a
     return np.ascontiguousarray(a.transpose(1, 2, 3, 0)).transpose(3, 0, 1, 2)
+
+
+def pad_indices(n: int, lo: int, hi: int, mode: str) -> np.ndarray:
+    """The source position of each output position when an axis of length ``n`` is padded by
+    ``lo``/``hi`` in PyTorch's 'reflect' (mirror, edge not repeated), 'replicate' (edge repeated)
+    or 'circular' (wrap around) mode. Shape: (lo + n + hi,).
+
+    >>> pad_indices(3, 2, 1, "reflect").tolist(), pad_indices(3, 2, 1, "replicate").tolist()
+    ([2, 1, 0, 1, 2, 1], [0, 0, 0, 1, 2, 2])
+    """
+    i = np.arange(-lo, n + hi)
+    if mode == "reflect":
+        i = np.abs(i)
+        return np.where(i > n - 1, 2 * (n - 1) - i, i)
+    if mode == "replicate":
+        return np.clip(i, 0, n - 1)
+    assert mode == "circular", mode
+    return i % n

@@ -138,3 +138,18 @@ def avg_divisor(geo: PoolGeometry, count_include_pad: bool, divisor_override: An
             start, end = np.maximum(start, 0), np.minimum(end, size)
         counts.append(end - start)
     return np.outer(counts[0], counts[1]).astype(np.float64)
+
+
+def adaptive_matrix(n: int, out: int, dtype: Any) -> np.ndarray:
+    """The averaging matrix of adaptive pooling along one axis, PyTorch's bins: output i averages
+    inputs ``floor(i*n/out)`` to ``ceil((i+1)*n/out) - 1`` (bins overlap when ``out`` does not
+    divide ``n``). Shape: (out, n).
+
+    >>> adaptive_matrix(3, 2, np.float64).tolist()
+    [[0.5, 0.5, 0.0], [0.0, 0.5, 0.5]]
+    """
+    i = np.arange(out)
+    start, end = (i * n) // out, -((-(i + 1) * n) // out)
+    j = np.arange(n)
+    inside = (j >= start[:, None]) & (j < end[:, None])
+    return (inside / (end - start)[:, None]).astype(dtype)
