@@ -9,7 +9,7 @@
 from . import functional, init, utils
 from .containers import (AdaptiveAvgPool2d, Dropout2d, Identity, LogSoftmax, ModuleDict, ModuleList, Sequential,
                          Softmax)
-from .layers import (AvgPool2d, BatchNorm2d, Conv2d, ConvTranspose2d, Dropout, Flatten, LeakyReLU, Linear,
+from .layers import (AvgPool2d, BatchNorm1d, BatchNorm2d, Conv2d, ConvTranspose2d, Dropout, Flatten, LeakyReLU, Linear,
                      MaxPool2d, ReLU, Sigmoid, Tanh)
 from .lenet import LeNet5
 from .losses import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss, NLLLoss, SmoothL1Loss
@@ -18,7 +18,8 @@ from .module import Module, Parameter, StateDictError
 from .padding import (CircularPad2d, ConstantPad2d, ReflectionPad1d, ReflectionPad2d, ReplicationPad1d,
                       ReplicationPad2d, ZeroPad2d)
 
-__all__ = ["ZeroPad2d", "ConstantPad2d", "ReflectionPad2d", "ReplicationPad2d", "CircularPad2d", "ReflectionPad1d",
+__all__ = ["BatchNorm1d", "ZeroPad2d", "ConstantPad2d", "ReflectionPad2d", "ReplicationPad2d", "CircularPad2d",
+           "ReflectionPad1d",
            "ReplicationPad1d", "functional", "Module", "Parameter", "StateDictError", "Sequential", "Linear", "Conv2d",
            "ConvTranspose2d", "MaxPool2d", "AvgPool2d", "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "Flatten",
            "Dropout", "BatchNorm2d", "LeNet5", "init", "utils", "CrossEntropyLoss", "NLLLoss", "MSELoss", "L1Loss",

@@ -21,6 +21,7 @@ from ..ops.loss import (binary_cross_entropy, binary_cross_entropy_with_logits, 
                         nll_loss, smooth_l1_loss)
 from ..ops.kernels import pool as _pool_kernels
 from ..ops.matmul import linear, matmul
+from ..ops.norm import batch_norm
 from ..ops.pool import avg_pool2d, max_pool2d
 from ..ops import shape as _shape
 from ..tensor import Tensor
@@ -29,7 +30,7 @@ from ..errors import ShapeError, missing_attribute
 __all__ = ["conv2d", "conv_transpose2d", "conv2d_weight", "max_pool2d", "avg_pool2d", "linear", "relu",
            "leaky_relu", "sigmoid", "tanh", "softplus", "softmax", "log_softmax", "dropout", "cross_entropy",
            "nll_loss", "mse_loss", "l1_loss", "smooth_l1_loss", "binary_cross_entropy",
-           "binary_cross_entropy_with_logits", "pad", "flatten", "one_hot", "adaptive_avg_pool2d"]
+           "binary_cross_entropy_with_logits", "pad", "flatten", "one_hot", "adaptive_avg_pool2d", "batch_norm"]
 
 
 def relu(input: Tensor, inplace: bool = False) -> Tensor:
@@ -103,47 +104,6 @@ def flatten(input: Tensor, start_dim: int = 1, end_dim: int = -1) -> Tensor:
     (2, 12)
     """
     return input.flatten(start_dim, end_dim)
-
-
-def batch_norm(input: Tensor, running_mean: np.ndarray | None, running_var: np.ndarray | None,
-               weight: Tensor | None = None, bias: Tensor | None = None, training: bool = False,
-               momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
-    """Batch normalization over (N, H, W) per channel, as PyTorch's; updates the running
-    statistics in place when training. Shape: (N, C, H, W) -> (N, C, H, W).
-
-    >>> batch_norm(Tensor(np.arange(4.0).reshape(2, 2, 1, 1)), None, None, training=True).shape
-    (2, 2, 1, 1)
-    """
-    if input.ndim not in (2, 4):
-        raise ShapeError(f"batch_norm: input must be 2-D (N, C) or 4-D (N, C, H, W), got shape {input.shape}")
-    axes = (0,) if input.ndim == 2 else (0, 2, 3)
-    shape = (1, -1) + (1,) * (input.ndim - 2)
-    if training:
-        n = input.numel() // input.shape[1]
-        if n <= 1:
-            raise ShapeError(f"batch_norm: expected more than 1 value per channel when training, got input shape "
-                             f"{input.shape}")
-        mean = input.mean(axes, keepdim=True)
-        centered = input - mean
-        var = (centered * centered).mean(axes, keepdim=True)
-        if running_mean is not None and running_var is not None:
-            running_mean *= 1 - momentum
-            running_mean += momentum * mean.data.reshape(-1)
-            running_var *= 1 - momentum
-            running_var += momentum * var.data.reshape(-1) * n / (n - 1)
-        out = centered * (var + eps) ** -0.5
-    else:
-        if running_mean is None or running_var is None:
-            raise ValueError("batch_norm: running_mean and running_var are required when not training")
-        scale = (1.0 / np.sqrt(running_var + eps)).astype(input.dtype)
-        out = (input - Tensor(running_mean.astype(input.dtype).reshape(shape))) * Tensor(scale.reshape(shape))
-    if weight is not None:
-        out = out * weight.reshape(shape)
-    if bias is not None:
-        out = out + bias.reshape(shape)
-    return out
-
-
 
 
 def adaptive_avg_pool2d(input: Tensor, output_size: Any) -> Tensor:

@@ -266,18 +266,14 @@ class Dropout(Module):
         return f"p={self.p}"
 
 
-class BatchNorm2d(Module):
-    """Batch normalization over (N, H, W) per channel, with running statistics for eval.
-    Shape: (N, C, H, W) -> (N, C, H, W).
+class _BatchNorm(Module):
+    ndims: tuple = (4,)
+    layout = "(N, C, H, W)"
 
-    >>> BatchNorm2d(3)(Tensor(np.random.default_rng(0).standard_normal((4, 3, 2, 2)).astype(np.float32))).shape
-    (4, 3, 2, 2)
-    """
-
-    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float = 0.1, affine: bool = True,
+    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1, affine: bool = True,
                  track_running_stats: bool = True):
         super().__init__()
-        self.num_features = _positive_int("BatchNorm2d", "num_features", num_features)
+        self.num_features = _positive_int(type(self).__name__, "num_features", num_features)
         self.eps, self.momentum = eps, momentum
         self.weight = Parameter(np.ones(num_features, np.float32)) if affine else None
         self.bias = Parameter(np.zeros(num_features, np.float32)) if affine else None
@@ -290,14 +286,36 @@ class BatchNorm2d(Module):
             self.register_buffer("running_var", None)
 
     def forward(self, x: Tensor) -> Tensor:
-        if x.ndim != 4 or x.shape[1] != self.num_features:
-            raise ShapeError(f"BatchNorm2d: expected input (N, {self.num_features}, H, W), got shape {x.shape}")
+        if x.ndim not in self.ndims or x.shape[1] != self.num_features:
+            raise ShapeError(f"{type(self).__name__}: expected input {self.layout} with C={self.num_features}, "
+                             f"got shape {x.shape}")
         rm, rv = self.running_mean, self.running_var
-        use_batch = self.training or rm is None
+        momentum = 0.0 if self.momentum is None else self.momentum
         if self.training and rm is not None:
             self.num_batches_tracked.data += 1
+            if self.momentum is None:  # PyTorch's cumulative moving average
+                momentum = 1.0 / float(self.num_batches_tracked.data)
         return F.batch_norm(x, rm.data if rm is not None else None, rv.data if rv is not None else None,
-                            self.weight, self.bias, use_batch, self.momentum, self.eps)
+                            self.weight, self.bias, self.training or rm is None, momentum, self.eps)
 
     def extra_repr(self) -> str:
-        return f"{self.num_features}, eps={self.eps}, momentum={self.momentum}"
+        return f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.weight is not None}"
+
+
+class BatchNorm2d(_BatchNorm):
+    """Batch normalization over (N, H, W) per channel, with running statistics for eval.
+    Shape: (N, C, H, W) -> (N, C, H, W).
+
+    >>> BatchNorm2d(3)(Tensor(np.random.default_rng(0).standard_normal((4, 3, 2, 2)).astype(np.float32))).shape
+    (4, 3, 2, 2)
+    """
+
+
+class BatchNorm1d(_BatchNorm):
+    """Batch normalization over N (and L) per feature, with running statistics for eval.
+    Shape: (N, C) or (N, C, L) -> the same.
+
+    >>> BatchNorm1d(3)(Tensor(np.random.default_rng(0).standard_normal((4, 3)).astype(np.float32))).shape
+    (4, 3)
+    """
+    ndims, layout = (2, 3), "(N, C) or (N, C, L)"

@@ -262,60 +262,6 @@ for _name in ("softmax", "log_softmax"):
         return Sample((x, draw(st.integers(-x.ndim, x.ndim - 1))))
 
 
-@st.composite
-def _classification(draw: Any, log_probs: bool) -> tuple:
-    n, c = draw(st.integers(1, 4)), draw(st.integers(2, 4))
-    spatial = draw(st.sampled_from([(), (), (2,)]))
-    x = draw(tensors((n, c) + spatial, min_value=-3, max_value=3))
-    if log_probs:
-        x = Tensor(x.data - np.log(np.exp(x.data).sum(1, keepdims=True)), requires_grad=True)
-    t = np.array(draw(st.lists(st.integers(0, c - 1), min_size=n * int(np.prod(spatial)),
-                               max_size=n * int(np.prod(spatial))))).reshape((n,) + spatial)
-    if draw(st.booleans()):
-        t.reshape(-1)[draw(st.integers(0, t.size - 1))] = -100  # one ignored target
-        assume((t != -100).any())
-    return x, Tensor(t.astype(np.int64))
-
-
-@sample("cross_entropy")
-def _cross_entropy(draw: Any) -> Sample:
-    x, t = draw(_classification(False))
-    kw = {"reduction": draw(st.sampled_from(["mean", "sum", "none"])),
-          "label_smoothing": draw(st.sampled_from([0.0, 0.1, 0.3])), "weight": draw(_class_weight(x.shape[1]))}
-    return Sample((x, t), kw)
-
-
-def _class_weight(n_classes: int) -> st.SearchStrategy:
-    """None, or positive weights per class (constants: the losses do not differentiate them)."""
-    weights = st.lists(st.floats(0.2, 2.0), min_size=n_classes, max_size=n_classes)
-    return st.one_of(st.none(), weights.map(lambda w: Tensor(np.array(w))))
-
-
-@sample("nll_loss")
-def _nll_loss(draw: Any) -> Sample:
-    x, t = draw(_classification(True))
-    return Sample((x, t), {"reduction": draw(st.sampled_from(["mean", "sum", "none"])),
-                           "weight": draw(_class_weight(x.shape[1]))})
-
-
-def _regression(name: str, **target_kw: Any) -> None:
-    @sample(name)
-    def draw_regression(draw: Any) -> Sample:
-        shape = draw(shapes(min_dims=1))
-        x = draw(tensors(shape, **target_kw)) if name == "binary_cross_entropy" else draw(tensors(shape))
-        t = draw(tensors(shape, min_value=0.0, max_value=1.0, requires_grad=draw(st.booleans())))
-        kwargs: dict = {"reduction": draw(st.sampled_from(["mean", "sum", "none"]))}
-        if name.startswith("binary_cross_entropy"):  # element weights broadcast from the last dimension
-            positive: dict[str, Any] = {"min_value": 0.2, "max_value": 2.0, "requires_grad": False}
-            kwargs["weight"] = draw(st.none() | tensors(shape[-1:], **positive))
-            if name.endswith("logits"):
-                kwargs["pos_weight"] = draw(st.none() | tensors(shape[-1:], **positive))
-        return Sample((x, t), kwargs)
-
-
-_regression("mse_loss")
-
-
 @sample("gather")
 def _gather(draw: Any) -> Sample:
     shape = draw(shapes(min_dims=1, max_dims=3))
@@ -336,30 +282,6 @@ def _scatter_add(draw: Any) -> Sample:
     idx = np.array(draw(st.lists(st.integers(0, shape[d] - 1), min_size=int(np.prod(idx_shape)),
                                  max_size=int(np.prod(idx_shape))))).reshape(idx_shape)
     return Sample((draw(tensors(idx_shape)), d, idx, shape))
-
-
-@sample("l1_loss")
-def _l1_loss(draw: Any) -> Sample:
-    shape = draw(shapes(min_dims=1))
-    t = draw(tensors(shape, min_value=0.0, max_value=1.0))
-    d = draw(tensors(shape, min_magnitude=0.1))  # away from the kink at input == target
-    x = Tensor(t.data + d.data, requires_grad=True)
-    return Sample((x, t), {"reduction": draw(st.sampled_from(["mean", "sum", "none"]))})
-
-
-@sample("smooth_l1_loss")
-def _smooth_l1_loss(draw: Any) -> Sample:
-    shape = draw(shapes(min_dims=1))
-    beta = draw(st.sampled_from([0.5, 1.0, 2.0]))
-    t = draw(tensors(shape, min_value=0.0, max_value=1.0))
-    # |d| well inside or well outside beta: the second derivative jumps at |d| == beta
-    mags = draw(tensors(shape, min_value=0.05, max_value=3.0, requires_grad=False)).data
-    mags = np.where(np.abs(mags - beta) < 0.1, mags + 0.3, mags)
-    signs = np.where(draw(tensors(shape, requires_grad=False)).data < 0, -1.0, 1.0)
-    x = Tensor(t.data + signs * mags, requires_grad=True)
-    return Sample((x, t), {"reduction": draw(st.sampled_from(["mean", "sum", "none"])), "beta": beta})
-_regression("binary_cross_entropy", min_value=0.05, max_value=0.95)
-_regression("binary_cross_entropy_with_logits")
 
 
 # ---------------------------------------------------------------- CNN primitives
@@ -440,3 +362,6 @@ def _window_fold(draw: Any) -> Sample:
     geo = pool_geometry("avg_pool2d", a.input.shape, a.kernel_size, a.stride, a.padding, 1, a.ceil_mode)
     g = draw(tensors(a.input.shape[:2] + geo.out_hw))
     return Sample((g, geo))
+
+
+from . import nn_samples  # noqa: E402,F401  (losses and normalization; they use ``sample`` above)
