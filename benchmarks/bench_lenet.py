@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import fast_malloc, interleaved, limit_threads, optional_torch, table  # noqa: E402
+from common import interleaved, limit_threads, optional_torch, table  # noqa: E402
 
 THREADS = limit_threads()  # 2 unless the environment says otherwise
 import numpy as np  # noqa: E402
@@ -64,7 +64,6 @@ def epoch_and_memory(data_dir: str | None) -> tuple[str, str]:
     """Run one real epoch in a fresh process (so that its peak RSS is the training run's own)."""
     code = (
         "import time, sys\n"
-        "from tinygrad_cnn.utils import tune_malloc; tune_malloc()\n"
         "import tinygrad_cnn as tc\n"
         "from tinygrad_cnn import nn, optim\n"
         "from tinygrad_cnn.data import MNIST, DataLoader\n"
@@ -92,7 +91,6 @@ def main() -> None:
     ap.add_argument("--no-epoch", action="store_true", help="skip the full-epoch and memory measurement")
     ap.add_argument("--data-dir", default=None, help="MNIST root (default $TINYGRAD_CNN_DATA)")
     args = ap.parse_args()
-    fast_malloc()
     torch = optional_torch(THREADS)
     rows = []
     for batch in (64, 256):

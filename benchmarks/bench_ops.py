@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import fast_malloc, interleaved, limit_threads, optional_torch, table  # noqa: E402
+from common import interleaved, limit_threads, optional_torch, table  # noqa: E402
 
 
 def _parse_args() -> argparse.Namespace:
@@ -77,7 +77,6 @@ def loop_pool(x, k, g, kind):
 
 def main() -> None:
     args = ARGS
-    fast_malloc()
     torch = optional_torch(THREADS)
     rng = np.random.default_rng(0)
     cases = [

@@ -21,13 +21,6 @@ def limit_threads(n: int | None = None) -> int:
     return int(os.environ["OPENBLAS_NUM_THREADS"])
 
 
-def fast_malloc() -> None:
-    """Apply tinygrad_cnn's malloc tuning, as the training command does."""
-    from tinygrad_cnn.utils import tune_malloc
-
-    tune_malloc()
-
-
 def optional_torch(threads: int = 2):
     """PyTorch when installed (an optional oracle and yardstick), else None."""
     try:

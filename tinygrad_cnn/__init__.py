@@ -25,6 +25,9 @@ from .functions import (abs, add, argmax, argmin, clamp, exp, flatten, is_tensor
                         unsqueeze)
 from .torch_surface import Device as device
 
+# a user's own training loop gets the allocator setting the CLI had to ask for (opt out: TINYGRAD_CNN_TUNE_MALLOC=0)
+utils.tune_malloc_at_import()
+
 # PyTorch's dtype names (numpy dtypes underneath)
 float, double, half, long, int, bool, uint8 = float32, float64, float16, int64, int32, bool_, np.uint8
 

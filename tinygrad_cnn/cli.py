@@ -59,9 +59,6 @@ def _parser() -> argparse.ArgumentParser:
 # ------------------------------------------------------------------------------------------ train
 def _train(args: argparse.Namespace) -> int:
     from . import training as T
-    from .utils import tune_malloc
-
-    tune_malloc()
     resume = None
     if args.resume:
         state, cfg = T.resume_config(args.resume, args.epochs, args.out, args.data_dir)
@@ -81,9 +78,6 @@ def _train(args: argparse.Namespace) -> int:
 # ------------------------------------------------------------------------------------------ others
 def _evaluate(args: argparse.Namespace) -> int:
     from . import training as T
-    from .utils import tune_malloc
-
-    tune_malloc()
     model, cfg = T.load_model(args.checkpoint)
     if args.data_dir:
         cfg.data_dir = args.data_dir

@@ -78,7 +78,7 @@ def batch_norm(input: Tensor, running_mean: Any, running_var: Any, weight: Tenso
         raise ShapeError(f"batch_norm: expected more than 1 value per channel when training, got input shape "
                          f"{input.shape}")
     w = None if weight is None else weight.data
-    out, xhat, mean, var = kernels.bn_forward(input.data, w, None if bias is None else bias.data, eps)
+    out, centred, mean, var = kernels.bn_forward(input.data, w, None if bias is None else bias.data, eps)
     if rm is not None and rv is not None:
         if not isinstance(momentum, (int, float)):
             raise TypeError(f"batch_norm: momentum must be a number, got {momentum!r}")
@@ -92,7 +92,7 @@ def batch_norm(input: Tensor, running_mean: Any, running_var: Any, weight: Tenso
         if is_grad_enabled():  # create_graph: the gradient must itself be differentiable
             dx, dw, db = _graph_grads(g, input, weight, eps, axes)
         else:
-            dxa, dwa, dba = kernels.bn_backward(g.data, xhat, var, w, eps)
+            dxa, dwa, dba = kernels.bn_backward(g.data, centred, var, w, eps)
             dx, dw, db = Tensor(dxa), Tensor(dwa), Tensor(dba)
         return (dx,) + ((dw,) if weight is not None else ()) + ((db,) if bias is not None else ())
 

@@ -1,13 +1,26 @@
 """Batch normalization's training-mode forward and backward in few passes over the batch.
 
-Arrays are (N, C, ...) in any memory order (a conv's output lies batch-innermost); per-channel
-sums go through :func:`channel_sum`, elementwise passes keep the input's order.
+Arrays are (N, C, ...) in any memory order (a conv's output lies batch-innermost). Per-channel
+sums and dot products run on a (A, C, B) view of the memory when there is one (a product with
+ones, numpy's vecdot), so no temporary is written for them; elementwise passes keep the input's
+memory order.
 """
 from __future__ import annotations
 
 import numpy as np
 
-from .reduce import sum_axes
+from .reduce import ones, sum_axes
+
+
+def _channel_view(a: np.ndarray) -> np.ndarray | None:
+    """``a``'s memory as (A, C, B): the axes stored before the channel axis, the channel axis, the
+    axes after it; None when the memory is not one contiguous block. Shape: -> (A, C, B)."""
+    order = sorted(range(a.ndim), key=lambda ax: a.strides[ax], reverse=True)
+    moved = a.transpose(order)
+    if not moved.flags.c_contiguous:
+        return None
+    p = order.index(1)
+    return moved.reshape(int(np.prod(moved.shape[:p])), a.shape[1], -1)
 
 
 def channel_sum(a: np.ndarray) -> np.ndarray:
@@ -16,58 +29,68 @@ def channel_sum(a: np.ndarray) -> np.ndarray:
     >>> channel_sum(np.ones((2, 3, 4))).tolist()
     [8.0, 8.0, 8.0]
     """
-    return sum_axes(a, (0,) + tuple(range(2, a.ndim)), False)
+    v = _channel_view(a) if a.dtype.kind == "f" else None
+    if v is None or v.shape[2] < 16:
+        return sum_axes(a, (0,) + tuple(range(2, a.ndim)), False)
+    return (v.reshape(-1, v.shape[2]) @ ones(v.shape[2], a.dtype.str)).reshape(v.shape[:2]).sum(axis=0)
 
 
-def _per_channel(v: np.ndarray, ndim: int) -> np.ndarray:
-    return v.reshape((1, -1) + (1,) * (ndim - 2))
+def channel_dot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``sum(a * b)`` per channel without writing the product. Shape: (N, C, ...) twice -> (C,).
+
+    >>> channel_dot(np.ones((2, 3)), np.full((2, 3), 2.0)).tolist()
+    [4.0, 4.0, 4.0]
+    """
+    va, vb = _channel_view(a), _channel_view(b)
+    if va is None or vb is None or va.shape != vb.shape:
+        return channel_sum(a * b)
+    return np.vecdot(va, vb).sum(axis=0)
+
+
+def _per_channel(v: np.ndarray, ref: np.ndarray) -> np.ndarray:
+    return v.astype(ref.dtype, copy=False).reshape((1, -1) + (1,) * (ref.ndim - 2))
 
 
 def bn_forward(x: np.ndarray, weight: np.ndarray | None, bias: np.ndarray | None, eps: float
                ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Normalize ``x`` per channel by the batch's mean and biased variance, then scale and shift.
-    Returns the output, the normalized input xhat (what the backward needs), the mean and the
-    biased variance. Shape: (N, C, ...) -> (N, C, ...), xhat alike, (C,), (C,).
+    Returns the output, the centred input (what the backward needs), the mean and the biased
+    variance. Shape: (N, C, ...) -> (N, C, ...), centred alike, (C,), (C,).
 
-    >>> y, xhat, mean, var = bn_forward(np.array([[1.0], [3.0]]), None, None, 0.0)
+    >>> y, centred, mean, var = bn_forward(np.array([[1.0], [3.0]]), None, None, 0.0)
     >>> y.ravel().tolist(), mean.tolist(), var.tolist()
     ([-1.0, 1.0], [2.0], [1.0])
     """
     m = x.size // x.shape[1]
     mean = channel_sum(x) / m
-    xhat = x - _per_channel(mean.astype(x.dtype), x.ndim)
-    sq = np.multiply(xhat, xhat)
-    var = channel_sum(sq) / m
-    invstd = (1.0 / np.sqrt(var + eps)).astype(x.dtype)
-    xhat *= _per_channel(invstd, x.ndim)
-    y = sq  # the squares' buffer has the shape and memory order the output wants
-    if weight is None:
-        np.copyto(y, xhat)
-    else:
-        np.multiply(xhat, _per_channel(weight, x.ndim), out=y)
+    centred = x - _per_channel(mean, x)
+    var = channel_dot(centred, centred) / m
+    scale = 1.0 / np.sqrt(var + eps)
+    if weight is not None:
+        scale = scale * weight
+    y = np.multiply(centred, _per_channel(scale, x))
     if bias is not None:
-        y += _per_channel(bias, x.ndim)
-    return y, xhat, mean, var
+        y += _per_channel(bias, x)
+    return y, centred, mean, var
 
 
-def bn_backward(g: np.ndarray, xhat: np.ndarray, var: np.ndarray, weight: np.ndarray | None, eps: float
+def bn_backward(g: np.ndarray, centred: np.ndarray, var: np.ndarray, weight: np.ndarray | None, eps: float
                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Gradients of :func:`bn_forward`'s output with respect to the input, the weight and the
-    bias: ``dx = w/sigma * (g - mean(g) - xhat * mean(g * xhat))``, the means per channel.
-    Shape: g, xhat (N, C, ...), var (C,) -> (N, C, ...), (C,), (C,).
+    bias: ``dx = w/sigma * (g - mean(g) - xhat * mean(g * xhat))`` with ``xhat = centred/sigma``,
+    the means per channel. Shape: g, centred (N, C, ...), var (C,) -> (N, C, ...), (C,), (C,).
 
     >>> dx, dw, db = bn_backward(np.array([[1.0], [1.0]]), np.array([[-1.0], [1.0]]), np.array([1.0]), None, 0.0)
     >>> dx.ravel().tolist(), dw.tolist(), db.tolist()
     ([0.0, 0.0], [0.0], [2.0])
     """
     m = g.size // g.shape[1]
+    invstd = 1.0 / np.sqrt(var + eps)
     dbias = channel_sum(g)
-    gx = np.multiply(g, xhat)
-    dweight = channel_sum(gx)
-    scale = 1.0 / np.sqrt(var + eps)
-    if weight is not None:
-        scale = scale * weight
-    dx = np.multiply(xhat, _per_channel((-dweight / m * scale).astype(g.dtype), g.ndim), out=gx)
-    dx += np.multiply(g, _per_channel(scale.astype(g.dtype), g.ndim))
-    dx -= _per_channel((dbias / m * scale).astype(g.dtype), g.ndim)
+    dweight = channel_dot(g, centred) * invstd
+    scale = invstd if weight is None else invstd * weight
+    # dx = scale*g - (scale*invstd*dweight/m) * centred - scale*dbias/m, in three passes
+    dx = np.multiply(centred, _per_channel(scale * invstd * dweight / m, g))
+    dx += _per_channel(scale * dbias / m, g)
+    np.subtract(np.multiply(g, _per_channel(scale, g)), dx, out=dx)
     return dx, dweight.astype(g.dtype), dbias.astype(g.dtype)
