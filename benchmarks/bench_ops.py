@@ -1,7 +1,8 @@
 """Forward+backward time of the CNN primitives at LeNet-5 shapes (float32, 2 threads):
-tinygrad_cnn against a plain-loop numpy reference and, when installed, PyTorch CPU.
+tinygrad_cnn against a plain-loop numpy reference and, when installed, PyTorch CPU; with
+``--sweep``, convolutions and pooling across the shapes common CNNs use, against PyTorch only.
 
-    python benchmarks/bench_ops.py [--reps 200] [--threads 2]
+    python benchmarks/bench_ops.py [--reps 200] [--threads 2] [--sweep]
 
 The loop reference (the textbook nested loops over batch, channel and output pixel) is far too
 slow for batch 64, so it is timed on a batch of 2 and scaled to 64 (its cost is linear in batch).
@@ -22,6 +23,7 @@ def _parse_args() -> argparse.Namespace:
     ap.add_argument("--reps", type=int, default=200)
     ap.add_argument("--threads", type=int, default=None,
                     help="BLAS and PyTorch threads for both contenders (default 2, as the targets assume)")
+    ap.add_argument("--sweep", action="store_true", help="the shape sweep instead of the LeNet-5 table")
     return ap.parse_args()
 
 
@@ -75,9 +77,75 @@ def loop_pool(x, k, g, kind):
     return out, gx
 
 
+# (batch, in channels, side, out channels, kernel, stride, groups): 1x1/3x3/5x5/7x7, stride 1 and 2,
+# 3 to 256 channels, sides 7 to 64, batch 1 to 256, grouped and depthwise
+SWEEP_CONVS = [
+    (64, 3, 32, 32, 3, 1, 1), (64, 16, 32, 16, 3, 1, 1), (64, 32, 32, 32, 3, 1, 1), (64, 64, 16, 64, 3, 1, 1),
+    (64, 128, 8, 128, 3, 1, 1), (64, 256, 7, 256, 3, 1, 1), (1, 64, 32, 64, 3, 1, 1), (256, 16, 16, 32, 3, 1, 1),
+    (64, 32, 32, 64, 3, 2, 1), (64, 64, 16, 128, 1, 1, 1), (64, 64, 16, 128, 1, 2, 1), (64, 256, 7, 64, 1, 1, 1),
+    (64, 16, 32, 32, 5, 1, 1), (16, 3, 64, 32, 7, 2, 1), (64, 64, 16, 64, 3, 1, 4), (64, 64, 16, 64, 3, 1, 64),
+]
+# (label, function name, input shape, positional arguments)
+SWEEP_POOLS = [
+    ("max_pool2d 3x3 s2 p1, 64x64x32x32", "max_pool2d", (64, 64, 32, 32), (3, 2, 1)),
+    ("max_pool2d 2x2, 64x128x16x16", "max_pool2d", (64, 128, 16, 16), (2,)),
+    ("avg_pool2d 2x2, 64x128x16x16", "avg_pool2d", (64, 128, 16, 16), (2,)),
+    ("avg_pool2d 3x3 s1 p1, 64x32x32x32", "avg_pool2d", (64, 32, 32, 32), (3, 1, 1)),
+    ("adaptive_avg_pool2d to 1x1, 64x256x7x7", "adaptive_avg_pool2d", (64, 256, 7, 7), (1,)),
+    ("adaptive_avg_pool2d to 1x1, 64x64x16x16", "adaptive_avg_pool2d", (64, 64, 16, 16), (1,)),
+]
+
+
+def sweep(torch, reps: int) -> None:
+    """Forward + backward (input, weight and bias gradients) of each sweep shape, ours vs PyTorch."""
+    rng = np.random.default_rng(0)
+    rows = []
+    cases = [(f"conv2d {k}x{k} s{s}{f' g{g}' if g > 1 else ''} {c}->{f}, {n}x{c}x{hw}x{hw}", "conv",
+              (n, c, hw, hw), (f, c // g, k, k), (s, k // 2, g)) for n, c, hw, f, k, s, g in SWEEP_CONVS]
+    cases += [(label, name, xs, None, args) for label, name, xs, args in SWEEP_POOLS]
+    for label, kind, xs, ws, args in cases:
+        x_np = rng.standard_normal(xs).astype(np.float32)
+        x = Tensor(x_np, requires_grad=True)
+        if kind == "conv":
+            w_np = rng.standard_normal(ws).astype(np.float32) * 0.1
+            w, b = Tensor(w_np, requires_grad=True), Tensor(np.zeros(ws[0], np.float32), requires_grad=True)
+            stride, pad, groups = args
+            g_ours = Tensor(np.ones(F.conv2d(x, w, b, stride, pad, 1, groups).shape, np.float32))
+            fns = {"ours": lambda x=x, w=w, b=b, a=args, g=g_ours: F.conv2d(x, w, b, a[0], a[1], 1, a[2]).backward(g)}
+            flops = 6 * g_ours.numel() * ws[1] * ws[2] * ws[3]
+        else:
+            fn = getattr(F, kind)
+            g_ours = Tensor(np.ones(fn(x, *args).shape, np.float32))
+            fns = {"ours": lambda x=x, fn=fn, a=args, g=g_ours: fn(x, *a).backward(g)}
+            flops = 0
+        if torch is not None:
+            tx, tg = torch.tensor(x_np, requires_grad=True), torch.tensor(g_ours.data)
+            if kind == "conv":
+                tw, tb = torch.tensor(w_np, requires_grad=True), torch.zeros(ws[0], requires_grad=True)
+                fns["torch"] = lambda tx=tx, tw=tw, tb=tb, a=args, tg=tg: torch.nn.functional.conv2d(
+                    tx, tw, tb, a[0], a[1], 1, a[2]).backward(tg)
+            else:
+                tfn = getattr(torch.nn.functional, kind)
+                fns["torch"] = lambda tx=tx, tfn=tfn, a=args, tg=tg: tfn(tx, *a).backward(tg)
+        times = interleaved(fns, reps=reps, blocks=max(4, min(20, reps // 3)))
+        row = [label, f"{times['ours'] * 1e3:.2f}"]
+        if torch is not None:
+            row += [f"{times['torch'] * 1e3:.2f}", f"**{times.ratio('ours', 'torch'):.2f}**"]
+        row.append(f"{flops / times['ours'] / 1e9:.0f}" if flops else "")
+        rows.append(row)
+        print(" | ".join(row), file=sys.stderr, flush=True)
+    header = ["forward+backward", "tinygrad_cnn ms"] + (["PyTorch ms", "ours / PyTorch"] if torch else [])
+    print(table(header + ["ours GFLOP/s"], rows))
+    print(f"\n({THREADS} BLAS/PyTorch thread{'s' if THREADS != 1 else ''}, float32; gradients accumulate "
+          "over the calls in both libraries)")
+
+
 def main() -> None:
     args = ARGS
     torch = optional_torch(THREADS)
+    if args.sweep:
+        sweep(torch, min(args.reps, 30))
+        return
     rng = np.random.default_rng(0)
     cases = [
         ("conv2d 1->6 5x5 p2, 64x1x28x28 (input needs no grad, as in LeNet)", "conv0", (64, 1, 28, 28),
