@@ -85,7 +85,12 @@ def test_graph_command(tmp_path):
 def test_gradcheck_command_prints_a_table():
     r = run("gradcheck", "--op", "conv2d", "--op", "relu", "--examples", "2")
     assert r.returncode == 0, r.stdout + r.stderr
-    assert "conv2d" in r.stdout and "relu" in r.stdout and "2 ok, 0 failed" in r.stdout
+    assert "conv2d" in r.stdout and "relu" in r.stdout and "2 ops ok, 0 failed" in r.stdout
+    assert "| `relu` | 2 | 2 |" in r.stdout
+    r = run("gradcheck", "--all", "--op", "max_pool2d", "--examples", "2")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "| op | gradient | second order | third order | JVP |" in r.stdout
+    assert "| `max_pool2d` | 2 | 2 | 2 | 2 |" in r.stdout
     r = run("gradcheck", "--op", "nope")
     assert r.returncode == 2 and "unknown op 'nope'" in r.stderr
 

@@ -19,7 +19,7 @@ def test_ten_line_example_then_graph_example(tmp_path, monkeypatch, capsys):
     exec(BLOCKS[0], ns)
     assert "(4, 1, 3, 3)" in capsys.readouterr().out
     assert len([line for line in BLOCKS[0].strip().splitlines() if line.strip()]) <= 10
-    graph_block = BLOCKS[2]
+    graph_block = next(b for b in BLOCKS if "draw_graph" in b or "to_dot" in b)
     if shutil.which("dot") is None:
         graph_block = graph_block.replace('.render("graph", format="svg")', "")
     exec(graph_block, ns)
@@ -31,3 +31,20 @@ def test_custom_op_example():
     ns: dict = {}
     exec(BLOCKS[1], ns)
     ns["test_softsign"]()
+
+
+def test_higher_order_example_gives_the_values_in_its_comments():
+    block = next(b for b in BLOCKS if "hessian(" in b)
+    ns: dict = {}
+    exec(block.replace("hessian(lambda", "h = hessian(lambda", 1).replace("hvp(lambda", "p = hvp(lambda", 1), ns)
+    assert ns["h"].tolist() == [[6.0, 0.0], [0.0, 12.0]]
+    assert ns["p"][0].item() == 9.0 and ns["p"][1].tolist() == [6.0, 12.0]
+
+
+def test_verified_table_lists_every_registered_op():
+    from tinygrad_cnn.ops.registry import REGISTRY
+
+    rows = dict(re.findall(r"^\| `(\w+)` \| (.*) \|$", README, flags=re.M))
+    missing = sorted(set(REGISTRY) - set(rows))
+    assert not missing, f"ops missing from README's verified table (run `tinygrad-cnn gradcheck --all`): {missing}"
+    assert all("FAIL" not in cells for cells in rows.values())

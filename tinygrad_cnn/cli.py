@@ -3,9 +3,8 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import NoReturn
 
 from .data import DataLoader
 from .serialization import LoadError, StateDictError
@@ -52,7 +51,9 @@ def _parser() -> argparse.ArgumentParser:
 
     c = sub.add_parser("gradcheck", help="run the op registry's gradient checks and print a table")
     c.add_argument("--op", action="append", default=None, help="only this op (repeatable)")
-    c.add_argument("--examples", type=int, default=5, help="hypothesis examples per op")
+    c.add_argument("--examples", type=int, default=5, help="hypothesis examples per op and check")
+    c.add_argument("--all", action="store_true",
+                   help="also third order and JVPs (default: gradient and second order)")
     return p
 
 
@@ -116,46 +117,24 @@ def _graph(args: argparse.Namespace) -> int:
 
 def _gradcheck(args: argparse.Namespace) -> int:
     try:
-        from hypothesis import HealthCheck, given, settings
+        import hypothesis  # noqa: F401
     except ImportError:
         raise RuntimeError("the gradcheck command needs hypothesis: pip install tinygrad_cnn[testing]") from None
-    from .testing import OPS, gradcheck, gradgradcheck
+    from .testing import OPS
+    from .testing.verify import CHECKS, markdown_table, verify_ops
 
     names = args.op or sorted(OPS)
     unknown = [n for n in names if n not in OPS]
     if unknown:
         raise ValueError(f"unknown op {unknown[0]!r}; registered ops: {', '.join(sorted(OPS))}")
-    rows, failed = [], 0
-    for name in names:
-        info = OPS[name]
-        stats: dict[str, Any] = {"n": 0, "error": ""}
-        t0 = time.perf_counter()
-
-        def make_check(info: Any, stats: dict) -> Any:
-            @settings(max_examples=args.examples, deadline=None, database=None, derandomize=True,
-                      suppress_health_check=list(HealthCheck))
-            @given(info.strategy())
-            def check(sample: Any) -> None:
-                stats["n"] += 1
-                fn, inputs = info.bind(sample)
-                gradcheck(fn, inputs)
-                gradgradcheck(fn, inputs)
-
-            return check
-
-        try:
-            make_check(info, stats)()
-            status = "ok"
-        except Exception as e:  # a failed check: report it in the table, keep going
-            status = "FAIL"
-            stats["error"] = str(e).splitlines()[0][:100]
-            failed += 1
-        rows.append((name, str(stats["n"]), status, f"{time.perf_counter() - t0:.2f}", stats["error"]))
-    widths = [max(len(r[i]) for r in rows + [("op", "examples", "result", "seconds", "")]) for i in range(4)]
-    print(f"{'op':<{widths[0]}}  {'examples':>{widths[1]}}  {'result':<{widths[2]}}  {'seconds':>{widths[3]}}")
-    for r in rows:
-        print(f"{r[0]:<{widths[0]}}  {r[1]:>{widths[1]}}  {r[2]:<{widths[2]}}  {r[3]:>{widths[3]}}  {r[4]}".rstrip())
-    print(f"{len(rows) - failed} ok, {failed} failed (gradcheck and gradgradcheck, float64)")
+    checks = list(CHECKS) if args.all else ["gradient", "second order"]
+    reports = verify_ops(names, args.examples, checks)
+    print(markdown_table(reports, checks))
+    failed = [r for r in reports if r.failure]
+    for r in failed:
+        print(f"FAIL {r.name}: {r.failure}")
+    print(f"\n{len(reports) - len(failed)} ops ok, {len(failed)} failed; cells count the hypothesis examples "
+          f"checked ({sum(r.seconds for r in reports):.1f} s)")
     return 1 if failed else 0
 
 

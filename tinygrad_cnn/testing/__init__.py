@@ -5,7 +5,8 @@
 >>> gradcheck(lambda t: (t * t.exp()).sum(), x)
 True
 """
+from .check_grads import check_grads
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck, numerical_grad
 from .opinfo import OPS, OpInfo, Sample
 
-__all__ = ["gradcheck", "gradgradcheck", "numerical_grad", "GradcheckError", "OPS", "OpInfo", "Sample"]
+__all__ = ["check_grads", "gradcheck", "gradgradcheck", "numerical_grad", "GradcheckError", "OPS", "OpInfo", "Sample"]

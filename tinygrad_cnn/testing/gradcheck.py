@@ -140,11 +140,15 @@ def _compare(who: str, inputs: tuple, idx: list[int], num: list, ana: list, atol
 
 
 def gradcheck(fn: Callable, inputs: Any, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-3,
-              raise_exception: bool = True, _who: str = "gradcheck", _names: Sequence[str] | None = None) -> bool:
+              raise_exception: bool = True, fast_mode: bool = False, _who: str = "gradcheck",
+              _names: Sequence[str] | None = None) -> bool:
     """Compare backward's gradients of ``fn(*inputs)`` with central differences, in float64.
 
     Every input that requires grad must be float64. Returns True, or raises ``GradcheckError``
     naming the input, the element and both values (or returns False with ``raise_exception=False``).
+    ``fast_mode`` compares, per input, the projection ``uᵀ J v`` on random vectors (one backward
+    pass and two evaluations of ``fn`` per input) instead of full Jacobians, as PyTorch's fast mode:
+    for large inputs; a failure then names the input but not the element.
 
     >>> w = Tensor([[0.5, -1.0], [2.0, 0.3]], dtype="float64", requires_grad=True)
     >>> x = Tensor([1.0, 2.0], dtype="float64", requires_grad=True)
@@ -156,9 +160,12 @@ def gradcheck(fn: Callable, inputs: Any, eps: float = 1e-6, atol: float = 1e-5, 
         idx = _diff_inputs(inputs, _who)
         if not idx:
             raise GradcheckError(f"{_who}: no input requires grad")
-        num = _numerical_jacobians(fn, inputs, idx, eps)
-        ana = _analytical_jacobians(fn, inputs, idx)
-        msg = _compare(_who, inputs, idx, num, ana, atol, rtol, _names)
+        if fast_mode:
+            msg = _fast_compare(fn, inputs, idx, eps, atol, rtol, _who, _names)
+        else:
+            num = _numerical_jacobians(fn, inputs, idx, eps)
+            ana = _analytical_jacobians(fn, inputs, idx)
+            msg = _compare(_who, inputs, idx, num, ana, atol, rtol, _names)
         if msg:
             raise GradcheckError(msg)
     except GradcheckError:
@@ -168,8 +175,43 @@ def gradcheck(fn: Callable, inputs: Any, eps: float = 1e-6, atol: float = 1e-5, 
     return True
 
 
+def _fast_compare(fn: Callable, inputs: tuple, idx: list[int], eps: float, atol: float, rtol: float, who: str,
+                  names: Sequence[str] | None) -> str | None:
+    """Per input i: ``uᵀ (J_i v_i)`` by central differences along v_i against ``(J_iᵀ u) · v_i`` by
+    one backward pass, for random unit vectors u and v_i (fixed seed)."""
+    rng = np.random.default_rng(0)
+    outs = _outputs(fn, inputs)
+    us = [rng.standard_normal(o.shape) for o in outs]
+    us = [u / max(float(np.sqrt(sum((w * w).sum() for w in us))), 1e-300) for u in us]
+    u_flat = np.concatenate([u.ravel() for u in us])
+    pairs = [(o, Tensor(u.astype(o.dtype))) for o, u in zip(outs, us) if o.requires_grad]
+    diff = [inputs[i] for i in idx]
+    grads = grad([p[0] for p in pairs], diff, [p[1] for p in pairs], allow_unused=True) if pairs else [None] * len(idx)
+    for k, i in enumerate(idx):
+        x = inputs[i]
+        v = rng.standard_normal(x.shape)
+        v /= max(float(np.linalg.norm(v)), 1e-300)
+        original = x.data
+        try:
+            x.data = original + eps * v
+            plus = _flat_output(fn, inputs)
+            x.data = original - eps * v
+            minus = _flat_output(fn, inputs)
+        finally:
+            x.data = original
+        with np.errstate(invalid="ignore"):
+            num = float(u_flat @ ((plus - minus) / (2 * eps)))
+        g = grads[k]
+        ana = 0.0 if g is None else float(np.asarray(g.data, np.float64).ravel() @ v.ravel())
+        if not abs(ana - num) <= atol + rtol * abs(num):
+            label = names[i] if names else _label(inputs, i)
+            return (f"{who} (fast mode): mismatch for input {i} ({label}): uᵀJv for random unit u, v is numerical "
+                    f"{num:.6g}, analytical {ana:.6g}; rerun with fast_mode=False to find the element")
+    return None
+
+
 def gradgradcheck(fn: Callable, inputs: Any, grad_outputs: Any = None, eps: float = 1e-6, atol: float = 1e-5,
-                  rtol: float = 1e-3, raise_exception: bool = True, seed: int = 0) -> bool:
+                  rtol: float = 1e-3, raise_exception: bool = True, seed: int = 0, fast_mode: bool = False) -> bool:
     """Check second derivatives: gradcheck of ``(inputs, grad_outputs) -> grad(fn(inputs), inputs, grad_outputs)``.
 
     The backward must be differentiable with respect to the inputs and to ``grad_outputs`` (random
@@ -200,5 +242,5 @@ def gradgradcheck(fn: Callable, inputs: Any, grad_outputs: Any = None, eps: floa
         return tuple(g if g is not None else Tensor(np.zeros(d.shape)) for g, d in zip(grads, diff))
 
     names = [_label(inputs, i) for i in range(n_in)] + [f"grad_output {j}" for j in range(len(grad_outputs))]
-    return gradcheck(first_grads, inputs + tuple(grad_outputs), eps, atol, rtol, raise_exception,
+    return gradcheck(first_grads, inputs + tuple(grad_outputs), eps, atol, rtol, raise_exception, fast_mode,
                      _who="gradgradcheck", _names=names)

@@ -3,12 +3,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from .modes import AnomalyError, _modes, enable_grad, is_grad_enabled, no_grad
-from .tensor import Tensor, make_op
-from .engine import grad, run_backward  # after tensor, which imports the engine once Tensor exists
+from ..modes import AnomalyError, _modes, enable_grad, is_grad_enabled, no_grad
+from ..tensor import Tensor, make_op
+from ..engine import grad, run_backward  # after tensor, which imports the engine once Tensor exists
 
-__all__ = ["Function", "FunctionCtx", "detect_anomaly", "grad", "no_grad", "enable_grad", "is_grad_enabled",
-           "AnomalyError", "run_backward"]
+__all__ = ["Function", "FunctionCtx", "detect_anomaly", "functional", "grad", "no_grad", "enable_grad",
+           "is_grad_enabled", "AnomalyError", "run_backward"]
 
 
 class FunctionCtx:
@@ -94,3 +94,6 @@ class detect_anomaly:
 
     def __exit__(self, *exc: Any) -> None:
         _modes.anomaly = self._prev
+
+
+from . import functional  # noqa: E402  (torch.autograd.functional's names, as tinygrad_cnn.autograd.functional)
