@@ -29,7 +29,7 @@ def test_train_small_subset_writes_everything_then_evaluate_and_resume(tmp_path)
     (epoch,) = metrics["epochs"]
     assert epoch["epoch"] == 1 and 0.5 < epoch["test_accuracy"] <= 1.0 and 0 < epoch["train_loss"] < 2.5
     assert set(epoch) >= {"train_loss", "train_accuracy", "test_loss", "test_accuracy", "seconds"}
-    assert (out / "model.npz").exists() and (out / "curves.png").exists()
+    assert (out / "model.npz").exists() and (out / "curves.png").exists() and (out / "grad_flow.png").exists()
     assert (out / "graph.svg").exists() or (out / "graph.dot").exists()
     r = run("evaluate", str(out / "model.npz"))
     assert r.returncode == 0 and "accuracy" in r.stdout, r.stderr

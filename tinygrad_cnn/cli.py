@@ -45,8 +45,13 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("--data-dir", default=None)
     e.add_argument("--dataset", default=None, help="defaults to the dataset the model was trained on")
 
-    g = sub.add_parser("graph", help="draw LeNet-5's training graph (forward through the loss)")
-    g.add_argument("--out", default="lenet.svg", help="output file; .svg, .png or .pdf (.dot needs no Graphviz)")
+    g = sub.add_parser("graph", help="draw LeNet-5's training graph (forward through the loss), its backward "
+                                     "graph, or a page that steps through backward")
+    g.add_argument("--out", default=None, help="output file; .svg, .png or .pdf (.dot needs no Graphviz); "
+                                               "default lenet.svg")
+    g.add_argument("--backward", action="store_true", help="draw the backward closures instead of the forward ops")
+    g.add_argument("--backward-steps", default=None, metavar="HTML",
+                   help="write a page that steps through LeNet-5's backward, one engine step at a time")
     g.add_argument("--batch-size", type=int, default=2)
 
     c = sub.add_parser("gradcheck", help="run the op registry's gradient checks and print a table")
@@ -93,25 +98,14 @@ def _evaluate(args: argparse.Namespace) -> int:
 
 
 def _graph(args: argparse.Namespace) -> int:
-    from . import viz
-    from .nn import LeNet5
-    from .plots import lenet_graph
+    from .plots import write_backward_steps, write_lenet_graph
 
     if args.batch_size < 1:
         raise ValueError(f"--batch-size must be at least 1, got {args.batch_size}")
-    model = LeNet5()
-    loss = lenet_graph(model, args.batch_size)
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fmt = out.suffix.lstrip(".").lower() or "svg"
-    if fmt == "dot":
-        out.write_text(viz.to_dot(loss, params=model, clusters=True))
-    else:
-        if not viz.dot_available():
-            raise RuntimeError("the Graphviz 'dot' program is needed to render; install it (apt-get install "
-                               "graphviz) or ask for a .dot file")
-        viz.draw_graph(loss, params=model, clusters=True).render(outfile=str(out), format=fmt, cleanup=True)
-    print(f"wrote {out}")
+    if args.backward_steps:
+        print(write_backward_steps(Path(args.backward_steps), args.batch_size))
+    if args.out or not args.backward_steps:
+        print(write_lenet_graph(Path(args.out or "lenet.svg"), args.batch_size, args.backward))
     return 0
 
 

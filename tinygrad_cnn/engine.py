@@ -194,9 +194,10 @@ def _call_backward(node: Node, out: Tensor, g: Tensor, anomaly: bool) -> Any:
         _modes.anomaly = True
 
 
-def _propagate(node: Node, pgrads: Any, grads: dict[int, Tensor], needed: set[int] | None, anomaly: bool) -> None:
+def _propagate(node: Node, pgrads: Any, grads: dict[int, Tensor], needed: set[int] | None, anomaly: bool,
+               observer: Any = None) -> None:
     """Add each input's gradient, reduced to its shape and cast to its dtype, into ``grads``."""
-    for p, pg in zip(node.parents, pgrads):
+    for i, (p, pg) in enumerate(zip(node.parents, pgrads)):
         if pg is None or not p.requires_grad or (needed is not None and id(p) not in needed):
             continue
         if pg.shape != p.shape:
@@ -211,11 +212,16 @@ def _propagate(node: Node, pgrads: Any, grads: dict[int, Tensor], needed: set[in
             _check_finite(pg.data, "backward", node.name, node.site)
         prev = grads.get(id(p))
         grads[id(p)] = pg if prev is None else prev + pg
+        if observer is not None:
+            observer.hand(p, i, pg, grads[id(p)])
 
 
 def run_backward(roots: Sequence[Tensor], root_grads: Sequence[Tensor], inputs: Sequence[Tensor] | None,
-                 retain_graph: bool | None, create_graph: bool, allow_unused: bool = True) -> list | None:
-    """The engine. With ``inputs`` None, accumulate into leaves' ``.grad``; else return their gradients."""
+                 retain_graph: bool | None, create_graph: bool, allow_unused: bool = True,
+                 observer: Any = None) -> list | None:
+    """The engine. With ``inputs`` None, accumulate into leaves' ``.grad``; else return their gradients.
+    An ``observer`` (``viz.trace_backward``'s recorder) is told of each tensor visited, with its
+    gradient (``visit(t, g)``), and of each gradient handed to an input (``hand(p, i, pg, running)``)."""
     if retain_graph is None:
         retain_graph = create_graph
     order = _topo_order(roots)
@@ -234,6 +240,8 @@ def run_backward(roots: Sequence[Tensor], root_grads: Sequence[Tensor], inputs: 
             if id(t) not in grads:
                 continue
             g = _run_hooks(t, grads.pop(id(t)))
+            if observer is not None:
+                observer.visit(t, g)
             if wanted is not None:
                 if id(t) in wanted:
                     results[wanted[id(t)]] = owner.own(g, create_graph)
@@ -246,7 +254,7 @@ def run_backward(roots: Sequence[Tensor], root_grads: Sequence[Tensor], inputs: 
             pgrads = _call_backward(node, t, g, anomaly)
             if not retain_graph:
                 node.release()
-            _propagate(node, pgrads, grads, needed, anomaly)
+            _propagate(node, pgrads, grads, needed, anomaly, observer)
     if inputs is not None and not allow_unused:
         for i, r in enumerate(results):
             if r is None:

@@ -35,6 +35,30 @@ def write_curves(path: Path, metrics: list) -> str:
     return f"wrote {path}"
 
 
+def write_grad_flow(path: Path, flow: Any) -> str:
+    """Per-layer gradient norms over the run's steps (log scale), as a PNG; returns the line to report."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return f"note: matplotlib is not installed; skipped {path.name} (pip install tinygrad_cnn[plot])"
+    if not flow.steps:
+        return f"note: no training step ran; skipped {path.name}"
+    fig, ax = plt.subplots(figsize=(7, 3.8))
+    for layer, norms in flow.norms.items():
+        ax.plot(flow.steps, norms, label=layer, lw=1)
+    ax.set_yscale("log")
+    ax.set(xlabel="training step", ylabel="gradient norm (log scale)", title="gradient flow per layer")
+    ax.legend(fontsize=7, ncol=2)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return f"wrote {path}"
+
+
 def lenet_graph(model: Any, batch: int) -> Any:
     """LeNet-5's training graph on random images: forward through the cross-entropy loss."""
     from .nn import functional as F
@@ -57,3 +81,34 @@ def write_graph(path: Path, model: Any) -> str:
         return f"note: the Graphviz 'dot' program is missing; wrote {path.with_suffix('.dot')} instead of {path.name}"
     viz.draw_graph(loss, params=model, clusters=True).render(outfile=str(path), cleanup=True)
     return f"wrote {path}"
+
+
+def write_lenet_graph(out: Path, batch: int, backward: bool = False) -> str:
+    """LeNet-5's training graph (or, with ``backward``, its backward graph) to ``out``; the format
+    follows the suffix (.svg, .png, .pdf; .dot is DOT source and needs no Graphviz)."""
+    from . import viz
+    from .nn import LeNet5
+
+    model = LeNet5()
+    loss = lenet_graph(model, batch)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fmt = out.suffix.lstrip(".").lower() or "svg"
+    graph = viz.draw_graph(loss, params=model, clusters=not backward, backward=backward)
+    if fmt == "dot":
+        out.write_text(graph.source)
+    else:
+        graph.render(outfile=str(out), format=fmt, cleanup=True)
+    return f"wrote {out}"
+
+
+def write_backward_steps(path: Path, batch: int) -> str:
+    """The step-by-step backward page of LeNet-5's training loss (``viz.trace_backward``)."""
+    from . import viz
+    from .nn import LeNet5
+
+    model = LeNet5()
+    loss = lenet_graph(model, batch)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    trace = viz.trace_backward(loss, params=model, title=f"LeNet-5 backward, batch {batch}")
+    trace.to_html(path)
+    return f"wrote {path} ({len(trace)} steps)"

@@ -117,9 +117,11 @@ class NonFiniteLossError(RuntimeError):
 
 def train_epoch(model: nn.Module, opt: optim.Optimizer, loader: DataLoader,
                 on_step: Callable[[int, float, float, float], None] | None = None,
-                batch_schedule: Any = None, epoch: int = 1) -> tuple[float, float]:
+                batch_schedule: Any = None, epoch: int = 1,
+                after_backward: Callable[[int], None] | None = None) -> tuple[float, float]:
     """One pass over ``loader``; ``on_step(images, loss, accuracy, seconds)`` after each batch, and
-    ``batch_schedule.step()`` too when given. Returns mean loss and accuracy over the epoch.
+    ``batch_schedule.step()`` too when given; ``after_backward(batch)`` between backward and the
+    optimizer step (gradients in place). Returns mean loss and accuracy over the epoch.
     A non-finite loss raises NonFiniteLossError (naming ``epoch`` and the batch) before the step."""
     model.train()
     total_loss, correct, n = 0.0, 0, 0
@@ -133,6 +135,8 @@ def train_epoch(model: nn.Module, opt: optim.Optimizer, loader: DataLoader,
                                      "saving it (lower --lr?)")
         opt.zero_grad()
         loss.backward()
+        if after_backward is not None:
+            after_backward(batch)
         opt.step()
         if batch_schedule is not None:
             batch_schedule.step()
@@ -288,7 +292,8 @@ def run(cfg: TrainConfig, resume: tuple[str, dict] | None = None, progress: bool
     """Train (or, with ``resume=(path, state)``, continue) a run: checks every option and that
     ``cfg.out`` is writable before any work, sweeps temporaries that killed saves left there, then
     trains epoch by epoch, saving ``model.npz`` and ``metrics.json`` after each, and writes
-    ``curves.png`` and ``graph.svg`` at the end. ``on_step(epoch, batch)`` runs after every batch.
+    ``curves.png``, ``grad_flow.png`` (per-layer gradient norms over this run's steps) and
+    ``graph.svg`` at the end. ``on_step(epoch, batch)`` runs after every batch.
     Returns the output folder."""
     started = time.time()
     cfg.validate()
@@ -306,25 +311,31 @@ def run(cfg: TrainConfig, resume: tuple[str, dict] | None = None, progress: bool
     test_loader = DataLoader(test_ds, 1000)
     log(f"training LeNet-5 on {cfg.dataset} ({len(train_ds)} train / {len(test_ds)} test images), "
         f"{cfg.optimizer} lr {cfg.lr}, batch {cfg.batch_size}, {cfg.epochs} epochs -> {out}")
+    from .viz.flow import GradFlow
+
+    flow = GradFlow(model)
     with terminate_as_exit():
         for epoch in range(start_epoch, cfg.epochs + 1):
-            metrics.append(_run_epoch(cfg, epoch, model, opt, sched, train_ds, test_loader, progress, on_step))
+            metrics.append(_run_epoch(cfg, epoch, model, opt, sched, train_ds, test_loader, progress, on_step,
+                                      flow))
             m = metrics[-1]
             log(f"epoch {epoch}/{cfg.epochs}: train loss {m['train_loss']:.4f} acc {m['train_accuracy']:.2%} | "
                 f"test loss {m['test_loss']:.4f} acc {m['test_accuracy']:.2%} | {m['seconds']:.1f}s "
                 f"({m['images_per_second']:,.0f} img/s)")
             save_checkpoint(out / "model.npz", model, opt, sched, cfg, epoch, metrics)
             write_metrics(out / "metrics.json", cfg, metrics)
-    from .plots import write_curves, write_graph
+    from .plots import write_curves, write_grad_flow, write_graph
 
-    for line in (write_curves(out / "curves.png", metrics), write_graph(out / "graph.svg", model)):
+    for line in (write_curves(out / "curves.png", metrics), write_grad_flow(out / "grad_flow.png", flow),
+                 write_graph(out / "graph.svg", model)):
         log(line)
     log(f"wrote {out / 'model.npz'}, {out / 'metrics.json'}")
     return out
 
 
 def _run_epoch(cfg: TrainConfig, epoch: int, model: nn.Module, opt: optim.Optimizer, sched: Any, train_ds: Any,
-               test_loader: DataLoader, progress: bool, on_step: Callable[[int, int], None] | None) -> dict:
+               test_loader: DataLoader, progress: bool, on_step: Callable[[int, int], None] | None,
+               flow: Any = None) -> dict:
     """One epoch and its evaluation; the cosine schedule steps per batch, the others per epoch."""
     bar = None
     if progress:
@@ -345,8 +356,11 @@ def _run_epoch(cfg: TrainConfig, epoch: int, model: nn.Module, opt: optim.Optimi
     lr = opt.param_groups[0]["lr"]  # at the start of the epoch
     t0 = time.perf_counter()
     try:
-        train_loss, train_acc = train_epoch(model, opt, epoch_loader(train_ds, cfg, epoch), step,
-                                            sched if cfg.schedule == "cosine" else None, epoch)
+        loader = epoch_loader(train_ds, cfg, epoch)
+        per_epoch = len(loader)
+        record = None if flow is None else (lambda b: flow.record((epoch - 1) * per_epoch + b))
+        train_loss, train_acc = train_epoch(model, opt, loader, step, sched if cfg.schedule == "cosine" else None,
+                                            epoch, record)
     finally:
         if bar is not None:
             bar.close()

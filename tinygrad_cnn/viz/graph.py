@@ -13,9 +13,10 @@ from typing import Any
 import graphviz
 import numpy as np
 
-from .tensor import Tensor
+from ..tensor import Tensor
 
-__all__ = ["to_dot", "draw_graph", "dot_available", "retain_grads", "graph_tensors"]
+__all__ = ["to_dot", "draw_graph", "dot_available", "retain_grads", "graph_tensors", "node_ids", "require_dot",
+           "DotNotFoundError"]
 
 RANKDIRS = ("TB", "LR", "BT", "RL")
 VANISHING = 1e-8
@@ -34,6 +35,45 @@ _VANISHED = "#ffcc80"  # gradient norm below VANISHING
 def dot_available() -> bool:
     """Whether Graphviz's ``dot`` program (needed to render, not for DOT source) is installed."""
     return shutil.which("dot") is not None
+
+
+class DotNotFoundError(RuntimeError):
+    """Graphviz's ``dot`` program is needed to render a picture and is not installed."""
+
+
+def require_dot(who: str) -> None:
+    """Raise :class:`DotNotFoundError`, saying how to install Graphviz, when ``dot`` is missing."""
+    if not dot_available():
+        raise DotNotFoundError(
+            f"{who}: rendering needs Graphviz's 'dot' program, which is not on PATH. Install it: Debian/Ubuntu "
+            "'sudo apt-get install graphviz', macOS 'brew install graphviz', conda 'conda install -c conda-forge "
+            "graphviz', Windows 'winget install graphviz' (or the installer from graphviz.org, then add its bin "
+            "folder to PATH); check with 'dot -V'. DOT source (viz.to_dot) needs no program.")
+
+
+class Graph(graphviz.Digraph):
+    """A ``graphviz.Digraph`` whose rendering calls say how to install Graphviz when ``dot`` is missing."""
+
+    def render(self, *args: Any, **kwargs: Any) -> Any:
+        require_dot("render")
+        return super().render(*args, **kwargs)
+
+    def pipe(self, *args: Any, **kwargs: Any) -> Any:
+        require_dot("pipe")
+        return super().pipe(*args, **kwargs)
+
+    def view(self, *args: Any, **kwargs: Any) -> Any:
+        require_dot("view")
+        return super().view(*args, **kwargs)
+
+    def _repr_mimebundle_(self, *args: Any, **kwargs: Any) -> Any:
+        require_dot("display")
+        return super()._repr_mimebundle_(*args, **kwargs)
+
+
+def node_ids(tensors: list[Tensor]) -> dict[int, str]:
+    """The DOT node id of each tensor of :func:`graph_tensors` (also the SVG element ids)."""
+    return {id(t): f"t{i}" for i, t in enumerate(tensors)}
 
 
 def _roots(root: Any) -> list[Tensor]:
@@ -118,14 +158,19 @@ def _stats(data: np.ndarray) -> str:
 
 
 def draw_graph(root: Any, params: Any = None, show_grad: bool = False, show_values: bool = False,
-               rankdir: str = "TB", clusters: bool = False) -> graphviz.Digraph:
+               rankdir: str = "TB", clusters: bool = False, backward: bool = False,
+               depth: int | None = None) -> graphviz.Digraph:
     """The graph that produced ``root`` as a ``graphviz.Digraph`` (shows inline in Jupyter; render
     with ``.render(format='svg')``, which needs the ``dot`` program).
 
     ``params``: a Module or a dict name -> Tensor, to name the leaves. ``show_grad``: add each
     gradient's shape and norm (after backward; call :func:`retain_grads` first to see op outputs').
     ``show_values``: add min/max/mean of every tensor. ``clusters``: one box per named sub-module
-    of ``params``.
+    of ``params``. ``backward``: draw instead the backward closures ``root.backward()`` runs
+    (one per op, "AccumulateGrad" per leaf; for a gradient made with ``create_graph=True`` this
+    is the double backward). ``depth`` (with a Module as ``params``): each sub-module that deep
+    (1: the top-level ones) collapses into one box with its name, type and input/output shapes,
+    and consecutive identical blocks fold into one box marked "×N".
 
     >>> from tinygrad_cnn import Tensor
     >>> w = Tensor([1.0, 2.0], requires_grad=True)
@@ -137,16 +182,39 @@ def draw_graph(root: Any, params: Any = None, show_grad: bool = False, show_valu
     if rankdir not in RANKDIRS:
         raise ValueError(f"draw_graph: rankdir must be one of {RANKDIRS}, got {rankdir!r}")
     names, module_names = _param_names(params)
+    if backward:
+        from .backward import backward_graph
+
+        return backward_graph(roots, names, rankdir)
+    collapsed: dict[int, Any] = {}
+    boxes: list = []
+    tensors = graph_tensors(roots)
+    if depth is not None:
+        if not isinstance(depth, int) or isinstance(depth, bool) or depth < 1:
+            raise ValueError(f"draw_graph: depth must be a positive int, got {depth!r}")
+        if not module_names:
+            raise ValueError("draw_graph: depth needs params to be the Module whose sub-modules collapse")
+        from .collapse import module_groups, module_types
+
+        collapsed, boxes = module_groups(tensors, roots, names, module_names, module_types(params), depth)
     if clusters and not module_names:
         clusters = False
-    tensors = graph_tensors(roots)
-    ids = {id(t): f"t{i}" for i, t in enumerate(tensors)}
+    ids = node_ids(tensors)
+    box_ids = {id(b): f"m{i}" for i, b in enumerate(boxes)}
+    rep = lambda t: box_ids[id(collapsed[id(t)])] if id(t) in collapsed else ids[id(t)]  # noqa: E731
     root_ids = {id(r) for r in roots}
 
-    dot = graphviz.Digraph("graph", graph_attr={"rankdir": rankdir, "fontname": "Helvetica", "fontsize": "11"},
+    dot = Graph("graph", graph_attr={"rankdir": rankdir, "fontname": "Helvetica", "fontsize": "11"},
                            node_attr={"fontname": "Helvetica", "fontsize": "10"}, edge_attr={"color": "#555555"})
     groups: dict[str, list[tuple[str, dict]]] = {}
+    for b in boxes:
+        parent = b.names[0].rsplit(".", 1)[0] if clusters and "." in b.names[0] else ""
+        groups.setdefault(parent, []).append((box_ids[id(b)], {"label": b.label(), "id": box_ids[id(b)],
+                                                               "shape": "box3d", "style": "filled",
+                                                               "fillcolor": "#e8eaf6"}))
     for t in tensors:
+        if id(t) in collapsed:
+            continue
         node = t.grad_fn
         lines = []
         if node is not None:
@@ -182,6 +250,7 @@ def draw_graph(root: Any, params: Any = None, show_grad: bool = False, show_valu
                 attrs["fillcolor"] = _VANISHED
         attrs["label"] = "\\n".join(lines)
         attrs["tooltip"] = f"{node.name if node else 'leaf'} {_shape(t.shape)}"
+        attrs["id"] = ids[id(t)]
         group = ""
         if clusters:
             if node is not None and node.module is not None:
@@ -198,15 +267,19 @@ def draw_graph(root: Any, params: Any = None, show_grad: bool = False, show_valu
             sub.attr(label=graphviz.escape(group), style="rounded,dashed", color="#8888aa", fontsize="10")
             for nid, attrs in members:
                 sub.node(nid, **attrs)
+    edges: set[tuple[str, str]] = set()
     for t in tensors:
         if t.grad_fn is not None:
             for p in t.grad_fn.parents:
-                dot.edge(ids[id(p)], ids[id(t)])
+                edge = (rep(p), rep(t))
+                if edge[0] != edge[1] and edge not in edges:
+                    edges.add(edge)
+                    dot.edge(*edge)
     return dot
 
 
 def to_dot(root: Any, params: Any = None, show_grad: bool = False, show_values: bool = False,
-           rankdir: str = "TB", clusters: bool = False) -> str:
+           rankdir: str = "TB", clusters: bool = False, backward: bool = False, depth: int | None = None) -> str:
     """DOT source of :func:`draw_graph`'s picture; needs no Graphviz program.
 
     >>> from tinygrad_cnn import Tensor
@@ -214,5 +287,5 @@ def to_dot(root: Any, params: Any = None, show_grad: bool = False, show_values: 
     >>> to_dot(x.exp()).count("->")
     1
     """
-    return draw_graph(root, params, show_grad, show_values, rankdir, clusters).source
+    return draw_graph(root, params, show_grad, show_values, rankdir, clusters, backward, depth).source
 

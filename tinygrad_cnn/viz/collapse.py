@@ -1,0 +1,136 @@
+"""Collapsing module clusters below a depth: each sub-module at that depth becomes one box
+(name, type, input and output shapes); consecutive repeated blocks fold into one box with "×N"."""
+from __future__ import annotations
+
+from typing import Any
+
+import graphviz
+
+from ..tensor import Tensor
+
+__all__ = ["module_groups", "Group"]
+
+
+class Group:
+    """One collapsed module: its dotted name(s), type, outside inputs and outputs."""
+
+    def __init__(self, name: str, type_name: str):
+        self.names, self.type_name = [name], type_name
+        self.members: list[Tensor] = []
+        self.inputs: list[Tensor] = []
+        self.outputs: list[Tensor] = []
+        self.signature: tuple = ()  # one block's (input shapes, output shapes), kept when blocks fold
+
+    @property
+    def count(self) -> int:
+        return len(self.names)
+
+    def label(self) -> str:
+        name = self.names[0] if self.count == 1 else f"{self.names[0]} … {self.names[-1]}"
+        shapes = lambda ts: ", ".join("(" + ", ".join(map(str, t.shape)) + ")" for t in ts) or "-"  # noqa: E731
+        head = f"{name}: {self.type_name}" + (f" ×{self.count}" if self.count > 1 else "")
+        return "\\n".join([graphviz.escape(head), f"{shapes(self.inputs)} → {shapes(self.outputs)}"])
+
+
+def _path(t: Tensor, names: dict[int, str], module_names: dict[int, str]) -> str:
+    """The dotted name of the module that made ``t`` (op outputs) or holds it (parameters)."""
+    if t.grad_fn is not None and t.grad_fn.module is not None:
+        return module_names.get(id(t.grad_fn.module), "")
+    name = names.get(id(t), "")
+    return name.rsplit(".", 1)[0] if "." in name else ""
+
+
+def module_groups(tensors: list[Tensor], roots: list[Tensor], names: dict[int, str], module_names: dict[int, str],
+                  module_types: dict[str, str], depth: int) -> tuple[dict[int, Group], list[Group]]:
+    """Which tensors collapse into which module box at ``depth`` (1: the top-level sub-modules),
+    after folding chains of identical consecutive blocks. Returns id(tensor) -> Group, and the
+    groups in order from inputs to outputs."""
+    by_name: dict[str, Group] = {}
+    of: dict[int, Group] = {}
+    for t in _inputs_first(roots):
+        parts = _path(t, names, module_names).split(".")
+        if parts == [""] or len(parts) < depth:
+            continue
+        key = ".".join(parts[:depth])
+        group = by_name.get(key)
+        if group is None:
+            group = by_name[key] = Group(key, module_types.get(key, "Module"))
+        group.members.append(t)
+        of[id(t)] = group
+    consumers: dict[int, set[int]] = {}
+    for t in tensors:
+        if t.grad_fn is not None:
+            for p in t.grad_fn.parents:
+                consumers.setdefault(id(p), set()).add(id(t))
+    for t in tensors:  # a scalar constant used only inside one box belongs to it
+        users = {id(of.get(c)) for c in consumers.get(id(t), ())}
+        if t.grad_fn is None and not t.requires_grad and t.numel() == 1 and id(t) not in names and len(users) == 1:
+            owner = of.get(next(iter(consumers[id(t)])))
+            if owner is not None:
+                owner.members.append(t)
+                of[id(t)] = owner
+    root_ids = {id(r) for r in roots}
+    for group in by_name.values():
+        seen: set[int] = set()
+        for t in group.members:
+            for p in (t.grad_fn.parents if t.grad_fn is not None else ()):
+                if of.get(id(p)) is not group and id(p) not in seen and not (p.grad_fn is None and id(p) in names):
+                    seen.add(id(p))
+                    group.inputs.append(p)
+            if id(t) in root_ids or any(of.get(c) is not group for c in consumers.get(id(t), ())):
+                group.outputs.append(t)
+        group.signature = (tuple(t.shape for t in group.inputs), tuple(t.shape for t in group.outputs))
+    ordered = list(by_name.values())
+    return of, _fold(ordered, of, consumers)
+
+
+def _inputs_first(roots: list[Tensor]) -> list[Tensor]:
+    """Every tensor of the graph, each after all of its inputs (iterative post-order)."""
+    order: list[Tensor] = []
+    seen: set[int] = set()
+    stack: list[tuple[Tensor, bool]] = [(r, False) for r in reversed(roots)]
+    while stack:
+        t, expanded = stack.pop()
+        if expanded:
+            order.append(t)
+            continue
+        if id(t) in seen:
+            continue
+        seen.add(id(t))
+        stack.append((t, True))
+        if t.grad_fn is not None:
+            stack.extend((p, False) for p in reversed(t.grad_fn.parents) if id(p) not in seen)
+    return order
+
+
+def _fold(groups: list[Group], of: dict[int, Group], consumers: dict[int, set[int]]) -> list[Group]:
+    """Merge B into A when B is A's only consumer, takes only A's output, and both are siblings
+    of one type with the same input and output shapes (a stack of identical blocks)."""
+    kept: list[Group] = []
+    for g in groups:
+        prev = kept[-1] if kept else None
+        if prev is not None and _repeats(prev, g, of, consumers):
+            prev.names += g.names
+            prev.members += g.members
+            prev.outputs = g.outputs
+            for t in g.members:
+                of[id(t)] = prev
+        else:
+            kept.append(g)
+    return kept
+
+
+def _repeats(a: Group, b: Group, of: dict[int, Group], consumers: dict[int, set[int]]) -> bool:
+    parent = lambda name: name.rsplit(".", 1)[0] if "." in name else ""  # noqa: E731
+    if a.type_name != b.type_name or a.signature != b.signature or parent(a.names[-1]) != parent(b.names[0]):
+        return False
+    if len(a.outputs) != 1 or len(b.inputs) != 1 or b.inputs[0] is not a.outputs[0]:
+        return False
+    return all(of.get(c) is b for c in consumers.get(id(a.outputs[0]), ()))
+
+
+def module_types(params: Any) -> dict[str, str]:
+    """Dotted module name -> its class name."""
+    if params is None or not hasattr(params, "named_modules"):
+        return {}
+    return {n: type(m).__name__ for n, m in params.named_modules() if n}

@@ -1,0 +1,113 @@
+"""The backward stepper page: one HTML file with the graph as inline SVG, the steps as JSON and a
+short plain script; nothing is fetched from the network."""
+from __future__ import annotations
+
+import json
+import re
+
+import graphviz
+
+from .graph import require_dot
+
+__all__ = ["render_page", "svg_of"]
+
+_CSS = """
+body { font-family: Helvetica, Arial, sans-serif; margin: 0; display: flex; height: 100vh; }
+#graph { flex: 1; overflow: auto; padding: 8px; border-right: 1px solid #ddd; }
+#graph svg { max-width: 100%; height: auto; }
+#panel { width: 380px; padding: 12px; overflow-y: auto; font-size: 13px; }
+#controls { display: flex; gap: 6px; align-items: center; margin-bottom: 10px; }
+#controls input[type=range] { flex: 1; }
+h1 { font-size: 15px; margin: 0 0 8px; }
+.row { margin: 4px 0; }
+.key { color: #666; }
+ul { padding-left: 18px; }
+li.accum { color: #b35c00; font-weight: bold; }
+.legend span { display: inline-block; padding: 1px 6px; margin: 2px 4px 2px 0; border: 2px solid; }
+g.node.done path, g.node.done polygon { fill: #dff0d8; }
+g.node.current path, g.node.current polygon { stroke: #d32f2f; stroke-width: 4px; }
+g.node.target path, g.node.target polygon { stroke: #1565c0; stroke-width: 3px; }
+g.node.accum path, g.node.accum polygon { stroke: #ef6c00; stroke-width: 4px; stroke-dasharray: 6,3; }
+"""
+
+_SCRIPT = """
+const steps = JSON.parse(document.getElementById('steps-data').textContent);
+const slider = document.getElementById('slider');
+slider.max = steps.length - 1;
+function node(id) { return id ? document.getElementById(id) : null; }
+function show(k) {
+  k = Math.max(0, Math.min(steps.length - 1, k));
+  slider.value = k;
+  document.querySelectorAll('g.node').forEach(n => n.classList.remove('current', 'done', 'target', 'accum'));
+  for (let i = 0; i < k; i++) { const n = node(steps[i].node); if (n) n.classList.add('done'); }
+  const s = steps[k];
+  for (const h of s.handed) { const n = node(h.to); if (n) n.classList.add(h.contribution > 1 ? 'accum' : 'target'); }
+  const cur = node(s.node);
+  if (cur) { cur.classList.add('current'); cur.scrollIntoView({block: 'nearest', inline: 'nearest'}); }
+  document.getElementById('p-step').textContent = k + ' of ' + (steps.length - 1);
+  document.getElementById('p-op').textContent = s.kind === 'leaf' ? 'AccumulateGrad (into .grad)' : s.op + ' backward';
+  document.getElementById('p-node').textContent = s.node + (s.label ? ' (' + s.label + ')' : '');
+  document.getElementById('p-grad').textContent = s.grad.text;
+  document.getElementById('p-sum').textContent = s.contributions > 1 ?
+    'the sum of ' + s.contributions + ' contributions (this tensor was used ' + s.contributions + ' times)' : '';
+  const list = document.getElementById('p-handed');
+  list.innerHTML = '';
+  for (const h of s.handed) {
+    const li = document.createElement('li');
+    let text = 'input ' + h.input + ' → ' + h.to + (h.label ? ' (' + h.label + ')' : '') + ': ' + h.grad.text;
+    if (h.of > 1) text += ' — contribution ' + h.contribution + ' of ' + h.of;
+    if (h.running) { text += '; accumulated, ' + h.running.text; li.className = 'accum'; }
+    li.textContent = text;
+    list.appendChild(li);
+  }
+  if (!s.handed.length) list.innerHTML = '<li>nothing: a leaf keeps its gradient in .grad</li>';
+  document.body.dataset.step = k;
+  history.replaceState(null, '', '#step=' + k);
+}
+document.getElementById('prev').onclick = () => show(+slider.value - 1);
+document.getElementById('next').onclick = () => show(+slider.value + 1);
+slider.oninput = () => show(+slider.value);
+document.addEventListener('keydown', e => {
+  if (e.key === 'ArrowLeft') show(+slider.value - 1);
+  if (e.key === 'ArrowRight') show(+slider.value + 1);
+});
+const m = location.hash.match(/step=(\\d+)/);
+show(m ? +m[1] : 0);
+"""
+
+
+def svg_of(dot: str) -> str:
+    """The graph as an inline ``<svg>`` element (XML declaration, DOCTYPE and comments removed)."""
+    require_dot("to_html")
+    svg = graphviz.Source(dot).pipe(format="svg").decode("utf-8")
+    svg = re.sub(r"<\?xml[^>]*\?>|<!DOCTYPE[^>]*>|<!--.*?-->", "", svg, flags=re.S)
+    return svg.strip()
+
+
+def render_page(title: str, dot: str, steps: list[dict]) -> str:
+    """The whole page as one string."""
+    data = json.dumps(steps).replace("</", "<\\/")  # no "</script>" can end the data block early
+    esc = title.replace("&", "&amp;").replace("<", "&lt;")
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>{esc}</title><style>{_CSS}</style></head>
+<body data-step="0">
+<div id="graph">{svg_of(dot)}</div>
+<div id="panel">
+<h1>{esc}</h1>
+<div id="controls"><button id="prev">◀ Prev</button><input id="slider" type="range" min="0" value="0">
+<button id="next">Next ▶</button></div>
+<div class="row"><span class="key">step</span> <b id="p-step"></b></div>
+<div class="row"><span class="key">runs</span> <b id="p-op"></b></div>
+<div class="row"><span class="key">node</span> <span id="p-node"></span></div>
+<div class="row"><span class="key">incoming gradient</span> <span id="p-grad"></span></div>
+<div class="row" id="p-sum"></div>
+<div class="row"><span class="key">hands to its inputs</span><ul id="p-handed"></ul></div>
+<div class="legend"><span style="border-color:#d32f2f">current</span><span style="border-color:#1565c0">receives
+</span><span style="border-color:#ef6c00;border-style:dashed">accumulates</span><span style="background:#dff0d8;
+border-color:#dff0d8">done</span></div>
+<p class="key">Keys ← →; the address ends in #step=K.</p>
+</div>
+<script type="application/json" id="steps-data">{data}</script>
+<script>{_SCRIPT}</script>
+</body></html>
+"""

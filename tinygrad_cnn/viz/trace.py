@@ -1,0 +1,146 @@
+"""``trace_backward``: run backward and record what the engine does, step by step.
+
+Each step is one tensor the engine visits, in its order: an op node (its backward closure runs)
+or a leaf (its gradient lands in ``.grad``, PyTorch's "AccumulateGrad"). A step holds the
+incoming gradient's shape, norm, min and max, and one record per gradient handed to an input;
+where a tensor is used more than once, each record says which contribution it is and the norm
+of the running sum, so that accumulation at fan-out nodes can be followed.
+"""
+from __future__ import annotations
+
+import html
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..engine import run_backward
+from ..errors import ShapeError
+from ..tensor import Tensor
+from .graph import _param_names, _roots, draw_graph, graph_tensors, node_ids
+from .page import render_page
+
+__all__ = ["trace_backward", "BackwardTrace"]
+
+
+def _stats(a: np.ndarray) -> dict:
+    """Shape, norm, min and max of a gradient, as numbers and as the text the page shows."""
+    if a.size == 0:
+        return {"shape": list(a.shape), "norm": 0.0, "min": 0.0, "max": 0.0, "text": f"{tuple(a.shape)} empty"}
+    # flatten in memory order: a conv's gradient lies batch-innermost, and a.reshape(-1) would copy it
+    by_memory = a.transpose(sorted(range(a.ndim), key=lambda ax: -a.strides[ax]))
+    flat = by_memory.reshape(-1) if by_memory.flags.c_contiguous else a.reshape(-1)
+    norm = float(np.sqrt(np.dot(flat, flat))) if a.dtype.kind == "f" else float(np.linalg.norm(flat))
+    lo, hi = float(a.min()), float(a.max())
+    return {"shape": list(a.shape), "norm": norm, "min": lo, "max": hi,
+            "text": f"{tuple(a.shape)} norm {norm:.4g}, min {lo:.4g}, max {hi:.4g}"}
+
+
+class _Recorder:
+    """The engine's observer: one record per visit, one per gradient handed on."""
+
+    def __init__(self, ids: dict[int, str], labels: dict[int, str], expected: dict[int, int]):
+        self.ids, self.labels, self.expected = ids, labels, expected
+        self.steps: list[dict] = []
+        self.received: dict[int, int] = {}
+
+    def visit(self, t: Tensor, g: Tensor) -> None:
+        node = t.grad_fn
+        op = node.name if node is not None else "AccumulateGrad"
+        label = self.labels.get(id(t), "")
+        self.steps.append({"step": len(self.steps), "node": self.ids.get(id(t), ""), "op": op, "label": label,
+                           "kind": "op" if node is not None else "leaf", "grad": _stats(g.data),
+                           "contributions": self.received.get(id(t), 0), "handed": []})
+
+    def hand(self, p: Tensor, i: int, pg: Tensor, running: Tensor) -> None:
+        k = self.received[id(p)] = self.received.get(id(p), 0) + 1
+        record = {"input": i, "to": self.ids.get(id(p), ""), "label": self.labels.get(id(p), ""),
+                  "grad": _stats(pg.data), "contribution": k, "of": self.expected.get(id(p), k)}
+        if k > 1:
+            s = _stats(running.data)
+            record["running"] = {"norm": s["norm"], "text": f"running sum's norm {s['norm']:.4g}"}
+        self.steps[-1]["handed"].append(record)
+
+
+class BackwardTrace:
+    """What :func:`trace_backward` recorded: ``steps`` (plain dicts, in the engine's order), and
+    the graph they walked, drawn on demand (``dot``: DOT source whose node ids the steps name in
+    ``step["node"]``)."""
+
+    def __init__(self, steps: list[dict], root: Tensor, params: Any, title: str):
+        self.steps, self.title = steps, title
+        self._root, self._params = root, params  # the graph's structure outlives backward
+        self._dot: str | None = None
+
+    @property
+    def dot(self) -> str:
+        if self._dot is None:
+            self._dot = draw_graph(self._root, self._params, clusters=self._params is not None).source
+        return self._dot
+
+    def __len__(self) -> int:
+        return len(self.steps)
+
+    def __repr__(self) -> str:
+        return f"BackwardTrace({len(self.steps)} steps)"
+
+    def to_html(self, path: str | Path | None = None) -> str:
+        """One self-contained page (the graph as inline SVG, plain JavaScript, no network) that
+        steps through backward: a slider and Prev/Next, the current node highlighted, nodes done
+        marked, the step's numbers in a side panel, accumulation at fan-out nodes shown; open
+        it at ``#step=K`` (K counts from 0) to start at step K. Needs Graphviz's ``dot``.
+        Returns the HTML; writes it to ``path`` when given."""
+        page = render_page(self.title, self.dot, self.steps)
+        if path is not None:
+            Path(path).write_text(page, encoding="utf-8")
+        return page
+
+    def _repr_html_(self) -> str:
+        # in an iframe, so that the page's script runs in Jupyter without touching the notebook
+        return (f'<iframe srcdoc="{html.escape(self.to_html(), quote=True)}" style="width:100%;height:640px;'
+                'border:1px solid #ddd"></iframe>')
+
+    def to_json(self) -> str:
+        return json.dumps(self.steps)
+
+
+def trace_backward(root: Tensor, params: Any = None, gradient: Any = None, retain_graph: bool = False,
+                   title: str = "backward, step by step") -> BackwardTrace:
+    """Run ``root.backward(gradient)`` (accumulating into ``.grad`` as usual) and record each step
+    of the engine. ``params``: a Module or a dict name -> Tensor, to name the leaves and draw
+    module clusters.
+
+    >>> from tinygrad_cnn import Tensor
+    >>> x = Tensor([1.0, 2.0], requires_grad=True)
+    >>> trace = trace_backward((x * x).sum())
+    >>> [s["op"] for s in trace.steps], trace.steps[1]["handed"][1]["contribution"]
+    (['sum', 'mul', 'AccumulateGrad'], 2)
+    """
+    roots = _roots(root)
+    if len(roots) != 1:
+        raise ValueError("trace_backward: root must be one Tensor")
+    if not root.requires_grad:
+        raise RuntimeError("trace_backward: root does not require grad and has no grad_fn")
+    if gradient is None:
+        if root.numel() != 1:
+            raise RuntimeError(f"trace_backward: gradient can be left out only for a one-element root, got shape "
+                               f"{root.shape}")
+        g = Tensor(np.ones_like(root.data))
+    else:
+        g = gradient if isinstance(gradient, Tensor) else Tensor(np.asarray(gradient, dtype=root.dtype))
+        if g.shape != root.shape:
+            raise ShapeError(f"trace_backward: gradient shape {g.shape} does not match root shape {root.shape}")
+    tensors = graph_tensors(roots)
+    ids = node_ids(tensors)
+    names, _ = _param_names(params)
+    labels = {id(t): names.get(id(t)) or t.name or "" for t in tensors}
+    expected: dict[int, int] = {}
+    for t in tensors:
+        if t.grad_fn is not None:
+            for p in t.grad_fn.parents:
+                if p.requires_grad:
+                    expected[id(p)] = expected.get(id(p), 0) + 1
+    recorder = _Recorder(ids, labels, expected)
+    run_backward([root], [g], None, retain_graph, False, observer=recorder)
+    return BackwardTrace(recorder.steps, root, params, title)
