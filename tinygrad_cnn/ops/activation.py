@@ -11,10 +11,6 @@ from .kernels import activation as kernels
 from .registry import register
 
 
-def _mask(cond: np.ndarray, dtype: np.dtype) -> Tensor:
-    return Tensor(cond.astype(dtype))
-
-
 @register
 def relu(x: Tensor) -> Tensor:
     """``max(x, 0)``; gradient 0 at 0. Shape: unchanged.
@@ -22,7 +18,8 @@ def relu(x: Tensor) -> Tensor:
     >>> relu(Tensor([-1.0, 2.0])).tolist()
     [0.0, 2.0]
     """
-    return make_op("relu", kernels.relu(x.data), (x,), lambda g: (mul(g, _mask(x.data > 0, x.dtype)),))
+    # a bool mask: mul promotes it in the product itself, saving a pass that would write a float mask
+    return make_op("relu", kernels.relu(x.data), (x,), lambda g: (mul(g, Tensor(x.data > 0)),))
 
 
 @register

@@ -1,4 +1,5 @@
-"""Strategies for the loss and normalization ops (see ``op_samples``, which imports this module)."""
+"""Strategies for the loss and normalization ops (``op_samples`` imports this module, so that
+``SAMPLES`` holds them)."""
 from __future__ import annotations
 
 from typing import Any
@@ -8,8 +9,7 @@ from hypothesis import assume
 from hypothesis import strategies as st
 
 from ..tensor import Tensor
-from .op_samples import sample
-from .sample import Sample
+from .sample import Sample, sample
 from .strategies import shapes, tensors
 
 

@@ -4,8 +4,7 @@ A new op gets its gradient tests by registering it (``ops.register``) and adding
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 from hypothesis import assume
@@ -13,29 +12,9 @@ from hypothesis import strategies as st
 
 from ..ops.geometry import conv_geometry, pool_geometry
 from ..tensor import Tensor
-from .sample import Sample
+from .sample import SAMPLES, Sample, Spec, sample  # noqa: F401  (SAMPLES and Spec: importable from here)
 from .strategies import (broadcastable_shapes, conv2d_args, conv_transpose2d_args, distinct_tensors, pool2d_args,
                          shapes, tensors)
-
-
-@dataclass
-class Spec:
-    """How to test one op: a strategy of Samples, and what of the op's output to check."""
-
-    strategy: Callable[[], st.SearchStrategy]
-    post: Callable | None = None  # maps the op's output to what is checked (e.g. ``.values``)
-
-
-SAMPLES: dict[str, Spec] = {}
-
-
-def sample(name: str, post: Callable | None = None) -> Callable:
-    """Decorator: register a composite strategy (``draw -> Sample``) for the op ``name``."""
-    def deco(fn: Callable) -> Callable:
-        SAMPLES[name] = Spec(lambda: st.composite(fn)(), post)
-        return fn
-
-    return deco
 
 
 def _broadcastable_pair(draw: Any, **kw: Any) -> tuple[Tensor, Tensor]:
@@ -364,4 +343,4 @@ def _window_fold(draw: Any) -> Sample:
     return Sample((g, geo))
 
 
-from . import nn_samples  # noqa: E402,F401  (losses and normalization; they use ``sample`` above)
+from . import nn_samples  # noqa: E402,F401  (the loss and normalization strategies register themselves)

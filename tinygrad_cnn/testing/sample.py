@@ -1,4 +1,5 @@
-"""``Sample``: one drawn call of an op, as the op strategies (``op_samples.py``) make them."""
+"""``Sample``: one drawn call of an op; ``SAMPLES``: each op's strategy of them, filled by ``@sample``
+in ``op_samples.py`` and ``nn_samples.py``."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -59,3 +60,27 @@ class Sample:
             return repr(a)
 
         return f"Sample({', '.join(show(a) for a in self.args)}, **{self.kwargs})"
+
+
+@dataclass
+class Spec:
+    """How to test one op: a strategy of Samples, and what of the op's output to check."""
+
+    strategy: Callable[[], Any]  # -> a hypothesis SearchStrategy
+    post: Callable | None = None  # maps the op's output to what is checked (e.g. ``.values``)
+
+
+SAMPLES: dict[str, Spec] = {}
+
+
+def sample(name: str, post: Callable | None = None) -> Callable:
+    """Decorator: register a composite strategy (``draw -> Sample``) for the op ``name``."""
+    def deco(fn: Callable) -> Callable:
+        def strategy() -> Any:
+            from hypothesis import strategies as st  # only the strategy modules need hypothesis
+
+            return st.composite(fn)()
+        SAMPLES[name] = Spec(strategy, post)
+        return fn
+
+    return deco

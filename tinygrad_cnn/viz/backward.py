@@ -3,12 +3,10 @@
 (PyTorch's ``grad_fn`` / ``next_functions`` graph, as torchviz draws it)."""
 from __future__ import annotations
 
-from typing import Any
-
 import graphviz
 
 from ..tensor import Tensor
-from .graph import Graph, _short, graph_tensors, node_ids
+from .base import Graph, _shape, _short, graph_tensors, node_ids
 
 __all__ = ["backward_graph"]
 
@@ -17,10 +15,6 @@ _STYLE = {
     "leaf": {"shape": "box", "style": "filled", "fillcolor": "#d6e9ff"},
     "root": {"shape": "box", "style": "rounded,filled,bold", "fillcolor": "#ffcc80"},
 }
-
-
-def _shape(shape: tuple) -> str:
-    return "(" + ", ".join(str(s) for s in shape) + ")"
 
 
 def backward_graph(roots: list[Tensor], names: dict[int, str], rankdir: str) -> Graph:
@@ -48,7 +42,3 @@ def backward_graph(roots: list[Tensor], names: dict[int, str], rankdir: str) -> 
                     dot.edge(ids[id(t)], ids[id(p)])
     return dot
 
-
-def describe(t: Any) -> str:
-    """One line naming what a tensor's backward step is (for messages)."""
-    return f"{t.grad_fn.name}Backward" if t.grad_fn is not None else "AccumulateGrad"

@@ -7,7 +7,7 @@ import re
 
 import graphviz
 
-from .graph import require_dot
+from .base import require_dot
 
 __all__ = ["render_page", "svg_of"]
 

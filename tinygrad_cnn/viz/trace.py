@@ -18,7 +18,8 @@ import numpy as np
 from ..engine import run_backward
 from ..errors import ShapeError
 from ..tensor import Tensor
-from .graph import _param_names, _roots, draw_graph, graph_tensors, node_ids
+from .base import _param_names, _roots, graph_tensors, node_ids
+from .graph import draw_graph
 from .page import render_page
 
 __all__ = ["trace_backward", "BackwardTrace"]
