@@ -69,8 +69,9 @@ class AccumulateGrad:
         return "<AccumulateGrad>"
 
 
-def _topo_order(roots: Sequence[Tensor]) -> list[Tensor]:
-    """Tensors reachable from ``roots`` through grad-requiring edges, inputs before outputs.
+def _topo_order(roots: Sequence[Tensor], grad_edges_only: bool = True) -> list[Tensor]:
+    """Tensors reachable from ``roots`` through grad-requiring edges (every edge with
+    ``grad_edges_only=False``), inputs before outputs.
 
     Iterative depth-first search: a chain of any length needs no recursion."""
     order: list[Tensor] = []
@@ -88,7 +89,7 @@ def _topo_order(roots: Sequence[Tensor]) -> list[Tensor]:
         node = t.grad_fn
         if node is not None:
             for p in node.parents:
-                if p.requires_grad and id(p) not in seen:
+                if (p.requires_grad or not grad_edges_only) and id(p) not in seen:
                     stack.append((p, False))
     return order
 

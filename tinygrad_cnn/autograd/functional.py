@@ -56,6 +56,21 @@ def _postprocess(res: Any, create_graph: bool) -> Any:
     return tuple(_postprocess(r, create_graph) for r in res)
 
 
+def _vectors(v: Any, refs: tuple, fn: str, what: str, create_graph: bool) -> tuple | None:
+    """``v`` as a tuple shaped like ``refs`` (the function's inputs or outputs); None is allowed
+    only for a single one-element ``refs``, as PyTorch's rule."""
+    if v is None:
+        if len(refs) != 1 or refs[0].numel() != 1:
+            whose = "returns" if what == "output" else "takes as input"
+            raise RuntimeError(f"{fn}: the vector v can only be None if the user-provided function {whose} a single "
+                               "Tensor with a single element")
+        return None
+    _, vs = _as_tuple(v, "v", fn)
+    vs = _preprocess(vs, create_graph, False)
+    _validate_v(vs, refs, fn, what)
+    return vs
+
+
 def _validate_v(v: tuple, refs: tuple, fn: str, what: str) -> None:
     if len(v) != len(refs):
         raise RuntimeError(f"{fn}: v has {len(v)} Tensors but the {what} has {len(refs)}")
@@ -129,15 +144,7 @@ def vjp(func: Callable, inputs: Any, v: Any = None, create_graph: bool = False, 
         is_inputs_tuple, ins = _as_tuple(inputs, "inputs", "vjp")
         ins = _preprocess(ins, create_graph, True)
         is_outputs_tuple, outs = _as_tuple(func(*ins), "outputs of the user-provided function", "vjp")
-        if v is not None:
-            _, vs = _as_tuple(v, "v", "vjp")
-            vs = _preprocess(vs, create_graph, False)
-            _validate_v(vs, outs, "vjp", "output")
-        else:
-            if len(outs) != 1 or outs[0].numel() != 1:
-                raise RuntimeError("vjp: the vector v can only be None if the user-provided function returns a single "
-                                   "Tensor with a single element")
-            vs = None
+        vs = _vectors(v, outs, "vjp", "output", create_graph)
     with set_grad_enabled(create_graph):
         res = _fill_in_zeros(_grad(outs, ins, vs, create_graph), ins, strict, create_graph, "back")
     return (_tuple_postprocess(_postprocess(outs, create_graph), is_outputs_tuple),
@@ -155,15 +162,7 @@ def jvp(func: Callable, inputs: Any, v: Any = None, create_graph: bool = False, 
     with enable_grad():
         is_inputs_tuple, ins = _as_tuple(inputs, "inputs", "jvp")
         ins = _preprocess(ins, create_graph, True)
-        if v is not None:
-            _, vs = _as_tuple(v, "v", "jvp")
-            vs = _preprocess(vs, create_graph, False)
-            _validate_v(vs, ins, "jvp", "input")
-        else:
-            if len(ins) != 1 or ins[0].numel() != 1:
-                raise RuntimeError("jvp: the vector v can only be None if the input to the user-provided function "
-                                   "is a single Tensor with a single element")
-            vs = None
+        vs = _vectors(v, ins, "jvp", "input", create_graph)
         is_outputs_tuple, outs = _as_tuple(func(*ins), "outputs of the user-provided function", "jvp")
         _check_requires_grad(outs, "outputs", strict)
         # u: zeros that require grad; the VJP uᵀJ is linear in u, and d(uᵀJ)/du along v is J v
@@ -273,15 +272,7 @@ def _hessian_product(fn: str, func: Callable, inputs: Any, v: Any, create_graph:
     with enable_grad():
         is_inputs_tuple, ins = _as_tuple(inputs, "inputs", fn)
         ins = _preprocess(ins, create_graph, True)
-        if v is not None:
-            _, vs = _as_tuple(v, "v", fn)
-            vs = _preprocess(vs, create_graph, False)
-            _validate_v(vs, ins, fn, "input")
-        else:
-            if len(ins) != 1 or ins[0].numel() != 1:
-                raise RuntimeError(f"{fn}: the vector v can only be None if the input to the user-provided function "
-                                   "is a single Tensor with a single element")
-            vs = None
+        vs = _vectors(v, ins, fn, "input", create_graph)
         is_outputs_tuple, outs = _as_tuple(func(*ins), "outputs of the user-provided function", fn)
         if is_outputs_tuple or outs[0].numel() != 1:
             raise RuntimeError(f"{fn}: the function must return a single Tensor with a single element, got shape(s) "

@@ -6,6 +6,7 @@ from typing import Any
 
 import graphviz
 
+from ..engine import _topo_order
 from ..tensor import Tensor
 
 __all__ = ["module_groups", "Group"]
@@ -47,7 +48,7 @@ def module_groups(tensors: list[Tensor], roots: list[Tensor], names: dict[int, s
     groups in order from inputs to outputs."""
     by_name: dict[str, Group] = {}
     of: dict[int, Group] = {}
-    for t in _inputs_first(roots):
+    for t in _topo_order(roots, grad_edges_only=False):  # inputs first
         parts = _path(t, names, module_names).split(".")
         if parts == [""] or len(parts) < depth:
             continue
@@ -82,25 +83,6 @@ def module_groups(tensors: list[Tensor], roots: list[Tensor], names: dict[int, s
         group.signature = (tuple(t.shape for t in group.inputs), tuple(t.shape for t in group.outputs))
     ordered = list(by_name.values())
     return of, _fold(ordered, of, consumers)
-
-
-def _inputs_first(roots: list[Tensor]) -> list[Tensor]:
-    """Every tensor of the graph, each after all of its inputs (iterative post-order)."""
-    order: list[Tensor] = []
-    seen: set[int] = set()
-    stack: list[tuple[Tensor, bool]] = [(r, False) for r in reversed(roots)]
-    while stack:
-        t, expanded = stack.pop()
-        if expanded:
-            order.append(t)
-            continue
-        if id(t) in seen:
-            continue
-        seen.add(id(t))
-        stack.append((t, True))
-        if t.grad_fn is not None:
-            stack.extend((p, False) for p in reversed(t.grad_fn.parents) if id(p) not in seen)
-    return order
 
 
 def _fold(groups: list[Group], of: dict[int, Group], consumers: dict[int, set[int]]) -> list[Group]:
