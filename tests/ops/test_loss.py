@@ -87,3 +87,12 @@ def test_positional_weight_is_weight_as_in_torch() -> None:
     p, t = Tensor([0.5]), Tensor([1.0])
     assert F.binary_cross_entropy(p, t, Tensor([2.0])).item() == pytest.approx(2 * math.log(2), rel=1e-6)
     assert tc.nn.functional.mse_loss(Tensor([2.0]), Tensor([0.0]), None, None, "sum").item() == 4.0
+
+
+def test_loss_weights_are_buffers_in_the_state_dict_as_in_torch() -> None:
+    assert list(nn.BCEWithLogitsLoss(pos_weight=Tensor([1.0, 2.0])).state_dict()) == ["pos_weight"]
+    assert list(nn.CrossEntropyLoss(weight=Tensor([1.0, 2.0])).state_dict()) == ["weight"]
+    assert list(nn.BCELoss().state_dict()) == [] and list(nn.NLLLoss().state_dict()) == []
+    if torch is not None:
+        assert list(torch.nn.BCEWithLogitsLoss(pos_weight=torch.ones(2)).state_dict()) == ["pos_weight"]
+        assert list(torch.nn.CrossEntropyLoss(weight=torch.ones(2)).state_dict()) == ["weight"]
