@@ -217,6 +217,22 @@ def _propagate(node: Node, pgrads: Any, grads: dict[int, Tensor], needed: set[in
             observer.hand(p, i, pg, grads[id(p)])
 
 
+def root_gradient(t: Tensor, gradient: Any, who: str, what: str = "gradient") -> Tensor:
+    """The gradient that backward starts from at ``t``: ones for a one-element ``t`` when
+    ``gradient`` is None, else ``gradient`` as a Tensor of ``t``'s shape (or a clear error)."""
+    if not t.requires_grad:
+        raise RuntimeError(f"{who}: tensor does not require grad and has no grad_fn")
+    if gradient is None:
+        if t.data.size != 1:
+            raise RuntimeError(f"{who}: grad can be implicitly created only for scalar outputs, got shape {t.shape}; "
+                               f"pass {what}=")
+        return Tensor(np.ones_like(t.data))
+    g = gradient if isinstance(gradient, Tensor) else Tensor(np.asarray(gradient, dtype=t.dtype))
+    if g.shape != t.shape:
+        raise ShapeError(f"{who}: {what} shape {g.shape} does not match tensor shape {t.shape}")
+    return g
+
+
 def run_backward(roots: Sequence[Tensor], root_grads: Sequence[Tensor], inputs: Sequence[Tensor] | None,
                  retain_graph: bool | None, create_graph: bool, allow_unused: bool = True,
                  observer: Any = None) -> list | None:
@@ -283,20 +299,9 @@ def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor], 
         grad_outputs = [grad_outputs] * len(outs) if grad_outputs is None else [grad_outputs]
     if len(grad_outputs) != len(outs):
         raise ValueError(f"grad: got {len(grad_outputs)} grad_outputs for {len(outs)} outputs")
-    roots, root_grads = [], []
-    for i, (o, go) in enumerate(zip(outs, grad_outputs)):
-        if not o.requires_grad:
-            raise RuntimeError(f"grad: outputs[{i}] does not require grad and has no grad_fn")
-        if go is None:
-            if o.data.size != 1:
-                raise RuntimeError(f"grad: grad can be implicitly created only for scalar outputs, got shape {o.shape}")
-            go = Tensor(np.ones_like(o.data))
-        go = go if isinstance(go, Tensor) else Tensor(np.asarray(go, dtype=o.dtype))
-        if go.shape != o.shape:
-            raise ShapeError(f"grad: grad_outputs[{i}] has shape {go.shape}, expected {o.shape}")
-        roots.append(o)
-        root_grads.append(go)
-    res = run_backward(roots, root_grads, ins, retain_graph, create_graph, allow_unused)
+    root_grads = [root_gradient(o, go, f"grad: outputs[{i}]", f"grad_outputs[{i}]")
+                  for i, (o, go) in enumerate(zip(outs, grad_outputs))]
+    res = run_backward(outs, root_grads, ins, retain_graph, create_graph, allow_unused)
     assert res is not None
     if not create_graph:
         res = [r.detach() if r is not None else None for r in res]

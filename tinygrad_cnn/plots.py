@@ -7,16 +7,35 @@ from typing import Any
 import numpy as np
 
 
-def write_curves(path: Path, metrics: list) -> str:
-    """Loss and accuracy per epoch, train and test, as a PNG; returns the line to report."""
+def _pyplot() -> Any:
+    """matplotlib's pyplot on the file-only backend, or None when matplotlib is not installed."""
     try:
         import matplotlib
 
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
-        from matplotlib.ticker import MaxNLocator
     except ImportError:
-        return f"note: matplotlib is not installed; skipped {path.name} (pip install tinygrad_cnn[plot])"
+        return None
+    return plt
+
+
+def _skipped(path: Path) -> str:
+    return f"note: matplotlib is not installed; skipped {path.name} (pip install tinygrad_cnn[plot])"
+
+
+def _save(plt: Any, fig: Any, path: Path) -> str:
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return f"wrote {path}"
+
+
+def write_curves(path: Path, metrics: list) -> str:
+    """Loss and accuracy per epoch, train and test, as a PNG; returns the line to report."""
+    plt = _pyplot()
+    if plt is None:
+        return _skipped(path)
+    from matplotlib.ticker import MaxNLocator
     epochs = [m["epoch"] for m in metrics]
     fig, (a1, a2) = plt.subplots(1, 2, figsize=(9, 3.5))
     a1.plot(epochs, [m["train_loss"] for m in metrics], "o-", label="train")
@@ -29,21 +48,14 @@ def write_curves(path: Path, metrics: list) -> str:
         a.xaxis.set_major_locator(MaxNLocator(integer=True))
         a.legend()
         a.grid(alpha=0.3)
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return f"wrote {path}"
+    return _save(plt, fig, path)
 
 
 def write_grad_flow(path: Path, flow: Any) -> str:
     """Per-layer gradient norms over the run's steps (log scale), as a PNG; returns the line to report."""
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        return f"note: matplotlib is not installed; skipped {path.name} (pip install tinygrad_cnn[plot])"
+    plt = _pyplot()
+    if plt is None:
+        return _skipped(path)
     if not flow.steps:
         return f"note: no training step ran; skipped {path.name}"
     fig, ax = plt.subplots(figsize=(7, 3.8))
@@ -53,10 +65,7 @@ def write_grad_flow(path: Path, flow: Any) -> str:
     ax.set(xlabel="training step", ylabel="gradient norm (log scale)", title="gradient flow per layer")
     ax.legend(fontsize=7, ncol=2)
     ax.grid(alpha=0.3)
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return f"wrote {path}"
+    return _save(plt, fig, path)
 
 
 def lenet_graph(model: Any, batch: int) -> Any:

@@ -192,18 +192,7 @@ class Tensor(TorchSurface):
     # ---- autograd
     def backward(self, gradient: Any = None, retain_graph: bool | None = None, create_graph: bool = False) -> None:
         """Accumulate d(self)/d(leaf) into ``.grad`` of every leaf that requires grad."""
-        if not self.requires_grad:
-            raise RuntimeError("backward: tensor does not require grad and has no grad_fn")
-        if gradient is None:
-            if self.data.size != 1:
-                raise RuntimeError(f"backward: grad can be implicitly created only for scalar outputs, "
-                                   f"got shape {self.shape}; pass gradient=")
-            gradient = Tensor(np.ones_like(self.data))
-        else:
-            gradient = gradient if isinstance(gradient, Tensor) else Tensor(np.asarray(gradient, dtype=self.dtype))
-            if gradient.shape != self.shape:
-                raise ShapeError(f"backward: gradient shape {gradient.shape} does not match tensor shape {self.shape}")
-        run_backward([self], [gradient], None, retain_graph, create_graph)
+        run_backward([self], [root_gradient(self, gradient, "backward")], None, retain_graph, create_graph)
 
     def register_hook(self, fn: Callable[[Tensor], Tensor | None]) -> "RemovableHandle":
         """Call ``fn(grad)`` when this tensor's gradient is computed; a returned Tensor replaces it."""
@@ -404,7 +393,7 @@ def make_op(name: str, data: np.ndarray, parents: tuple, backward: Callable,
 
 
 # the op modules import Tensor from here, so they are imported last
-from .engine import Node, grad, run_backward, sum_to_shape  # noqa: E402,F401
+from .engine import Node, grad, root_gradient, run_backward, sum_to_shape  # noqa: E402,F401
 from .ops import activation as _act  # noqa: E402
 from .ops import elementwise as _ew  # noqa: E402
 from .ops import inplace as _ip  # noqa: E402

@@ -96,4 +96,6 @@ def batch_norm(input: Tensor, running_mean: Any, running_var: Any, weight: Tenso
             dx, dw, db = Tensor(dxa), Tensor(dwa), Tensor(dba)
         return (dx,) + ((dw,) if weight is not None else ()) + ((db,) if bias is not None else ())
 
-    return make_op("batch_norm", out, parents, backward, {"eps": eps}, saved=parents[:2])
+    # the closure reads the input and the weight, never the bias
+    return make_op("batch_norm", out, parents, backward, {"eps": eps},
+                   saved=(input,) if weight is None else (input, weight))

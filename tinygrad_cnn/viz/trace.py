@@ -15,8 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from ..engine import run_backward
-from ..errors import ShapeError
+from ..engine import root_gradient, run_backward
 from ..tensor import Tensor
 from .base import _param_names, _roots, graph_tensors, node_ids
 from .graph import draw_graph
@@ -121,17 +120,7 @@ def trace_backward(root: Tensor, params: Any = None, gradient: Any = None, retai
     roots = _roots(root)
     if len(roots) != 1:
         raise ValueError("trace_backward: root must be one Tensor")
-    if not root.requires_grad:
-        raise RuntimeError("trace_backward: root does not require grad and has no grad_fn")
-    if gradient is None:
-        if root.numel() != 1:
-            raise RuntimeError(f"trace_backward: gradient can be left out only for a one-element root, got shape "
-                               f"{root.shape}")
-        g = Tensor(np.ones_like(root.data))
-    else:
-        g = gradient if isinstance(gradient, Tensor) else Tensor(np.asarray(gradient, dtype=root.dtype))
-        if g.shape != root.shape:
-            raise ShapeError(f"trace_backward: gradient shape {g.shape} does not match root shape {root.shape}")
+    g = root_gradient(root, gradient, "trace_backward")
     tensors = graph_tensors(roots)
     ids = node_ids(tensors)
     names, _ = _param_names(params)
