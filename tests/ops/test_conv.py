@@ -278,16 +278,18 @@ def test_stride_one_transpose_by_row_blocks_matches_reference(kh, height, rows_p
     np.testing.assert_allclose(f32.data, expected, rtol=1e-4, atol=1e-4)
 
 
-def test_stride_one_input_gradient_lies_rows_outermost_as_pooling_gradients_do(monkeypatch):
-    # the stride-1 input gradient is written rows outermost, (H, C, W, N), the layout of a conv's
-    # output and hence of the max-pool's output and gradients below it: it is used without a copy
+@pytest.mark.parametrize("stride", [1, 2])  # the stacked-rows kernel and the col2im fold
+def test_input_gradient_lies_rows_outermost_as_pooling_gradients_do(monkeypatch, stride):
+    # the input gradient is written rows outermost, (H, C, W, N), the layout of a conv's output and
+    # hence of the max-pool's output and gradients below it: it is used without a copy (numpy runs an
+    # elementwise op on operands of different layouts several times slower than on matching ones)
     from tinygrad_cnn.ops.kernels import pool
     from tinygrad_cnn.ops.kernels.layout import like_layout
 
     rng = np.random.default_rng(3)
     x = Tensor(rng.standard_normal((4, 3, 8, 8)), requires_grad=True)
     pooled = F.max_pool2d(F.conv2d(x, Tensor(rng.standard_normal((3, 3, 1, 1)))), 2)
-    out = F.conv2d(pooled, Tensor(rng.standard_normal((5, 3, 3, 3))), padding=1)
+    out = F.conv2d(pooled, Tensor(rng.standard_normal((5, 3, 3, 3))), padding=1, stride=stride)
     handed = []
     monkeypatch.setattr(pool, "like_layout", lambda a, ref: handed.append((a, ref)) or like_layout(a, ref))
     out.backward(Tensor(rng.standard_normal(out.shape)))

@@ -144,6 +144,19 @@ def test_leaky_relu_and_activations():
     assert x.clip(-1, 0).tolist() == [-1.0, 0.0]
 
 
+def test_relu_gradient_is_zero_only_where_the_input_is_not_positive():
+    # PyTorch's rule (grad where not x <= 0): zero at 0 and below, passed on at NaN
+    x = Tensor([np.nan, -1.0, 0.0, -0.0, 2.0], requires_grad=True)
+    y = F.relu(x)
+    y.backward(Tensor(np.full(5, 3.0, np.float32)))
+    assert np.isnan(y.data[0]) and y.data[1:].tolist() == [0.0, 0.0, 0.0, 2.0]
+    assert x.grad.tolist() == [3.0, 0.0, 0.0, 0.0, 3.0]
+    if torch is not None:
+        xt = torch.tensor(x.data, requires_grad=True)
+        torch.relu(xt).backward(torch.full((5,), 3.0))
+        assert x.grad.tolist() == xt.grad.tolist()
+
+
 # ------------------------------------------------------------------------------------ bad input
 def test_broadcast_mismatch_names_op_and_shapes():
     with pytest.raises(ValueError, match=r"add: shapes \(2, 3\) and \(4,\) cannot be broadcast"):

@@ -18,8 +18,8 @@ def relu(x: Tensor) -> Tensor:
     >>> relu(Tensor([-1.0, 2.0])).tolist()
     [0.0, 2.0]
     """
-    # a bool mask: mul promotes it in the product itself, saving a pass that would write a float mask
-    return make_op("relu", kernels.relu(x.data), (x,), lambda g: (mul(g, Tensor(x.data > 0)),))
+    # PyTorch zeroes the gradient where x <= 0 only, so a NaN input passes its gradient on
+    return make_op("relu", kernels.relu(x.data), (x,), lambda g: (mul(g, Tensor(kernels.relu_mask(x.data))),))
 
 
 @register

@@ -17,3 +17,13 @@ def relu(x: np.ndarray) -> np.ndarray:
     inner = min(range(x.ndim), key=lambda ax: abs(x.strides[ax]) if x.shape[ax] > 1 else np.inf)
     zeros = np.zeros([x.shape[ax] if ax == inner else 1 for ax in range(x.ndim)], dtype=x.dtype)
     return np.maximum(x, zeros)
+
+
+def relu_mask(x: np.ndarray) -> np.ndarray:
+    """Where relu passes its gradient on: ``not x <= 0``, true at NaN as in PyTorch's backward.
+    Shape: unchanged, bool.
+
+    >>> relu_mask(np.array([-1.0, 0.0, 2.0, np.nan])).tolist()
+    [False, False, True, True]
+    """
+    return ~np.less_equal(x, 0)

@@ -37,11 +37,10 @@ def padded(x: np.ndarray, geo: ConvGeometry, order: tuple) -> np.ndarray:
 
 
 def unpadded(canvas: np.ndarray, geo: ConvGeometry) -> np.ndarray:
-    """Adjoint of :func:`padded` for a (G, Cg, Hp, Wp, N) canvas: the input's part, as an NCHW view.
-    Shape: (G, Cg, Hp, Wp, N) -> (N, G*Cg, H, W)."""
-    g, cg, hp, wp, n = canvas.shape
+    """Adjoint of :func:`padded` for a rows-outermost (Hp, C, Wp, N) canvas: the input's part, as
+    an NCHW view. Shape: (Hp, C, Wp, N) -> (N, C, H, W)."""
     (h, w), (pt, _, pl, _) = geo.in_hw, geo.pads
-    return canvas.reshape(g * cg, hp, wp, n)[:, pt:pt + h, pl:pl + w, :].transpose(3, 0, 1, 2)
+    return canvas[pt:pt + h, :, pl:pl + w].transpose(3, 1, 0, 2)
 
 
 def im2col(x: np.ndarray, geo: ConvGeometry) -> np.ndarray:
@@ -95,11 +94,14 @@ def col2im(cols: np.ndarray, n: int, c: int, geo: ConvGeometry) -> np.ndarray:
     (sh, sw), (dh, dw), g = geo.stride, geo.dilation, geo.groups
     hp, wp = geo.padded_hw
     cols = cols.reshape(g, kh, kw, c // g, ho, wo, n)
-    canvas = np.zeros((g, c // g, hp, wp, n), dtype=cols.dtype)
+    # rows outermost, the layout of every other activation and gradient: mixing layouts in one
+    # elementwise op costs numpy several times a matching pass
+    canvas = np.zeros((hp, c, wp, n), dtype=cols.dtype)
+    per_group = canvas.reshape(hp, g, c // g, wp, n).transpose(1, 2, 0, 3, 4)
     for i in range(kh):
         rows = slice(i * dh, i * dh + sh * (ho - 1) + 1, sh)
         for j in range(kw):
-            canvas[:, :, rows, j * dw:j * dw + sw * (wo - 1) + 1:sw] += cols[:, i, j]
+            per_group[:, :, rows, j * dw:j * dw + sw * (wo - 1) + 1:sw] += cols[:, i, j]
     return unpadded(canvas, geo)
 
 
@@ -188,8 +190,7 @@ def conv_transpose_stacked(w: np.ndarray, y_gemm: np.ndarray, n: int, geo: ConvG
     per_group[..., wo:, :] = 0
     for j in range(1, kw):
         per_group[..., j * dw:j * dw + wo, :] += by_column[:, :, j]
-    (h, w_in), (pt, _, pl, _) = geo.in_hw, geo.pads
-    return canvas.reshape(hp, g * cg, wp, n)[pt:pt + h, :, pl:pl + w_in].transpose(3, 1, 0, 2)
+    return unpadded(canvas.reshape(hp, g * cg, wp, n), geo)
 
 
 def matmul_few_rows(a: np.ndarray, b: np.ndarray) -> np.ndarray:
