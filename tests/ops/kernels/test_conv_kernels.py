@@ -93,6 +93,7 @@ def test_stacked_transpose_for_any_rows_per_gemm(kh, kw, dw, h, w, groups, cin_g
     np.testing.assert_allclose(out, expected, rtol=1e-10, atol=1e-12)
     if min(out.shape) > 1:  # rows outermost in memory, the layout pooling's gradients have
         assert sorted(range(4), key=lambda axis: -out.strides[axis]) == [2, 1, 3, 0]
+    assert out.transpose(2, 1, 3, 0).flags.c_contiguous  # no padding rows or columns left in between
 
 
 def test_fused_bias_rides_in_the_gemm():

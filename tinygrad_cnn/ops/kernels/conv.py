@@ -151,7 +151,7 @@ def conv_transpose_stacked(w: np.ndarray, y_gemm: np.ndarray, n: int, geo: ConvG
     pooling's gradients have, so that the pooling layer below takes the result without a copy.
     Shape: w (F, Cg, kh, kw), y_gemm (G, H', F/G, W'*N) -> (N, C, H, W) view of (H, C, W, N) memory."""
     g, (ho, wo), (kh, kw), dw = geo.groups, geo.out_hw, geo.kernel, geo.dilation[1]
-    (hp, wp), (f_g, cg) = geo.padded_hw, (w.shape[0] // geo.groups, w.shape[1])
+    f_g, cg = w.shape[0] // geo.groups, w.shape[1]
     rows_each = rows_per_gemm(kh)
     row_len = kw * cg
     assert y_gemm.strides[1] == f_g * y_gemm.strides[2], "the row stack must be contiguous across its rows"
@@ -163,34 +163,47 @@ def conv_transpose_stacked(w: np.ndarray, y_gemm: np.ndarray, n: int, geo: ConvG
         band[:, rho, :, rho:rho + kh] = kernel
     band = band.reshape(g, rows_each * row_len, (rows_each + kh - 1) * f_g)
     stack = y_gemm.reshape(g, ho * f_g, wo * n)
-    rows = np.empty((g, hp * row_len, wo * n), y_gemm.dtype)
-    # blocks whose output rows all lie inside the output: one batched GEMM over overlapping views
-    first = -(-(kh - 1) // rows_each)  # first block index with r0 >= kh-1
-    last = min(hp, ho) // rows_each  # blocks [first, last) end at or before row ho
+    (h, w_in), (pt, _, pl, _) = geo.in_hw, geo.pads
+    rows = np.empty((g, h * row_len, wo * n), y_gemm.dtype)  # only the input's rows, not the padding's
+    # block b holds padded rows pt + b*R ..; those whose output rows all lie inside the output (at
+    # or after row 0, before row ho) go in one batched GEMM over overlapping views of the stack
+    first = max(0, -(-(kh - 1 - pt) // rows_each))
+    last = max(0, (min(pt + h, ho) - pt) // rows_each)
     if last > first:
         s = stack.strides
-        blocks = as_strided(stack[:, (first * rows_each - kh + 1) * f_g:],
+        blocks = as_strided(stack[:, (pt + first * rows_each - kh + 1) * f_g:],
                             (g, last - first, (rows_each + kh - 1) * f_g, wo * n),
                             (s[0], rows_each * f_g * s[1], s[1], s[2]), writeable=False)
         out = rows[:, first * rows_each * row_len:last * rows_each * row_len]
         np.matmul(band[:, None], blocks, out=out.reshape(g, last - first, rows_each * row_len, wo * n))
     else:
         first = last = 0
-    for r0 in [*range(0, first * rows_each, rows_each), *range(last * rows_each, hp, rows_each)]:  # edge blocks
-        r1 = min(hp, r0 + rows_each)
+    for b0 in [*range(0, first * rows_each, rows_each), *range(last * rows_each, h, rows_each)]:  # edge blocks
+        b1 = min(h, b0 + rows_each)
+        r0, r1 = pt + b0, pt + b1  # in padded rows
         y0, y1 = max(0, r0 - kh + 1), min(ho, r1)  # the output rows these input rows gather
         assert y0 < y1, "at stride 1 every input row meets the kernel"
         c0 = (y0 - (r0 - kh + 1)) * f_g
-        np.matmul(band[:, :(r1 - r0) * row_len, c0:c0 + (y1 - y0) * f_g], stack[:, y0 * f_g:y1 * f_g],
-                  out=rows[:, r0 * row_len:r1 * row_len])
-    by_column = rows.reshape(g, hp, kw, cg, wo, n)
-    canvas = np.empty((hp, g, cg, wp, n), y_gemm.dtype)  # rows outermost, as pooling's gradients lie
+        np.matmul(band[:, :(b1 - b0) * row_len, c0:c0 + (y1 - y0) * f_g], stack[:, y0 * f_g:y1 * f_g],
+                  out=rows[:, b0 * row_len:b1 * row_len])
+    # fold the kernel columns: column j of output column x lands on input column x + j*dw - pl
+    by_column = rows.reshape(g, h, kw, cg, wo, n)
+    spans = [(max(0, pl - j * dw), min(wo, w_in + pl - j * dw)) for j in range(kw)]
+    widest = max(range(kw), key=lambda j: spans[j][1] - spans[j][0])
+    canvas = np.empty((h, g, cg, w_in, n), y_gemm.dtype)  # rows outermost, as pooling's gradients lie
     per_group = canvas.transpose(1, 0, 2, 3, 4)
-    per_group[..., :wo, :] = by_column[:, :, 0]
-    per_group[..., wo:, :] = 0
-    for j in range(1, kw):
-        per_group[..., j * dw:j * dw + wo, :] += by_column[:, :, j]
-    return unpadded(canvas.reshape(hp, g * cg, wp, n), geo)
+    (x0, x1), shift = spans[widest], widest * dw - pl
+    if x1 > x0:
+        per_group[..., x0 + shift:x1 + shift, :] = by_column[:, :, widest, :, x0:x1]
+        per_group[..., :x0 + shift, :] = 0
+        per_group[..., x1 + shift:, :] = 0
+    else:  # every kernel column meets only the padding
+        per_group[...] = 0
+    for j in range(kw):
+        (x0, x1), shift = spans[j], j * dw - pl
+        if j != widest and x1 > x0:
+            per_group[..., x0 + shift:x1 + shift, :] += by_column[:, :, j, :, x0:x1]
+    return canvas.reshape(h, g * cg, w_in, n).transpose(3, 1, 0, 2)
 
 
 def matmul_few_rows(a: np.ndarray, b: np.ndarray) -> np.ndarray:
