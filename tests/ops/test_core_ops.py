@@ -144,6 +144,17 @@ def test_leaky_relu_and_activations():
     assert x.clip(-1, 0).tolist() == [-1.0, 0.0]
 
 
+def test_a_broadcast_operand_leaves_the_result_in_the_full_operands_layout():
+    # a pooled gradient expanded back, times a batch-innermost mask: the product lies as the mask
+    full = np.ascontiguousarray(np.random.default_rng(0).standard_normal((8, 4, 16, 32)).transpose(2, 1, 3, 0))
+    x = Tensor(full.transpose(3, 1, 0, 2))  # (N, C, H, W) view of (H, C, W, N) memory
+    for other in (Tensor(np.full((8, 4, 1, 1), 2.0)), Tensor(np.full((8, 4, 1, 1), 2.0)).expand(8, 4, 16, 32)):
+        for out in (x * other, other * x, x + other, x - other, other / x):
+            assert out.data.strides == x.data.strides
+        np.testing.assert_array_equal((x * other).data, x.data * 2.0)
+        np.testing.assert_array_equal((other - x).data, 2.0 - x.data)
+
+
 def test_relu_gradient_is_zero_only_where_the_input_is_not_positive():
     # PyTorch's rule (grad where not x <= 0): zero at 0 and below, passed on at NaN
     x = Tensor([np.nan, -1.0, 0.0, -0.0, 2.0], requires_grad=True)

@@ -71,7 +71,9 @@ def test_im2col_holds_every_window_and_col2im_is_its_adjoint(a):
     g, cg = geo.groups, c // geo.groups
     v = np.random.default_rng(1).standard_normal((g, kh, kw, cg, ho * wo * n))
     as_im2col = v.transpose(0, 3, 1, 2, 4).reshape(g, cg * kh * kw, -1)
-    np.testing.assert_allclose((K.im2col(x, geo) * as_im2col).sum(), (x * K.col2im(v, n, c, geo)).sum(), rtol=1e-10)
+    folded = K.col2im(v, n, c, geo)
+    np.testing.assert_allclose((K.im2col(x, geo) * as_im2col).sum(), (x * folded).sum(), rtol=1e-10)
+    assert folded.transpose(2, 1, 3, 0).flags.c_contiguous  # rows outermost, and no padding left in between
 
 
 @settings(max_examples=60)

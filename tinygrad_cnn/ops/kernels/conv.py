@@ -36,13 +36,6 @@ def padded(x: np.ndarray, geo: ConvGeometry, order: tuple) -> np.ndarray:
     return canvas
 
 
-def unpadded(canvas: np.ndarray, geo: ConvGeometry) -> np.ndarray:
-    """Adjoint of :func:`padded` for a rows-outermost (Hp, C, Wp, N) canvas: the input's part, as
-    an NCHW view. Shape: (Hp, C, Wp, N) -> (N, C, H, W)."""
-    (h, w), (pt, _, pl, _) = geo.in_hw, geo.pads
-    return canvas[pt:pt + h, :, pl:pl + w].transpose(3, 1, 0, 2)
-
-
 def im2col(x: np.ndarray, geo: ConvGeometry) -> np.ndarray:
     """Every window of ``x`` as one column, rows ordered (c, i, j), columns (y, x, n).
     Shape: (N, C, H, W) -> (G, Cg*kh*kw, H'*W'*N)."""
@@ -87,22 +80,35 @@ def row_windows(x: np.ndarray, geo: ConvGeometry, ones_row: bool = False) -> np.
     return as_strided(rows, (g, ho, kh * row_len, wo * n), (s[0], sh * s[1], s[2], s[3]), writeable=False)
 
 
+def _clipped(offset: int, stride: int, count: int, pad: int, size: int) -> tuple[slice, slice]:
+    """The output positions o < ``count`` whose input position o*stride + offset - pad lies inside
+    [0, size), and those input positions. Shape: -> (slice of outputs, slice of inputs)."""
+    lo = max(0, -(-(pad - offset) // stride))
+    hi = min(count, -(-(size + pad - offset) // stride))
+    hi = max(hi, lo)
+    first = lo * stride + offset - pad
+    return slice(lo, hi), slice(first, first + (hi - lo - 1) * stride + 1 if hi > lo else first, stride)
+
+
 def col2im(cols: np.ndarray, n: int, c: int, geo: ConvGeometry) -> np.ndarray:
     """Adjoint of :func:`im2col` for columns laid out (G, kh, kw, Cg, H'*W'*N): add each kernel
-    offset's slab back into the image. Shape: -> (N, C, H, W)."""
+    offset's slab back into the image, the parts that fall in the padding left out.
+    Shape: -> (N, C, H, W), a view of rows-outermost (H, C, W, N) memory."""
     (ho, wo), (kh, kw) = geo.out_hw, geo.kernel
     (sh, sw), (dh, dw), g = geo.stride, geo.dilation, geo.groups
-    hp, wp = geo.padded_hw
+    (h, w), (pt, _, pl, _) = geo.in_hw, geo.pads
     cols = cols.reshape(g, kh, kw, c // g, ho, wo, n)
     # rows outermost, the layout of every other activation and gradient: mixing layouts in one
     # elementwise op costs numpy several times a matching pass
-    canvas = np.zeros((hp, c, wp, n), dtype=cols.dtype)
-    per_group = canvas.reshape(hp, g, c // g, wp, n).transpose(1, 2, 0, 3, 4)
+    canvas = np.zeros((h, c, w, n), dtype=cols.dtype)
+    per_group = canvas.reshape(h, g, c // g, w, n).transpose(1, 2, 0, 3, 4)
     for i in range(kh):
-        rows = slice(i * dh, i * dh + sh * (ho - 1) + 1, sh)
+        out_rows, in_rows = _clipped(i * dh, sh, ho, pt, h)
         for j in range(kw):
-            per_group[:, :, rows, j * dw:j * dw + sw * (wo - 1) + 1:sw] += cols[:, i, j]
-    return unpadded(canvas, geo)
+            out_cols, in_cols = _clipped(j * dw, sw, wo, pl, w)
+            if out_rows.stop > out_rows.start and out_cols.stop > out_cols.start:
+                per_group[:, :, in_rows, in_cols] += cols[:, i, j, :, out_rows, out_cols]
+    return canvas.transpose(3, 1, 0, 2)
 
 
 def uses_stacked_rows(geo: ConvGeometry) -> bool:
