@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..modes import is_grad_enabled
 from ..tensor import Tensor, make_op
 from .elementwise import mul, sub
 from .args import normalize_dim
@@ -18,8 +19,16 @@ def relu(x: Tensor) -> Tensor:
     >>> relu(Tensor([-1.0, 2.0])).tolist()
     [0.0, 2.0]
     """
-    # PyTorch zeroes the gradient where x <= 0 only, so a NaN input passes its gradient on
-    return make_op("relu", kernels.relu(x.data), (x,), lambda g: (mul(g, Tensor(kernels.relu_mask(x.data))),))
+    out = kernels.relu(x.data)
+    # the mask is made while the output is still in cache and kept instead of x (a quarter of its bytes)
+    mask = kernels.relu_mask(out) if x.requires_grad and is_grad_enabled() else None
+
+    def backward(g: Tensor) -> tuple:
+        if is_grad_enabled():  # create_graph: a product of Tensors, differentiable in g
+            return (mul(g, Tensor(mask)),)
+        return (Tensor(kernels.relu_backward(g.data, mask)),)
+
+    return make_op("relu", out, (x,), backward, saved=())
 
 
 @register

@@ -19,11 +19,22 @@ def relu(x: np.ndarray) -> np.ndarray:
     return np.maximum(x, zeros)
 
 
-def relu_mask(x: np.ndarray) -> np.ndarray:
-    """Where relu passes its gradient on: ``not x <= 0``, true at NaN as in PyTorch's backward.
-    Shape: unchanged, bool.
+def relu_mask(out: np.ndarray) -> np.ndarray:
+    """Where relu passes its gradient on, from its output ``out``: ``out != 0`` is exactly
+    ``not x <= 0`` (PyTorch's rule; true at NaN, which the output keeps). Shape: unchanged, bool.
 
-    >>> relu_mask(np.array([-1.0, 0.0, 2.0, np.nan])).tolist()
+    >>> relu_mask(relu(np.array([-1.0, 0.0, 2.0, np.nan]))).tolist()
     [False, False, True, True]
     """
-    return ~np.less_equal(x, 0)
+    return np.not_equal(out, 0)
+
+
+def relu_backward(g: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """``g`` where ``mask``, else 0, in ``g``'s dtype and layout (casting the mask first and then
+    multiplying beats numpy's mixed-type product, which casts in small buffers).
+    Shape: g and mask broadcast together.
+
+    >>> relu_backward(np.array([2.0, 3.0], np.float32), np.array([True, False])).tolist()
+    [2.0, 0.0]
+    """
+    return np.multiply(g, mask.astype(g.dtype))
