@@ -65,15 +65,25 @@ def row_windows(x: np.ndarray, geo: ConvGeometry, ones_row: bool = False) -> np.
     g, (ho, wo), (kh, kw), (sh, sw), dw = geo.groups, geo.out_hw, geo.kernel, geo.stride, geo.dilation[1]
     hp, wp = geo.padded_hw
     cg = c // g
-    if (hp, wp) == (h, w) and (n == 1 or x.strides[0] == x.itemsize):
-        src, (s_n, s_c, s_h, s_w) = x, x.strides  # batch-innermost already: shift straight from it
-    else:
-        src = padded(x, geo, (2, 1, 3, 0))  # (Hp, C, Wp, N)
-        s_h, s_c, s_w, s_n = src.strides
-    shifted = as_strided(src, (g, hp, kw, cg, wo, n), (cg * s_c, s_h, dw * s_w, s_c, sw * s_w, s_n), writeable=False)
     row_len = kw * cg + ones_row
     rows = np.empty((g, hp, row_len, wo * n), x.dtype)
-    np.copyto(rows[:, :, :kw * cg].reshape(g, hp, kw, cg, wo, n), shifted)
+    by_column = rows[:, :, :kw * cg].reshape(g, hp, kw, cg, wo, n)
+    if n == 1 or x.strides[0] == x.itemsize:  # batch-innermost already: shift straight from it
+        (pt, _, pl, _), (s_n, s_c, s_h, s_w) = geo.pads, x.strides
+        src = as_strided(x, (g, h, cg, w, n), (cg * s_c, s_h, s_c, s_w, s_n), writeable=False)
+        by_column[:, :pt] = 0  # the padding's rows and columns are written as zeros, never copied
+        by_column[:, pt + h:] = 0
+        inside = by_column[:, pt:pt + h]
+        for j in range(kw):
+            out_cols, in_cols = _clipped(j * dw, sw, wo, pl, w)
+            inside[:, :, j, :, out_cols] = src[:, :, :, in_cols]
+            inside[:, :, j, :, :out_cols.start] = 0
+            inside[:, :, j, :, out_cols.stop:] = 0
+    else:  # one transposing copy into the padded layout, then contiguous shifted copies from it
+        src = padded(x, geo, (2, 1, 3, 0))  # (Hp, C, Wp, N)
+        s_h, s_c, s_w, s_n = src.strides
+        np.copyto(by_column, as_strided(src, (g, hp, kw, cg, wo, n), (cg * s_c, s_h, dw * s_w, s_c, sw * s_w, s_n),
+                                        writeable=False))
     if ones_row:
         rows[:, :, -1] = 1
     s = rows.strides
