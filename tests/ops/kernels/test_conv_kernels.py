@@ -81,7 +81,8 @@ def test_im2col_holds_every_window_and_col2im_is_its_adjoint(a):
        st.integers(1, 2), st.integers(1, 2), st.integers(1, 6), st.data())
 def test_stacked_transpose_for_any_rows_per_gemm(kh, kw, dw, h, w, groups, cin_g, rows_each, data):
     """The banded stride-1 transposed conv, for 1 to 6 input rows per GEMM and kernels up to 6 rows
-    (edge blocks clipped on both sides when the kernel is taller than the image)."""
+    (edge blocks clipped on both sides when the kernel is taller than the image), folded in chunks
+    of one block of rows or all at once."""
     ph = data.draw(st.integers(0, (h + kh - 2) // 2))
     pw = data.draw(st.integers(0, (w - 1 + dw * (kw - 1)) // 2))
     rng = np.random.default_rng(data.draw(st.integers(0, 2**16)))
@@ -89,7 +90,8 @@ def test_stacked_transpose_for_any_rows_per_gemm(kh, kw, dw, h, w, groups, cin_g
     wt = rng.standard_normal((groups * cin_g, data.draw(st.integers(1, 2)), kh, kw))
     geo = transpose_geometry("conv_transpose2d", x.shape, wt.shape, 1, (ph, pw), 0, groups, (1, dw))
     assert K.uses_stacked_rows(geo)
-    with mock.patch.object(K, "rows_per_gemm", lambda kh: rows_each):
+    chunk_bytes = data.draw(st.sampled_from([1, K.CHUNK_BYTES]))  # one block of rows per chunk, or all
+    with mock.patch.object(K, "rows_per_gemm", lambda kh: rows_each), mock.patch.object(K, "CHUNK_BYTES", chunk_bytes):
         out = K.conv_transpose(x, wt, geo)
     expected = conv_transpose2d_ref(x, wt, None, (1, 1), (ph, pw), (0, 0), groups, (1, dw))
     np.testing.assert_allclose(out, expected, rtol=1e-10, atol=1e-12)

@@ -155,6 +155,30 @@ def rows_per_gemm(kh: int) -> int:
     return 1 + kh // 5
 
 
+# the transposed convolution folds its GEMMs' output this many bytes at a time, while in cache
+CHUNK_BYTES = 1 << 20
+
+
+def _fold_columns(by_column: np.ndarray, per_group: np.ndarray, pl: int, dw: int) -> None:
+    """Add kernel column j of each output column x onto input column x + j*dw - pl (those inside
+    the input), writing every element of ``per_group`` once or more: the widest column's share is
+    assigned, the other columns added. Shape: (G, R, kw, Cg, W', N) -> (G, R, Cg, W, N) in place."""
+    kw, wo, w_in = by_column.shape[2], by_column.shape[4], per_group.shape[3]
+    spans = [(max(0, pl - j * dw), min(wo, w_in + pl - j * dw)) for j in range(kw)]
+    widest = max(range(kw), key=lambda j: spans[j][1] - spans[j][0])
+    (x0, x1), shift = spans[widest], widest * dw - pl
+    if x1 > x0:
+        per_group[..., x0 + shift:x1 + shift, :] = by_column[:, :, widest, :, x0:x1]
+        per_group[..., :x0 + shift, :] = 0
+        per_group[..., x1 + shift:, :] = 0
+    else:  # every kernel column meets only the padding
+        per_group[...] = 0
+    for j in range(kw):
+        (x0, x1), shift = spans[j], j * dw - pl
+        if j != widest and x1 > x0:
+            per_group[..., x0 + shift:x1 + shift, :] += by_column[:, :, j, :, x0:x1]
+
+
 def conv_transpose_stacked(w: np.ndarray, y_gemm: np.ndarray, n: int, geo: ConvGeometry) -> np.ndarray:
     """The stride-1 transposed convolution from :func:`grad_layout`'s row stack ``y_gemm``.
 
@@ -180,45 +204,36 @@ def conv_transpose_stacked(w: np.ndarray, y_gemm: np.ndarray, n: int, geo: ConvG
     band = band.reshape(g, rows_each * row_len, (rows_each + kh - 1) * f_g)
     stack = y_gemm.reshape(g, ho * f_g, wo * n)
     (h, w_in), (pt, _, pl, _) = geo.in_hw, geo.pads
-    rows = np.empty((g, h * row_len, wo * n), y_gemm.dtype)  # only the input's rows, not the padding's
     # block b holds padded rows pt + b*R ..; those whose output rows all lie inside the output (at
-    # or after row 0, before row ho) go in one batched GEMM over overlapping views of the stack
+    # or after row 0, before row ho) go in batched GEMMs over overlapping views of the stack
     first = max(0, -(-(kh - 1 - pt) // rows_each))
-    last = max(0, (min(pt + h, ho) - pt) // rows_each)
-    if last > first:
-        s = stack.strides
-        blocks = as_strided(stack[:, (pt + first * rows_each - kh + 1) * f_g:],
-                            (g, last - first, (rows_each + kh - 1) * f_g, wo * n),
-                            (s[0], rows_each * f_g * s[1], s[1], s[2]), writeable=False)
-        out = rows[:, first * rows_each * row_len:last * rows_each * row_len]
-        np.matmul(band[:, None], blocks, out=out.reshape(g, last - first, rows_each * row_len, wo * n))
-    else:
-        first = last = 0
-    for b0 in [*range(0, first * rows_each, rows_each), *range(last * rows_each, h, rows_each)]:  # edge blocks
-        b1 = min(h, b0 + rows_each)
-        r0, r1 = pt + b0, pt + b1  # in padded rows
-        y0, y1 = max(0, r0 - kh + 1), min(ho, r1)  # the output rows these input rows gather
-        assert y0 < y1, "at stride 1 every input row meets the kernel"
-        c0 = (y0 - (r0 - kh + 1)) * f_g
-        np.matmul(band[:, :(b1 - b0) * row_len, c0:c0 + (y1 - y0) * f_g], stack[:, y0 * f_g:y1 * f_g],
-                  out=rows[:, b0 * row_len:b1 * row_len])
-    # fold the kernel columns: column j of output column x lands on input column x + j*dw - pl
-    by_column = rows.reshape(g, h, kw, cg, wo, n)
-    spans = [(max(0, pl - j * dw), min(wo, w_in + pl - j * dw)) for j in range(kw)]
-    widest = max(range(kw), key=lambda j: spans[j][1] - spans[j][0])
+    last = max(first, (min(pt + h, ho) - pt) // rows_each)
     canvas = np.empty((h, g, cg, w_in, n), y_gemm.dtype)  # rows outermost, as pooling's gradients lie
-    per_group = canvas.transpose(1, 0, 2, 3, 4)
-    (x0, x1), shift = spans[widest], widest * dw - pl
-    if x1 > x0:
-        per_group[..., x0 + shift:x1 + shift, :] = by_column[:, :, widest, :, x0:x1]
-        per_group[..., :x0 + shift, :] = 0
-        per_group[..., x1 + shift:, :] = 0
-    else:  # every kernel column meets only the padding
-        per_group[...] = 0
-    for j in range(kw):
-        (x0, x1), shift = spans[j], j * dw - pl
-        if j != widest and x1 > x0:
-            per_group[..., x0 + shift:x1 + shift, :] += by_column[:, :, j, :, x0:x1]
+    # a few input rows at a time, so that the fold reads the GEMMs' output while it is in cache
+    chunk = rows_each * max(1, CHUNK_BYTES // (rows_each * row_len * wo * n * y_gemm.itemsize or 1))
+    rows = np.empty((g, min(chunk, h) * row_len, wo * n), y_gemm.dtype)
+    for c0 in range(0, h, chunk):
+        c1 = min(h, c0 + chunk)
+        part = rows[:, :(c1 - c0) * row_len]
+        b_in0, b_in1 = max(first, c0 // rows_each), min(last, c1 // rows_each)  # whole inner blocks here
+        if b_in1 > b_in0:
+            s = stack.strides
+            blocks = as_strided(stack[:, (pt + b_in0 * rows_each - kh + 1) * f_g:],
+                                (g, b_in1 - b_in0, (rows_each + kh - 1) * f_g, wo * n),
+                                (s[0], rows_each * f_g * s[1], s[1], s[2]), writeable=False)
+            out = part[:, (b_in0 * rows_each - c0) * row_len:(b_in1 * rows_each - c0) * row_len]
+            np.matmul(band[:, None], blocks, out=out.reshape(g, b_in1 - b_in0, rows_each * row_len, wo * n))
+        else:
+            b_in0 = b_in1 = c0 // rows_each
+        for b0 in [*range(c0, b_in0 * rows_each, rows_each), *range(b_in1 * rows_each, c1, rows_each)]:  # edges
+            b1 = min(c1, b0 + rows_each)
+            r0, r1 = pt + b0, pt + b1  # in padded rows
+            y0, y1 = max(0, r0 - kh + 1), min(ho, r1)  # the output rows these input rows gather
+            assert y0 < y1, "at stride 1 every input row meets the kernel"
+            k0 = (y0 - (r0 - kh + 1)) * f_g
+            np.matmul(band[:, :(b1 - b0) * row_len, k0:k0 + (y1 - y0) * f_g], stack[:, y0 * f_g:y1 * f_g],
+                      out=part[:, (b0 - c0) * row_len:(b1 - c0) * row_len])
+        _fold_columns(part.reshape(g, c1 - c0, kw, cg, wo, n), canvas[c0:c1].transpose(1, 0, 2, 3, 4), pl, dw)
     return canvas.reshape(h, g * cg, w_in, n).transpose(3, 1, 0, 2)
 
 
