@@ -24,6 +24,7 @@ def relu(x: Tensor) -> Tensor:
     mask = kernels.relu_mask(out) if x.requires_grad and is_grad_enabled() else None
 
     def backward(g: Tensor) -> tuple:
+        assert mask is not None, "a node is recorded only when the mask was made"
         if is_grad_enabled():  # create_graph: a product of Tensors, differentiable in g
             return (mul(g, Tensor(mask)),)
         return (Tensor(kernels.relu_backward(g.data, mask)),)
