@@ -124,3 +124,32 @@ def test_rows_per_gemm_costs_at_most_a_fifth_more_products():
     for kh in range(1, 12):
         r = K.rows_per_gemm(kh)
         assert r >= 1 and (r + kh - 1) / kh <= 1.2 + 1e-9  # products against one row per GEMM
+
+
+@settings(max_examples=40)
+@given(st.sampled_from([(1, 1), (3, 1)]), st.integers(1, 2), st.sampled_from([1, 2]), st.integers(1, 3),
+       st.integers(1, 5), st.integers(1, 4), st.booleans(), st.integers(0, 2**16))
+def test_a_one_column_kernel_reads_rows_outermost_input_as_its_own_windows(kernel, stride_h, groups, cin_g, n, f_g,
+                                                                           with_bias, seed):
+    """1x1 (and kh x 1) kernels at unit column stride, no padding, over (H, C, W, N) memory: the
+    windows are a view of the input, never a copy; forward, weight and input gradients as the loops."""
+    kh, kw = kernel
+    if kh > 1 and groups > 1:
+        groups = 1  # rows and channels interleave evenly only with one group
+    rng = np.random.default_rng(seed)
+    c, f, h, w = groups * cin_g, groups * f_g, 5, 4
+    x = rng.standard_normal((h, c, w, n)).transpose(3, 1, 0, 2)  # (N, C, H, W) view of (H, C, W, N) memory
+    wt = rng.standard_normal((f, cin_g, kh, kw))
+    bias = rng.standard_normal(f) if with_bias else None
+    geo = conv_geometry("conv2d", x.shape, wt.shape, (stride_h, 1), 0, 1, groups)
+    assert K.windows_in_place(x, geo)
+    out, windows = K.conv_forward(x, wt, geo, bias)
+    assert np.shares_memory(windows, x)
+    np.testing.assert_allclose(out, conv2d_ref(x, wt, bias, geo.stride, geo.pads, geo.dilation, groups),
+                               rtol=1e-10, atol=1e-12)
+    g = np.ascontiguousarray(rng.standard_normal((geo.out_hw[0], f, geo.out_hw[1], n))).transpose(3, 1, 0, 2)
+    expected_w = conv2d_weight_ref(x, g, geo.kernel, geo.stride, geo.pads, geo.dilation, groups)
+    np.testing.assert_allclose(K.conv_weight(x, g, geo, windows), expected_w, rtol=1e-10, atol=1e-10)
+    if stride_h == 1:  # the stacked transposed conv: with one group the GEMMs write the result in place
+        expected_x = conv_transpose2d_ref(g, wt, None, (1, 1), (0, 0), (0, 0), groups, (1, 1))
+        np.testing.assert_allclose(K.conv_transpose(g, wt, geo), expected_x, rtol=1e-10, atol=1e-12)

@@ -65,6 +65,9 @@ def row_windows(x: np.ndarray, geo: ConvGeometry, ones_row: bool = False) -> np.
     g, (ho, wo), (kh, kw), (sh, sw), dw = geo.groups, geo.out_hw, geo.kernel, geo.stride, geo.dilation[1]
     hp, wp = geo.padded_hw
     cg = c // g
+    if not ones_row and windows_in_place(x, geo):
+        s_n, s_c, s_h, s_w = x.strides
+        return as_strided(x, (g, ho, kh * cg, wo * n), (cg * s_c, sh * s_h, s_c, s_n), writeable=False)
     row_len = kw * cg + ones_row
     rows = np.empty((g, hp, row_len, wo * n), x.dtype)
     by_column = rows[:, :, :kw * cg].reshape(g, hp, kw, cg, wo, n)
@@ -88,6 +91,15 @@ def row_windows(x: np.ndarray, geo: ConvGeometry, ones_row: bool = False) -> np.
         rows[:, :, -1] = 1
     s = rows.strides
     return as_strided(rows, (g, ho, kh * row_len, wo * n), (s[0], sh * s[1], s[2], s[3]), writeable=False)
+
+
+def windows_in_place(x: np.ndarray, geo: ConvGeometry) -> bool:
+    """Whether ``x`` is its own :func:`row_windows`: a kernel one column wide at unit stride with no
+    padding, over (H, C, W, N) memory, where each output row's windows are one evenly spaced block
+    of whole input rows (with one group, or one kernel row, so that rows and channels interleave)."""
+    (kh, kw), (_, sw), g = geo.kernel, geo.stride, geo.groups
+    return (kw == 1 and sw == 1 and not any(geo.pads) and (g == 1 or kh == 1)
+            and x.transpose(2, 1, 3, 0).flags.c_contiguous)
 
 
 def _clipped(offset: int, stride: int, count: int, pad: int, size: int) -> tuple[slice, slice]:
@@ -211,10 +223,11 @@ def conv_transpose_stacked(w: np.ndarray, y_gemm: np.ndarray, n: int, geo: ConvG
     canvas = np.empty((h, g, cg, w_in, n), y_gemm.dtype)  # rows outermost, as pooling's gradients lie
     # a few input rows at a time, so that the fold reads the GEMMs' output while it is in cache
     chunk = rows_each * max(1, CHUNK_BYTES // (rows_each * row_len * wo * n * y_gemm.itemsize or 1))
-    rows = np.empty((g, min(chunk, h) * row_len, wo * n), y_gemm.dtype)
+    direct = kw == 1 and g == 1 and pl == 0 and wo == w_in  # nothing to fold: the GEMMs write the result
+    rows = None if direct else np.empty((g, min(chunk, h) * row_len, wo * n), y_gemm.dtype)
     for c0 in range(0, h, chunk):
         c1 = min(h, c0 + chunk)
-        part = rows[:, :(c1 - c0) * row_len]
+        part = canvas[c0:c1].reshape(1, (c1 - c0) * row_len, wo * n) if rows is None else rows[:, :(c1 - c0) * row_len]
         b_in0, b_in1 = max(first, c0 // rows_each), min(last, c1 // rows_each)  # whole inner blocks here
         if b_in1 > b_in0:
             s = stack.strides
@@ -233,7 +246,8 @@ def conv_transpose_stacked(w: np.ndarray, y_gemm: np.ndarray, n: int, geo: ConvG
             k0 = (y0 - (r0 - kh + 1)) * f_g
             np.matmul(band[:, :(b1 - b0) * row_len, k0:k0 + (y1 - y0) * f_g], stack[:, y0 * f_g:y1 * f_g],
                       out=part[:, (b0 - c0) * row_len:(b1 - c0) * row_len])
-        _fold_columns(part.reshape(g, c1 - c0, kw, cg, wo, n), canvas[c0:c1].transpose(1, 0, 2, 3, 4), pl, dw)
+        if not direct:
+            _fold_columns(part.reshape(g, c1 - c0, kw, cg, wo, n), canvas[c0:c1].transpose(1, 0, 2, 3, 4), pl, dw)
     return canvas.reshape(h, g * cg, w_in, n).transpose(3, 1, 0, 2)
 
 
@@ -264,7 +278,7 @@ def conv_forward(x: np.ndarray, w: np.ndarray, geo: ConvGeometry, bias: np.ndarr
     (N, F, H', W'), a view of rows-outermost (H', F, W', N) memory on the row-window path."""
     n, (ho, wo), g, f = x.shape[0], geo.out_hw, geo.groups, w.shape[0]
     m, (cg, kh, kw) = f // g, w.shape[1:]
-    fused = bias is not None and uses_row_windows(geo) and fuses_bias(kw * cg)
+    fused = bias is not None and uses_row_windows(geo) and fuses_bias(kw * cg) and not windows_in_place(x, geo)
     if not uses_row_windows(geo):
         windows = im2col(x, geo)
         out = matmul_few_rows(w.reshape(g, m, -1), windows)  # (G, F/G, H'*W'*N)
