@@ -105,21 +105,25 @@ def sweep(torch, reps: int) -> None:
     cases += [(label, name, xs, None, args) for label, name, xs, args in SWEEP_POOLS]
     for label, kind, xs, ws, args in cases:
         x_np = rng.standard_normal(xs).astype(np.float32)
-        x = Tensor(x_np, requires_grad=True)
-        if kind == "conv":
-            w_np = rng.standard_normal(ws).astype(np.float32) * 0.1
-            w, b = Tensor(w_np, requires_grad=True), Tensor(np.zeros(ws[0], np.float32), requires_grad=True)
-            stride, pad, groups = args
-            g_ours = Tensor(np.ones(F.conv2d(x, w, b, stride, pad, 1, groups).shape, np.float32))
-            fns = {"ours": lambda x=x, w=w, b=b, a=args, g=g_ours: F.conv2d(x, w, b, a[0], a[1], 1, a[2]).backward(g)}
-            flops = 6 * g_ours.numel() * ws[1] * ws[2] * ws[3]
-        else:
-            fn = getattr(F, kind)
-            g_ours = Tensor(np.ones(fn(x, *args).shape, np.float32))
-            fns = {"ours": lambda x=x, fn=fn, a=args, g=g_ours: fn(x, *a).backward(g)}
-            flops = 0
+        fns: dict = {}
+        # "ours" gets NCHW arrays as PyTorch does; "ours, net" the (H, C, W, N) memory that a conv's
+        # output and the gradients coming back to it have inside a network
+        for name, layout in (("ours", lambda a: a), ("ours, net", rows_outermost)):
+            x = Tensor(layout(x_np), requires_grad=True)
+            if kind == "conv":
+                w_np = np.random.default_rng(1).standard_normal(ws).astype(np.float32) * 0.1
+                w, b = Tensor(w_np, requires_grad=True), Tensor(np.zeros(ws[0], np.float32), requires_grad=True)
+                out_shape = F.conv2d(x, w, b, args[0], args[1], 1, args[2]).shape
+                g = Tensor(layout(np.ones(out_shape, np.float32)))
+                fns[name] = lambda x=x, w=w, b=b, a=args, g=g: F.conv2d(x, w, b, a[0], a[1], 1, a[2]).backward(g)
+                flops = 6 * g.numel() * ws[1] * ws[2] * ws[3]
+            else:
+                fn = getattr(F, kind)
+                g = Tensor(layout(np.ones(fn(x, *args).shape, np.float32)))
+                fns[name] = lambda x=x, fn=fn, a=args, g=g: fn(x, *a).backward(g)
+                flops = 0
         if torch is not None:
-            tx, tg = torch.tensor(x_np, requires_grad=True), torch.tensor(g_ours.data)
+            tx, tg = torch.tensor(x_np, requires_grad=True), torch.tensor(np.ascontiguousarray(g.data))
             if kind == "conv":
                 tw, tb = torch.tensor(w_np, requires_grad=True), torch.zeros(ws[0], requires_grad=True)
                 fns["torch"] = lambda tx=tx, tw=tw, tb=tb, a=args, tg=tg: torch.nn.functional.conv2d(
@@ -128,16 +132,24 @@ def sweep(torch, reps: int) -> None:
                 tfn = getattr(torch.nn.functional, kind)
                 fns["torch"] = lambda tx=tx, tfn=tfn, a=args, tg=tg: tfn(tx, *a).backward(tg)
         times = interleaved(fns, reps=reps, blocks=max(4, min(20, reps // 3)))
-        row = [label, f"{times['ours'] * 1e3:.2f}"]
+        row = [label, f"{times['ours'] * 1e3:.2f}", f"{times['ours, net'] * 1e3:.2f}"]
         if torch is not None:
-            row += [f"{times['torch'] * 1e3:.2f}", f"**{times.ratio('ours', 'torch'):.2f}**"]
-        row.append(f"{flops / times['ours'] / 1e9:.0f}" if flops else "")
+            row += [f"{times['torch'] * 1e3:.2f}", f"**{times.ratio('ours', 'torch'):.2f}**",
+                    f"**{times.ratio('ours, net', 'torch'):.2f}**"]
+        row.append(f"{flops / times['ours, net'] / 1e9:.0f}" if flops else "")
         rows.append(row)
         print(" | ".join(row), file=sys.stderr, flush=True)
-    header = ["forward+backward", "tinygrad_cnn ms"] + (["PyTorch ms", "ours / PyTorch"] if torch else [])
-    print(table(header + ["ours GFLOP/s"], rows))
+    header = ["forward+backward", "tinygrad_cnn ms (NCHW)", "tinygrad_cnn ms (network layout)"]
+    header += ["PyTorch ms", "ours / PyTorch (NCHW)", "ours / PyTorch (network layout)"] if torch else []
+    print(table(header + ["ours GFLOP/s (network layout)"], rows))
     print(f"\n({THREADS} BLAS/PyTorch thread{'s' if THREADS != 1 else ''}, float32; gradients accumulate "
-          "over the calls in both libraries)")
+          "over the calls in all contenders; network layout: input and incoming gradient as (N, C, H, W) "
+          "views of (H, C, W, N) memory, the layout a conv's output has)")
+
+
+def rows_outermost(a: np.ndarray) -> np.ndarray:
+    """``a`` (N, C, H, W) with the same values, as a view of (H, C, W, N) memory. Shape: unchanged."""
+    return np.ascontiguousarray(a.transpose(2, 1, 3, 0)).transpose(3, 1, 0, 2)
 
 
 def main() -> None:

@@ -58,8 +58,9 @@ def row_windows(x: np.ndarray, geo: ConvGeometry, ones_row: bool = False) -> np.
     """The im2col matrix of each output row, rows ordered (i, j, c), as a view of a copy of only kw
     column-shifted images, (G, Hp, kw, Cg, W', N): output row y's windows are input rows
     y*sh .. y*sh + kh - 1 of that copy, one contiguous block a batched GEMM reads in place (the
-    copy is kh times smaller than im2col's). With ``ones_row`` each input row of the copy ends in
-    a row of ones, kh*(kw*Cg + 1) rows per window: a weight column then adds the bias in the GEMM.
+    copy is kh times smaller than im2col's); a view of ``x`` itself where it needs no copy
+    (:func:`windows_in_place`). With ``ones_row`` each input row of the copy ends in a row of
+    ones, kh*(kw*Cg + 1) rows per window: a weight column then adds the bias in the GEMM.
     Shape: (N, C, H, W) -> (G, H', kh*(kw*Cg [+1]), W'*N)."""
     n, c, h, w = x.shape
     g, (ho, wo), (kh, kw), (sh, sw), dw = geo.groups, geo.out_hw, geo.kernel, geo.stride, geo.dilation[1]
