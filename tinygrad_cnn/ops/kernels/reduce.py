@@ -24,10 +24,10 @@ def _keep_shape(shape: tuple, axes: tuple) -> tuple:
 
 
 def sum_axes(a: np.ndarray, axes: tuple, keepdim: bool) -> np.ndarray:
-    """``np.sum(a, axes)``; but when the kept axes are the outermost in memory and the summed ones
-    one long contiguous run per output (a conv's bias gradient over its batch-innermost output),
-    a matrix-vector product with ones, which is several times faster than numpy's reduction.
-    Shape: ``a.shape`` without (or with size 1 at) ``axes``.
+    """``np.sum(a, axes)``; but over float memory laid in one block, as products with ones, run by
+    run of axes adjacent in memory (:func:`_sum_runs`): several times faster than numpy's
+    reduction for a conv's bias gradient over its batch-innermost output, or a global average
+    pool over rows-outermost (H, C, W, N) memory. Shape: ``a.shape`` without (or with size 1 at) ``axes``.
 
     >>> sum_axes(np.ones((2, 3)), (1,), False).tolist()
     [3.0, 3.0]
@@ -35,12 +35,39 @@ def sum_axes(a: np.ndarray, axes: tuple, keepdim: bool) -> np.ndarray:
     kept = [ax for ax in range(a.ndim) if ax not in axes]
     if a.dtype.kind == "f" and kept and axes and a.size >= 8192:
         order = sorted(range(a.ndim), key=lambda ax: a.strides[ax], reverse=True)
-        inner = order[len(kept):]
-        if sorted(order[:len(kept)]) == kept and sorted(inner) == list(axes):
-            moved = a.transpose(order)
-            if moved.flags.c_contiguous:
-                rows = moved.reshape(-1, int(np.prod([a.shape[ax] for ax in inner])))
-                out = (rows @ ones(rows.shape[1], a.dtype.str)).reshape([a.shape[ax] for ax in order[:len(kept)]])
-                out = out.transpose(np.argsort([kept.index(ax) for ax in order[:len(kept)]]))
-                return out.reshape(_keep_shape(a.shape, axes)) if keepdim else np.ascontiguousarray(out)
+        moved = a.transpose(order)
+        if moved.flags.c_contiguous:
+            out = _sum_runs(moved, [ax in axes for ax in order])
+            in_memory = [ax for ax in order if ax not in axes]
+            out = out.transpose(np.argsort([kept.index(ax) for ax in in_memory]))
+            return out.reshape(_keep_shape(a.shape, axes)) if keepdim else np.ascontiguousarray(out)
     return np.sum(a, axis=axes, keepdims=keepdim)
+
+
+def _sum_runs(m: np.ndarray, summed: list) -> np.ndarray:
+    """Sum C-contiguous ``m`` over the axes flagged in ``summed``, one run of adjacent summed axes
+    at a time from the innermost: viewed as (outer, run, inner), a matrix times ones when nothing
+    is inner, ones times a matrix when nothing is outer, else one such product per outer index.
+    Shape: ``m.shape`` without the summed axes.
+
+    >>> _sum_runs(np.ones((2, 3, 4)), [True, False, True]).tolist()
+    [8.0, 8.0, 8.0]
+    """
+    shape, flags = list(m.shape), list(summed)
+    while any(flags):
+        end = max(i for i, f in enumerate(flags) if f) + 1
+        start = end - 1
+        while start > 0 and flags[start - 1]:
+            start -= 1
+        outer, run, inner = (int(np.prod(shape[:start])), int(np.prod(shape[start:end])),
+                             int(np.prod(shape[end:])))
+        v = ones(run, m.dtype.str)
+        if inner == 1:
+            m = m.reshape(outer, run) @ v
+        elif outer == 1:
+            m = v @ m.reshape(run, inner)
+        else:
+            m = np.matmul(v[None, :], m.reshape(outer, run, inner))
+        shape, flags = shape[:start] + shape[end:], flags[:start] + flags[end:]
+        m = m.reshape(shape)
+    return m
