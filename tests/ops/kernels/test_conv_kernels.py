@@ -153,3 +153,23 @@ def test_a_one_column_kernel_reads_rows_outermost_input_as_its_own_windows(kerne
     if stride_h == 1:  # the stacked transposed conv: with one group the GEMMs write the result in place
         expected_x = conv_transpose2d_ref(g, wt, None, (1, 1), (0, 0), (0, 0), groups, (1, 1))
         np.testing.assert_allclose(K.conv_transpose(g, wt, geo), expected_x, rtol=1e-10, atol=1e-12)
+
+
+@settings(max_examples=60)
+@given(st.integers(1, 3), st.integers(1, 8), st.integers(1, 6), st.integers(1, 5), st.integers(1, 5), st.integers(0, 2),
+       st.integers(0, 2), st.integers(0, 4), st.integers(0, 4), st.sampled_from(["none", "fused", "added"]),
+       st.sampled_from([(0, 1, 2, 3), (1, 2, 3, 0), (2, 1, 3, 0)]), st.integers(0, 2**16))
+def test_forward_two_output_rows_per_gemm(n, c, f, kh, kw, ph, pw, extra_h, extra_w, bias_mode, memory, seed):
+    """The banded forward that multiplies two output rows at a time (chosen by default for few
+    filters over long window rows), forced on for plain convolutions of any size, odd and even
+    output heights, padding, each memory order, and a bias in the GEMM or added after it."""
+    rng = np.random.default_rng(seed)
+    h, w = max(1, kh + extra_h - 2 * ph), max(1, kw + extra_w - 2 * pw)
+    x = np.ascontiguousarray(rng.standard_normal((n, c, h, w)).transpose(memory)).transpose(np.argsort(memory))
+    wt = rng.standard_normal((f, c, kh, kw))
+    bias = None if bias_mode == "none" else rng.standard_normal(f)
+    geo = conv_geometry("conv2d", x.shape, wt.shape, 1, (ph, pw), 1, 1)
+    with mock.patch.object(K, "pairs_output_rows", lambda geo, m, row_len: geo.out_hw[0] >= 2), \
+            mock.patch.object(K, "fuses_bias", lambda row_len: bias_mode == "fused"):
+        out, _ = K.conv_forward(x, wt, geo, bias)
+    np.testing.assert_allclose(out, conv2d_ref(x, wt, bias, (1, 1), geo.pads, (1, 1), 1), rtol=1e-10, atol=1e-12)

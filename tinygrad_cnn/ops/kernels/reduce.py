@@ -45,10 +45,11 @@ def sum_axes(a: np.ndarray, axes: tuple, keepdim: bool) -> np.ndarray:
 
 
 def _sum_runs(m: np.ndarray, summed: list) -> np.ndarray:
-    """Sum C-contiguous ``m`` over the axes flagged in ``summed``, one run of adjacent summed axes
-    at a time from the innermost: viewed as (outer, run, inner), a matrix times ones when nothing
-    is inner, ones times a matrix when nothing is outer, else one such product per outer index.
-    Shape: ``m.shape`` without the summed axes.
+    """Sum C-contiguous ``m`` over the axes flagged in ``summed``, from the innermost, viewed as
+    (outer, run, inner): a matrix times ones when nothing is inner (the innermost summed axes as
+    one run: BLAS keeps many partial sums across a row), else ones times a matrix per outer
+    index, one axis at a time (each output adds its run in order, so runs stay as short as the
+    axes, for float32's sake). Shape: ``m.shape`` without the summed axes.
 
     >>> _sum_runs(np.ones((2, 3, 4)), [True, False, True]).tolist()
     [8.0, 8.0, 8.0]
@@ -57,7 +58,7 @@ def _sum_runs(m: np.ndarray, summed: list) -> np.ndarray:
     while any(flags):
         end = max(i for i, f in enumerate(flags) if f) + 1
         start = end - 1
-        while start > 0 and flags[start - 1]:
+        while start > 0 and flags[start - 1] and end == len(flags):
             start -= 1
         outer, run, inner = (int(np.prod(shape[:start])), int(np.prod(shape[start:end])),
                              int(np.prod(shape[end:])))
