@@ -10,6 +10,10 @@ or for a convolution's output rows-outermost memory, (H, C, W, N). Then every wi
 every kernel-offset slice is one contiguous run of W'*N values, which numpy copies and adds far
 faster than the short rows of NCHW. Elementwise ops and pooling keep the layout they are given
 (``layout.full_like_layout``, ``layout.like_layout``), so the next convolution finds its input
-already batch-innermost and no transposing copy is made between layers. Kernels rely only on the
-batch being innermost, never on a particular layout being handed to them.
+already batch-innermost and no transposing copy is made between layers. Images a kernel makes
+itself (a conv's output, an input gradient, col2im's fold) are written rows-outermost with no
+padding left in the memory, so that the operands of every later elementwise op match: numpy
+runs an op on operands of different layouts, or on padded views, several times slower than on
+matching contiguous ones. Kernels rely only on the batch being innermost, never on a particular
+layout being handed to them.
 """

@@ -3,11 +3,14 @@ products over window matrices, with no Python loop over batch, channels or pixel
 
 - Undilated rows (:func:`uses_row_windows`): the forward and the weight gradient are one batched
   GEMM over output rows, each reading its windows in place from a copy of only kw column-shifted
-  images (:func:`row_windows`). A bias can ride in the forward GEMM as one more weight column
-  against a row of ones (:func:`fuses_bias`).
+  images (:func:`row_windows`), or from the input itself for a kernel one column wide
+  (:func:`windows_in_place`). With 16 filters or fewer the forward multiplies two output rows
+  at a time through a banded kernel (:func:`pairs_output_rows`). A bias can ride in the forward
+  GEMM as one more weight column against a row of ones (:func:`fuses_bias`).
 - Dilated rows: one GEMM per group over the full im2col matrix (:func:`im2col`).
 - The transposed convolution at stride 1 (:func:`uses_stacked_rows`) is a batched GEMM over
   blocks of input rows through a band of the kernel, reading the output rows it gathers in place
+  and folding its kernel columns a megabyte at a time, while in cache
   (:func:`conv_transpose_stacked`); at other strides one GEMM per group and a col2im fold.
 
 Every function takes a :class:`ConvGeometry`, the sizes of the *forward* convolution.
