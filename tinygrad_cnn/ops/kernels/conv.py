@@ -70,8 +70,9 @@ def row_windows(x: np.ndarray, geo: ConvGeometry, ones_row: bool = False) -> np.
     hp, wp = geo.padded_hw
     cg = c // g
     if not ones_row and windows_in_place(x, geo):
-        s_n, s_c, s_h, s_w = x.strides
-        return as_strided(x, (g, ho, kh * cg, wo * n), (cg * s_c, sh * s_h, s_c, s_n), writeable=False)
+        rows_2d = x.transpose(2, 1, 3, 0).reshape(h * c, w * n)  # a view, with strides that size-1 axes can't skew
+        r, e = rows_2d.strides
+        return as_strided(rows_2d, (g, ho, kh * cg, wo * n), (cg * r, sh * c * r, r, e), writeable=False)
     row_len = kw * cg + ones_row
     rows = np.empty((g, hp, row_len, wo * n), x.dtype)
     by_column = rows[:, :, :kw * cg].reshape(g, hp, kw, cg, wo, n)
