@@ -70,6 +70,15 @@ def test_dropout_scales_and_is_identity_in_eval():
     assert d.eval()(Tensor(np.ones(3, np.float32))).tolist() == [1.0, 1.0, 1.0]
 
 
+def test_dropout_layers_are_siblings_as_in_pytorch():
+    # code that finds dropout layers by isinstance(m, nn.Dropout) must not catch Dropout2d
+    for lib in (tc, torch) if torch is not None else (tc,):
+        assert not isinstance(lib.nn.Dropout2d(), lib.nn.Dropout) and not isinstance(lib.nn.Dropout(), lib.nn.Dropout2d)
+    for layer in (nn.Dropout, nn.Dropout2d):
+        with pytest.raises(ValueError, match=f"{layer.__name__}: p must be in \\[0, 1\\], got 1.5"):
+            layer(1.5)
+
+
 def test_layer_bad_arguments():
     with pytest.raises(ValueError, match="Linear: in_features must be a positive int, got 0"):
         nn.Linear(0, 3)

@@ -9,21 +9,8 @@ import tinygrad_cnn as tc
 import tinygrad_cnn.nn.functional as F
 from tinygrad_cnn import Tensor
 from tinygrad_cnn.autograd import Function
+from tests.testing.wrong_functions import WrongSquare
 from tinygrad_cnn.testing import GradcheckError, check_grads, gradcheck, gradgradcheck
-
-
-class WrongSquare(Function):
-    """x**2 with the gradient of x**3 / 1: off by a factor 3/2."""
-
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return Tensor(x.data ** 2)
-
-    @staticmethod
-    def backward(ctx, g):
-        (x,) = ctx.saved_tensors
-        return g * 3 * x
 
 
 class NonlinearVJP(Function):

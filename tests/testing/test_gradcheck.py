@@ -5,20 +5,9 @@ from hypothesis import given
 
 import tinygrad_cnn as tc
 from tinygrad_cnn import Tensor
+from tests.testing.wrong_functions import WrongSquare
 from tinygrad_cnn.testing import GradcheckError, gradcheck, gradgradcheck, numerical_grad
 from tinygrad_cnn.testing.strategies import conv2d_args, distinct_tensors, pool2d_args, shapes, tensors
-
-
-class WrongSquare(tc.Function):
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return Tensor(x.data ** 2)
-
-    @staticmethod
-    def backward(ctx, g):
-        (x,) = ctx.saved_tensors
-        return g * x * 2.2  # wrong: should be 2
 
 
 class DetachedBackward(tc.Function):

@@ -9,6 +9,7 @@ import numpy as np
 
 from ..tensor import Tensor
 from . import functional as F
+from .layers import _DropoutNd
 from .module import Module
 
 
@@ -173,15 +174,9 @@ class LogSoftmax(Softmax):
         return F.log_softmax(x, -1 if self.dim is None else self.dim)
 
 
-class Dropout2d(Module):
+class Dropout2d(_DropoutNd):
     """Zero whole channels with probability ``p`` while training (scaling the rest by 1/(1-p)).
     Shape: (N, C, H, W) unchanged."""
-
-    def __init__(self, p: float = 0.5, inplace: bool = False):
-        super().__init__()
-        if not 0.0 <= p <= 1.0:
-            raise ValueError(f"Dropout2d: p must be in [0, 1], got {p}")
-        self.p, self.inplace = p, inplace
 
     def forward(self, x: Tensor) -> Tensor:
         if not self.training or self.p == 0.0:

@@ -246,18 +246,23 @@ class Flatten(Module):
         return x.flatten(self.start_dim, self.end_dim)
 
 
-class Dropout(Module):
+class _DropoutNd(Module):
+    """What the dropout layers share, as PyTorch's ``_DropoutNd``: ``p`` checked, and ``inplace``
+    (neither layer is an instance of the other, as in PyTorch)."""
+
+    def __init__(self, p: float = 0.5, inplace: bool = False):
+        super().__init__()
+        if not 0.0 <= p <= 1.0:
+            raise ValueError(f"{type(self).__name__}: p must be in [0, 1], got {p}")
+        self.p, self.inplace = p, inplace
+
+
+class Dropout(_DropoutNd):
     """Zero elements with probability ``p`` while training. Shape: unchanged.
 
     >>> Dropout(0.5).eval()(Tensor([1.0, 2.0])).tolist()
     [1.0, 2.0]
     """
-
-    def __init__(self, p: float = 0.5, inplace: bool = False):
-        super().__init__()
-        if not 0.0 <= p <= 1.0:
-            raise ValueError(f"Dropout: p must be in [0, 1], got {p}")
-        self.p, self.inplace = p, inplace
 
     def forward(self, x: Tensor) -> Tensor:
         return F.dropout(x, self.p, self.training, self.inplace)

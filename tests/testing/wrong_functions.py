@@ -1,0 +1,17 @@
+"""Functions with a deliberately wrong backward, shared by the gradient checkers' tests."""
+from tinygrad_cnn import Tensor
+from tinygrad_cnn.autograd import Function
+
+
+class WrongSquare(Function):
+    """x**2 with the gradient 2.2x instead of 2x."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return Tensor(x.data ** 2)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g * x * 2.2  # wrong: should be 2
