@@ -58,7 +58,7 @@ def main() -> None:
     args = ap.parse_args()
     torch = optional_torch(THREADS)
     tc.manual_seed(0)
-    params = [np.asarray(p.data) for p in tc.nn.LeNet5().parameters()]
+    params = [np.asarray(p.numpy()) for p in tc.nn.LeNet5().parameters()]
     rng = np.random.default_rng(0)
     x_np, y_np = rng.standard_normal((64, 1, 28, 28)).astype(np.float32), rng.integers(0, 10, 64)
     fns = {f"ours {k}": f for k, f in contenders(tc, params, x_np, y_np).items()}

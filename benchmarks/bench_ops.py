@@ -123,7 +123,7 @@ def sweep(torch, reps: int) -> None:
                 fns[name] = lambda x=x, fn=fn, a=args, g=g: fn(x, *a).backward(g)
                 flops = 0
         if torch is not None:
-            tx, tg = torch.tensor(x_np, requires_grad=True), torch.tensor(np.ascontiguousarray(g.data))
+            tx, tg = torch.tensor(x_np, requires_grad=True), torch.tensor(np.ascontiguousarray(g.numpy()))
             if kind == "conv":
                 tw, tb = torch.tensor(w_np, requires_grad=True), torch.zeros(ws[0], requires_grad=True)
                 fns["torch"] = lambda tx=tx, tw=tw, tb=tb, a=args, tg=tg: torch.nn.functional.conv2d(

@@ -59,7 +59,7 @@ def top_hessian_eigenvalue(batch: int, iters: int, data_dir: str | None) -> None
         v = hv / hv.norm()
     print(f"1. LeNet-5, batch {batch}: largest Hessian eigenvalue w.r.t. conv1's {w1.numel()} weights by "
           f"{iters} power iterations on hvp: {eigenvalue:.6g}")
-    full = hessian(loss_of, w1).data.reshape(w1.numel(), w1.numel()).astype(np.float64)
+    full = hessian(loss_of, w1).numpy().reshape(w1.numel(), w1.numel()).astype(np.float64)
     eigs = np.linalg.eigvalsh((full + full.T) / 2)
     print(f"   the full {w1.numel()}x{w1.numel()} Hessian's eigenvalue of largest magnitude: "
           f"{eigs[np.argmax(np.abs(eigs))]:.6g}")
@@ -92,7 +92,7 @@ def conv_jacobian_picture(out_dir: Path, side: int = 8) -> None:
     conv = nn.Conv2d(1, 1, 3, padding=1, bias=False)
     x = tc.randn(1, 1, side, side)
     jac = jacobian(lambda t: conv(t).tanh(), x)  # (1, 1, s, s, 1, 1, s, s)
-    matrix = jac.data.reshape(side * side, side * side)
+    matrix = jac.numpy().reshape(side * side, side * side)
     print(f"3. Jacobian of a 3x3 conv (+tanh) on a {side}x{side} image: {matrix.shape}, "
           f"{np.count_nonzero(matrix)} nonzeros (at most 9 per row: each output sees a 3x3 window)")
     try:

@@ -67,12 +67,17 @@ def test_gradients_can_be_changed_in_place(lib):
     assert _np(x.grad).tolist() == [3.0, 3.0]
 
 
-def test_accumulated_gradient_is_fresh_each_time():
-    x = tc.tensor([1.0, 2.0], requires_grad=True)
+@pytest.mark.parametrize("lib", LIBS)
+def test_accumulated_gradient_is_added_into_the_same_tensor(lib):
+    """As PyTorch: a reference kept to .grad sees the next backward's sum (with create_graph a new
+    tensor, which is a graph's result)."""
+    x = lib.tensor([1.0, 2.0], requires_grad=True)
     (x * 2).sum().backward()
     first = x.grad
     (x * 2).sum().backward()
-    assert first.tolist() == [2.0, 2.0] and x.grad.tolist() == [4.0, 4.0]
+    assert x.grad is first and _np(first).tolist() == [4.0, 4.0]
+    (x * x).sum().backward(create_graph=True)
+    assert x.grad is not first and _np(x.grad).tolist() == [6.0, 8.0]
 
 
 # ---- graphs are freed without the cycle collector
@@ -186,4 +191,4 @@ def test_loss_of_float32_against_int_targets_is_float32(lib):
 def test_tensor_class_keeps_ndarray_dtype_and_memory():
     arr = np.zeros(3, np.float64)
     t = Tensor(arr)
-    assert t.data is arr and t.dtype == np.float64
+    assert t.numpy() is arr and t.dtype == np.float64

@@ -80,8 +80,8 @@ def test_hessian_of_a_scalar_function_is_symmetric(name: str) -> None:
         h = hessian(scalar, tuple(inputs))
         for i in range(len(inputs)):
             for j in range(len(inputs)):
-                a = h[i][j].data.reshape(sizes[i], sizes[j])
-                b = h[j][i].data.reshape(sizes[j], sizes[i]).T
+                a = h[i][j].numpy().reshape(sizes[i], sizes[j])
+                b = h[j][i].numpy().reshape(sizes[j], sizes[i]).T
                 np.testing.assert_allclose(a, b, rtol=1e-7, atol=1e-9, err_msg=f"{name}: H[{i}][{j}] != H[{j}][{i}]ᵀ")
 
     check()

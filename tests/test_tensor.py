@@ -20,7 +20,7 @@ def test_dtypes_follow_the_contract():
     assert tc.tensor([True]).dtype == np.bool_
     assert Tensor([1.0], dtype="float64").dtype == np.float64
     arr = np.zeros(3, np.float32)
-    assert Tensor(arr).data is arr  # no copy, as torch.as_tensor
+    assert Tensor(arr).numpy() is arr  # no copy, as torch.as_tensor
 
 
 def test_integer_tensors_cannot_require_grad():
@@ -35,7 +35,7 @@ def test_attributes():
     y = x * 2
     assert not y.is_leaf and y.grad_fn.name == "mul" and y.requires_grad
     assert y.detach().requires_grad is False and y.detach().is_leaf
-    assert x.numpy() is x.data and Tensor(3.0).item() == 3.0 and x.tolist() == [[1.0] * 3] * 2
+    assert x.numpy() is x.numpy() and Tensor(3.0).item() == 3.0 and x.tolist() == [[1.0] * 3] * 2
     assert x.float().dtype == np.float32 and x.double().dtype == np.float64
 
 
@@ -171,7 +171,7 @@ def test_second_derivative_of_cube_is_6x():
     (g,) = tc.grad((x ** 3).sum(), x, create_graph=True)
     assert g.requires_grad
     (gg,) = tc.grad(g.sum(), x)
-    np.testing.assert_allclose(gg.data, 6 * x.data)
+    np.testing.assert_allclose(gg.numpy(), 6 * x.numpy())
 
 
 def test_backward_create_graph_lets_grad_be_differentiated():
@@ -200,10 +200,11 @@ def test_hessian_vector_product_of_mlp_matches_finite_differences():
     dot = (g1 * Tensor(v1)).sum() + (g2 * Tensor(v2)).sum()
     hv1, hv2 = tc.grad(dot, (w1, w2))
     eps = 1e-6
-    plus = loss_grads(Tensor(w1.data + eps * v1, requires_grad=True), Tensor(w2.data + eps * v2, requires_grad=True))
-    minus = loss_grads(Tensor(w1.data - eps * v1, requires_grad=True), Tensor(w2.data - eps * v2, requires_grad=True))
-    np.testing.assert_allclose(hv1.data, (plus[0].data - minus[0].data) / (2 * eps), rtol=1e-5, atol=1e-7)
-    np.testing.assert_allclose(hv2.data, (plus[1].data - minus[1].data) / (2 * eps), rtol=1e-5, atol=1e-7)
+    w1n, w2n = w1.numpy(), w2.numpy()
+    plus = loss_grads(Tensor(w1n + eps * v1, requires_grad=True), Tensor(w2n + eps * v2, requires_grad=True))
+    minus = loss_grads(Tensor(w1n - eps * v1, requires_grad=True), Tensor(w2n - eps * v2, requires_grad=True))
+    np.testing.assert_allclose(hv1.numpy(), (plus[0].numpy() - minus[0].numpy()) / (2 * eps), rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(hv2.numpy(), (plus[1].numpy() - minus[1].numpy()) / (2 * eps), rtol=1e-5, atol=1e-7)
 
 
 def test_detach_cuts_the_graph():
@@ -246,7 +247,7 @@ def test_function_user_op_with_gradcheck():
         def forward(ctx, x, scale):
             ctx.save_for_backward(x)
             ctx.scale = scale
-            return Tensor(scale * x.data ** 2)
+            return Tensor(scale * x.numpy() ** 2)
 
         @staticmethod
         def backward(ctx, g):

@@ -134,16 +134,16 @@ class _Owner:
     array, or a view of one, goes as it is)."""
 
     def __init__(self, root_grads: Sequence[Tensor]):
-        self.given: set[int] = {_memory_of(g.data) for g in root_grads}
+        self.given: set[int] = {_memory_of(g._data) for g in root_grads}
 
     def own(self, g: Tensor, create_graph: bool) -> Tensor:
         # read-only (a broadcast view): the user may still write into .grad (p.grad.zero_())
-        shared = _memory_of(g.data) in self.given or not g.data.flags.writeable
+        shared = _memory_of(g._data) in self.given or not g._data.flags.writeable
         if create_graph:
             g = _sh.clone(g) if shared else g
         else:
-            g = Tensor(g.data.copy() if shared else g.data)
-        self.given.add(_memory_of(g.data))
+            g = Tensor(g._data.copy() if shared else g._data)
+        self.given.add(_memory_of(g._data))
         return g
 
 
@@ -157,12 +157,29 @@ def _run_hooks(t: Tensor, g: Tensor) -> Tensor:
 
 def _accumulate(t: Tensor, g: Tensor, owner: _Owner, create_graph: bool) -> None:
     """Add ``g`` into ``t.grad`` (a leaf, or a tensor that retains its gradient)."""
-    if t.grad is None:
+    old = t.grad
+    if old is None:
         t.grad = owner.own(g, create_graph)
-    elif create_graph:
-        t.grad = t.grad + g
-    else:  # no graph to record: plain numpy, without an op's bookkeeping
-        t.grad = Tensor(t.grad.data + g.data)
+    elif create_graph or old.requires_grad or not _addable_in_place(old._data, g._data):
+        t.grad = old + g if create_graph else Tensor(old._data + g._data)
+    else:  # PyTorch adds into the same tensor, so a reference kept to .grad sees the sum
+        np.add(old._data, g._data, out=old._data)
+        old._vc[0] += 1
+
+
+def _addable_in_place(grad: np.ndarray, g: np.ndarray) -> bool:
+    return grad.flags.writeable and grad.shape == g.shape and grad.dtype == g.dtype
+
+
+def zero_grad_of(p: Tensor, set_to_none: bool) -> None:
+    """``p.grad = None``, or zero it in place (the same tensor, as PyTorch: references to it stay live)."""
+    if set_to_none or p.grad is None:
+        p.grad = None
+    elif p.grad.grad_fn is not None or not p.grad._data.flags.writeable:  # a graph's result: detach, as PyTorch
+        p.grad = Tensor(np.zeros_like(p.grad._data))
+    else:
+        p.grad._data[...] = 0
+        p.grad._vc[0] += 1
 
 
 def _check_saved(node: Node, out: Tensor) -> None:
@@ -207,10 +224,10 @@ def _propagate(node: Node, pgrads: Any, grads: dict[int, Tensor], needed: set[in
             except RuntimeError:
                 raise RuntimeError(f"backward of op '{node.name}' returned a gradient of shape {pg.shape} "
                                    f"for an input of shape {p.shape}") from None
-        if pg.data.dtype != p.data.dtype:
-            pg = _sh.astype(pg, p.data.dtype)
+        if pg._data.dtype != p._data.dtype:
+            pg = _sh.astype(pg, p._data.dtype)
         if anomaly:
-            _check_finite(pg.data, "backward", node.name, node.site)
+            _check_finite(pg._data, "backward", node.name, node.site)
         prev = grads.get(id(p))
         grads[id(p)] = pg if prev is None else prev + pg
         if observer is not None:
@@ -223,10 +240,10 @@ def root_gradient(t: Tensor, gradient: Any, who: str, what: str = "gradient") ->
     if not t.requires_grad:
         raise RuntimeError(f"{who}: tensor does not require grad and has no grad_fn")
     if gradient is None:
-        if t.data.size != 1:
+        if t._data.size != 1:
             raise RuntimeError(f"{who}: grad can be implicitly created only for scalar outputs, got shape {t.shape}; "
                                f"pass {what}=")
-        return Tensor(np.ones_like(t.data))
+        return Tensor(np.ones_like(t._data))
     g = gradient if isinstance(gradient, Tensor) else Tensor(np.asarray(gradient, dtype=t.dtype))
     if g.shape != t.shape:
         raise ShapeError(f"{who}: {what} shape {g.shape} does not match tensor shape {t.shape}")

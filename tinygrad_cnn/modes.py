@@ -38,10 +38,10 @@ class _GradMode:
         _modes.grad_enabled = self._prev
 
     def __call__(self, fn: Callable) -> Callable:
-        mode = type(self)
+        enabled = self.enabled
 
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            with mode():
+            with _set_grad_enabled(enabled):  # a fresh context per call: calls may nest or recurse
                 return fn(*args, **kwargs)
 
         wrapper.__name__ = getattr(fn, "__name__", "wrapper")
@@ -102,6 +102,11 @@ class set_grad_enabled(_GradMode):
 
     def __exit__(self, *exc: Any) -> None:
         _modes.grad_enabled = self._prev
+
+    def __call__(self, fn: Callable) -> Callable:
+        """As a decorator: the mode is undone at once and set only while ``fn`` runs (PyTorch's rule)."""
+        _modes.grad_enabled = self._prev
+        return super().__call__(fn)
 
 
 def _user_site() -> str:

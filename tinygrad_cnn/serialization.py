@@ -49,7 +49,7 @@ def _flatten(obj: Any, prefix: str, out: dict) -> None:
     elif isinstance(obj, str):
         out[prefix.rstrip(_SEP)] = np.asarray(obj)
     elif isinstance(obj, Tensor):
-        out[prefix.rstrip(_SEP)] = obj.data
+        out[prefix.rstrip(_SEP)] = obj._data
     elif isinstance(obj, (np.ndarray, np.generic, int, float, bool)):
         out[prefix.rstrip(_SEP)] = np.asarray(obj)
     elif obj is None:

@@ -26,7 +26,7 @@ def _to_array(data: Any, dtype: Any = None, ints_stay_ints: bool = False) -> np.
     """``data`` as an ndarray, sharing an ndarray's memory. Python numbers and lists become float32,
     or (``ints_stay_ints``, as ``torch.tensor``) int64 for ints and bool for bools."""
     if isinstance(data, Tensor):
-        data = data.data
+        data = data._data
     if isinstance(data, (np.ndarray, np.generic)):
         arr = np.asarray(data)
     else:
@@ -66,8 +66,9 @@ class Tensor(TorchSurface):
     [[2.0, 4.0], [6.0, 8.0]]
     """
 
-    __slots__ = ("data", "requires_grad", "grad", "grad_fn", "name", "_hooks", "_retains_grad", "_vc", "_is_view",
+    __slots__ = ("_data", "requires_grad", "grad", "grad_fn", "name", "_hooks", "_retains_grad", "_vc", "_is_view",
                  "_used", "__weakref__")
+    _vc: list[int]
     __array_priority__ = 1000  # numpy scalars on the left defer to our reflected operators
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None, name: str | None = None):
@@ -75,9 +76,11 @@ class Tensor(TorchSurface):
         if requires_grad and not _is_float(arr):
             raise TypeError(f"Tensor: only floating-point tensors can require grad, got dtype {arr.dtype}")
         self._init_slots(arr, bool(requires_grad), name)
+        if isinstance(data, Tensor) and arr is data._data:  # shared memory: one version, as PyTorch's
+            self._vc = data._vc
 
     def _init_slots(self, data: np.ndarray, requires_grad: bool, name: str | None) -> None:
-        self.data = data
+        self._data = data
         self.requires_grad = requires_grad
         self.grad: Tensor | None = None
         self.grad_fn: Node | None = None
@@ -90,22 +93,44 @@ class Tensor(TorchSurface):
 
     # ---- attributes
     @property
+    def data(self) -> Tensor:
+        """This tensor's values as a new leaf sharing its memory, cut off from the graph and with a
+        version of its own (PyTorch's escape hatch: changing ``.data`` in place is not checked by
+        backward). Assigning a Tensor to ``.data`` swaps this tensor's values for that tensor's.
+
+        >>> w = Tensor([1.0, 2.0], requires_grad=True); _ = w.data.mul_(10); w.tolist()
+        [10.0, 20.0]
+        """
+        out = Tensor.__new__(Tensor)
+        out._init_slots(self._data, False, None)
+        return out
+
+    @data.setter
+    def data(self, value: Tensor) -> None:
+        if not isinstance(value, Tensor):
+            raise TypeError(f"Tensor.data: can only assign a Tensor to .data, got {type(value).__name__} "
+                            "(wrap an ndarray with tinygrad_cnn.from_numpy)")
+        if self.requires_grad and not _is_float(value._data):
+            raise TypeError(f"Tensor.data: a tensor that requires grad needs floating-point data, got {value.dtype}")
+        self._data = value._data
+
+    @property
     def shape(self) -> tuple:
-        return self.data.shape
+        return self._data.shape
 
     @property
     def ndim(self) -> int:
-        return self.data.ndim
+        return self._data.ndim
 
     @property
     def dtype(self) -> np.dtype:
-        return self.data.dtype
+        return self._data.dtype
 
     def numel(self) -> int:
-        return self.data.size
+        return self._data.size
 
     def dim(self) -> int:
-        return self.data.ndim
+        return self._data.ndim
 
     @property
     def _version(self) -> int:
@@ -122,20 +147,30 @@ class Tensor(TorchSurface):
 
     # ---- conversion
     def numpy(self) -> np.ndarray:
-        return self.data
+        """The numpy array holding this tensor's values (shared memory, as ``torch.Tensor.numpy``).
+
+        >>> Tensor([1.0, 2.0]).numpy()
+        array([1., 2.], dtype=float32)
+        """
+        return self._data
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        """``np.asarray(t)``: the values as an ndarray (shared memory unless a dtype or copy asks otherwise)."""
+        arr = self._data if dtype is None else self._data.astype(dtype, copy=False)
+        return arr.copy() if copy else arr
 
     def item(self) -> Any:
-        if self.data.size != 1:
+        if self._data.size != 1:
             raise ShapeError(f"Tensor.item: only one-element tensors convert to a Python scalar, "
                              f"got shape {self.shape}")
-        return self.data.item()
+        return self._data.item()
 
     def tolist(self) -> Any:
-        return self.data.tolist()
+        return self._data.tolist()
 
     def detach(self) -> Tensor:
         """A new leaf sharing the data and its version counter, cut off from the graph."""
-        out = Tensor(self.data)
+        out = Tensor(self._data)
         out._vc, out._is_view = self._vc, True
         return out
 
@@ -149,7 +184,7 @@ class Tensor(TorchSurface):
         return self.astype(np.float64)
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
-        if requires_grad and not _is_float(self.data):
+        if requires_grad and not _is_float(self._data):
             raise TypeError(f"Tensor.requires_grad_: only floating-point tensors can require grad, got {self.dtype}")
         if not self.is_leaf:
             raise RuntimeError("Tensor.requires_grad_: can only change requires_grad of leaf tensors")
@@ -157,14 +192,14 @@ class Tensor(TorchSurface):
         return self
 
     def __repr__(self) -> str:
-        body = np.array2string(self.data, separator=", ", precision=4, threshold=50)
+        body = np.array2string(self._data, separator=", ", precision=4, threshold=50)
         extra = ""
         if self.grad_fn is not None:
             extra = f", grad_fn={self.grad_fn!r}"
         elif self.requires_grad:
             extra = ", requires_grad=True"
-        if self.data.dtype != np.float32:
-            extra = f", dtype={self.data.dtype}" + extra
+        if self._data.dtype != np.float32:
+            extra = f", dtype={self._data.dtype}" + extra
         return f"tensor({body}{extra})"
 
     def __len__(self) -> int:
@@ -177,9 +212,9 @@ class Tensor(TorchSurface):
             yield self[i]
 
     def __bool__(self) -> bool:
-        if self.data.size != 1:
-            raise RuntimeError(f"Tensor.__bool__: truth value of a tensor with {self.data.size} elements is ambiguous")
-        return bool(self.data)
+        if self._data.size != 1:
+            raise RuntimeError(f"Tensor.__bool__: truth value of a tensor with {self._data.size} elements is ambiguous")
+        return bool(self._data)
 
     def __float__(self) -> builtins.float:  # the builtin: `float` here is the method below
         return float(self.item())
@@ -225,12 +260,19 @@ class Tensor(TorchSurface):
     def __pow__(self, o): return _ew.power(self, o)
     def __rpow__(self, o): return _ew.power(o, self)
     def __neg__(self): return _ew.neg(self)
+    def __pos__(self): return self
+    def __abs__(self): return _ew.absolute(self)
+    def __floordiv__(self, o): return _int.floor_divide(self, o)
+    def __rfloordiv__(self, o): return _int.floor_divide(o, self)
+    def __mod__(self, o): return _int.remainder(self, o)
+    def __rmod__(self, o): return _int.remainder(o, self)
     def __matmul__(self, o): return _mm.matmul(self, o)
     def __rmatmul__(self, o): return _mm.matmul(o, self)
     def __getitem__(self, idx): return _sh.getitem(self, idx)
+    def __setitem__(self, idx, value): _ip.setitem_(self, idx, value)
 
     def _compare(self, o: Any, fn: Callable) -> Tensor:
-        return Tensor(fn(self.data, o.data if isinstance(o, Tensor) else o))
+        return Tensor(fn(self._data, o._data if isinstance(o, Tensor) else o))
 
     def __lt__(self, o): return self._compare(o, np.less)
     def __le__(self, o): return self._compare(o, np.less_equal)
@@ -238,11 +280,15 @@ class Tensor(TorchSurface):
     def __ge__(self, o): return self._compare(o, np.greater_equal)
     def __eq__(self, o): return self._compare(o, np.equal)
     def __ne__(self, o): return self._compare(o, np.not_equal)
-    def __invert__(self): return Tensor(np.invert(self.data))
-    def __and__(self, o): return self._compare(o, np.logical_and)
-    def __or__(self, o): return self._compare(o, np.logical_or)
-    def all(self) -> Tensor: return Tensor(np.all(self.data))
-    def any(self) -> Tensor: return Tensor(np.any(self.data))
+    def __invert__(self): return _int.bitwise_not(self)
+    def __and__(self, o): return _int.bitwise_and(self, o)
+    def __rand__(self, o): return _int.bitwise_and(o, self)
+    def __or__(self, o): return _int.bitwise_or(self, o)
+    def __ror__(self, o): return _int.bitwise_or(o, self)
+    def __xor__(self, o): return _int.bitwise_xor(self, o)
+    def __rxor__(self, o): return _int.bitwise_xor(o, self)
+    def all(self) -> Tensor: return Tensor(np.all(self._data))
+    def any(self) -> Tensor: return Tensor(np.any(self._data))
 
     # ---- methods
     def exp(self): return _ew.exp(self)
@@ -256,7 +302,12 @@ class Tensor(TorchSurface):
     clamp = clip
     def sum(self, dim=None, keepdim=False, *, axis=None): return _red.reduce_sum(self, _axis(dim, axis), keepdim)
     def mean(self, dim=None, keepdim=False, *, axis=None): return _red.mean(self, _axis(dim, axis), keepdim)
-    def var(self, dim=None, keepdim=False, correction=1): return _red.var(self, dim, keepdim, correction)
+    def var(self, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None):
+        return _red.var(self, *_red.var_args("var", _axis(dim, axis), unbiased, correction), keepdim)
+
+    def std(self, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None):
+        return _red.var(self, *_red.var_args("std", _axis(dim, axis), unbiased, correction), keepdim).sqrt()
+
     def max(self, dim=None, keepdim=False, *, axis=None): return _red.reduce_max(self, _axis(dim, axis), keepdim)
     def min(self, dim=None, keepdim=False, *, axis=None): return _red.reduce_min(self, _axis(dim, axis), keepdim)
     def argmax(self, dim=None, keepdim=False, *, axis=None): return _red.argmax(self, _axis(dim, axis), keepdim)
@@ -291,6 +342,13 @@ class Tensor(TorchSurface):
     def __isub__(self, o): return _ip.sub_(self, o)
     def __imul__(self, o): return _ip.mul_(self, o)
     def __itruediv__(self, o): return _ip.div_(self, o)
+    def pow_(self, o): return _ip.pow_(self, o)
+    def __ipow__(self, o): return _ip.pow_(self, o)
+    def __ifloordiv__(self, o): return _ip.floor_divide_(self, o)
+    def __imod__(self, o): return _ip.remainder_(self, o)
+    def __iand__(self, o): return _ip.bitwise_(self, o, "bitwise_and_", np.bitwise_and)
+    def __ior__(self, o): return _ip.bitwise_(self, o, "bitwise_or_", np.bitwise_or)
+    def __ixor__(self, o): return _ip.bitwise_(self, o, "bitwise_xor_", np.bitwise_xor)
 
 
 class RemovableHandle:
@@ -332,7 +390,7 @@ def as_tensor(data: Any, dtype: Any = None) -> Tensor:
     """``data`` as a Tensor, sharing memory where it can (a Tensor of that dtype is returned as it is,
     an ndarray of that dtype is shared), as ``torch.as_tensor``; lists as :func:`tensor`.
 
-    >>> a = np.ones(2); as_tensor(a).data is a
+    >>> a = np.ones(2); as_tensor(a)._data is a
     True
     """
     if isinstance(data, Tensor):
@@ -342,12 +400,19 @@ def as_tensor(data: Any, dtype: Any = None) -> Tensor:
     return Tensor(_to_array(data, dtype, ints_stay_ints=True))
 
 
+_SCALAR_KIND = {"b": 0, "i": 1, "u": 1, "f": 2}
+
+
 def lift(x: Any, like: Tensor | None = None) -> Tensor:
-    """An op's operand as a Tensor; Python and numpy scalars take ``like``'s float dtype (no promotion)."""
+    """An op's operand as a Tensor. A Python or numpy scalar takes ``like``'s dtype unless it is of
+    a higher kind (bool < integer < float), then the kind's default (int64, float32): PyTorch's
+    rule that a number never widens a tensor of its own kind."""
     if isinstance(x, Tensor):
         return x
-    if like is not None and _is_float(like.data) and np.ndim(x) == 0:
-        return Tensor(np.asarray(x, dtype=like.data.dtype))
+    if like is not None and np.ndim(x) == 0 and not isinstance(x, np.ndarray):
+        kind = np.asarray(x).dtype.kind
+        if kind in _SCALAR_KIND and _SCALAR_KIND[kind] <= _SCALAR_KIND.get(like._data.dtype.kind, -1):
+            return Tensor(np.asarray(x).astype(like._data.dtype))  # wraps into a narrow integer dtype, as PyTorch
     return Tensor(_to_array(x, ints_stay_ints=True))
 
 
@@ -378,7 +443,7 @@ def make_op(name: str, data: np.ndarray, parents: tuple, backward: Callable,
     out._init_slots(data, False, None)
     if data.base is not None:  # a view of an input shares its memory, so also its version
         for p in parents:
-            if np.may_share_memory(data, p.data):
+            if np.may_share_memory(data, p._data):
                 out._vc, out._is_view = p._vc, True
                 break
     modes = _modes
@@ -397,6 +462,7 @@ from .engine import Node, grad, root_gradient, run_backward, sum_to_shape  # noq
 from .ops import activation as _act  # noqa: E402
 from .ops import elementwise as _ew  # noqa: E402
 from .ops import inplace as _ip  # noqa: E402
+from .ops import integer as _int  # noqa: E402
 from .ops import matmul as _mm  # noqa: E402
 from .ops import reduce as _red  # noqa: E402
 from .ops import shape as _sh  # noqa: E402

@@ -71,7 +71,7 @@ def parse_to(args: tuple, kwargs: dict, where: str) -> tuple[np.dtype | None, bo
         raise TypeError(f"{where}: unexpected argument {sorted(kwargs)[0]!r}")
     for a in args:
         if isinstance(a, TorchSurface):
-            dtype = a.data.dtype
+            dtype = a._data.dtype
         elif isinstance(a, (str, Device)):
             device = a
         else:
@@ -85,7 +85,7 @@ class TorchSurface:
     """PyTorch's tensor methods that are spelled differently from numpy's (see module docstring)."""
 
     __slots__ = ()
-    data: np.ndarray
+    _data: np.ndarray
 
     if not TYPE_CHECKING:  # hidden from mypy, which would otherwise accept any attribute of a Tensor
         def __getattr__(self, name: str) -> Any:
@@ -104,10 +104,10 @@ class TorchSurface:
         ((2, 3), 3)
         """
         if dim is None:
-            return self.data.shape
+            return self._data.shape
         from .ops.args import normalize_dim
 
-        return self.data.shape[normalize_dim(dim, self.data.ndim, "size")]
+        return self._data.shape[normalize_dim(dim, self._data.ndim, "size")]
 
     def view_as(self, other: Any) -> Any:
         return self.reshape(other.shape)  # type: ignore[attr-defined]
@@ -131,20 +131,20 @@ class TorchSurface:
     # ---- matrix products
     def t(self) -> Any:
         """Transpose of a matrix (0-D and 1-D tensors are returned as they are), as ``torch.t``."""
-        if self.data.ndim > 2:
-            raise RuntimeError(f"t: expects a tensor with <= 2 dimensions, got {self.data.ndim}; use transpose()")
-        return self.transpose(0, 1) if self.data.ndim == 2 else self  # type: ignore[attr-defined]
+        if self._data.ndim > 2:
+            raise RuntimeError(f"t: expects a tensor with <= 2 dimensions, got {self._data.ndim}; use transpose()")
+        return self.transpose(0, 1) if self._data.ndim == 2 else self  # type: ignore[attr-defined]
 
     def mm(self, other: Any) -> Any:
-        if self.data.ndim != 2 or getattr(other, "ndim", 0) != 2:
-            raise RuntimeError(f"mm: both operands must be 2-D matrices, got shapes {self.data.shape} and "
+        if self._data.ndim != 2 or getattr(other, "ndim", 0) != 2:
+            raise RuntimeError(f"mm: both operands must be 2-D matrices, got shapes {self._data.shape} and "
                                f"{getattr(other, 'shape', None)}; use matmul() for other shapes")
         return self @ other
 
     def bmm(self, other: Any) -> Any:
-        if self.data.ndim != 3 or getattr(other, "ndim", 0) != 3 or self.data.shape[0] != other.shape[0]:
+        if self._data.ndim != 3 or getattr(other, "ndim", 0) != 3 or self._data.shape[0] != other.shape[0]:
             raise RuntimeError(f"bmm: both operands must be 3-D with the same batch size, got shapes "
-                               f"{self.data.shape} and {getattr(other, 'shape', None)}")
+                               f"{self._data.shape} and {getattr(other, 'shape', None)}")
         return self @ other
 
     # ---- conversions and devices
@@ -172,12 +172,12 @@ class TorchSurface:
     def half(self) -> Any: return self.astype(np.float16)  # type: ignore[attr-defined]
 
     def is_floating_point(self) -> builtins.bool:
-        return self.data.dtype.kind == "f"
+        return self._data.dtype.kind == "f"
 
     def type(self, dtype: Any = None) -> Any:
         """With no argument the type's name (``'tinygrad_cnn.FloatTensor'``), else a conversion."""
         if dtype is None:
-            return "tinygrad_cnn." + _DTYPE_NAMES.get(self.data.dtype, f"Tensor[{self.data.dtype}]")
+            return "tinygrad_cnn." + _DTYPE_NAMES.get(self._data.dtype, f"Tensor[{self._data.dtype}]")
         return self.astype(_normalize_dtype(dtype))  # type: ignore[attr-defined]
 
     def to(self, *args: Any, **kwargs: Any) -> Any:
@@ -191,9 +191,11 @@ class TorchSurface:
     def norm(self, p: Any = "fro", dim: Any = None, keepdim: builtins.bool = False) -> Any:
         """The vector p-norm over ``dim`` (all elements when None): 2 / 'fro', 1, inf, -inf or any
         other positive number, as ``torch.norm``."""
+        from .ops.reduce import norm
+
         x: Any = self
         if p in ("fro", 2, 2.0):
-            return (x * x).sum(dim, keepdim).sqrt()
+            return norm(x, 2.0, dim, keepdim)
         if p in (1, 1.0):
             return x.abs().sum(dim, keepdim)
         if p == float("inf"):
@@ -202,7 +204,7 @@ class TorchSurface:
             return _extreme_norm(x.abs(), dim, keepdim, "min")
         if not isinstance(p, (int, float)) or p <= 0:
             raise ValueError(f"norm: p must be 'fro' or a positive number, got {p!r}")
-        return (x.abs() ** p).sum(dim, keepdim) ** (1.0 / p)
+        return norm(x, float(p), dim, keepdim)
 
     def masked_fill(self, mask: Any, value: Any) -> Any:
         """``value`` where ``mask`` is True, else this tensor (broadcast), as PyTorch's.
@@ -213,10 +215,10 @@ class TorchSurface:
         """
         from .ops.elementwise import where
 
-        m = mask.data if isinstance(mask, TorchSurface) else np.asarray(mask)
+        m = mask._data if isinstance(mask, TorchSurface) else np.asarray(mask)
         if m.dtype != np.bool_:
             raise TypeError(f"masked_fill: mask must be a bool tensor, got dtype {m.dtype}")
-        return where(np.broadcast_to(m, np.broadcast_shapes(m.shape, self.data.shape)), value, self)
+        return where(np.broadcast_to(m, np.broadcast_shapes(m.shape, self._data.shape)), value, self)
 
     def gather(self, dim: builtins.int, index: Any) -> Any:
         """Values picked along ``dim`` by ``index``, as ``torch.gather`` (differentiable)."""
@@ -226,8 +228,8 @@ class TorchSurface:
 
     # ---- printing
     def __format__(self, spec: str) -> str:
-        if self.data.size == 1 and self.data.ndim <= 1 or self.data.ndim == 0:
-            return format(self.data.item(), spec)
+        if self._data.size == 1 and self._data.ndim <= 1 or self._data.ndim == 0:
+            return format(self._data.item(), spec)
         return format(str(self), spec)
 
 

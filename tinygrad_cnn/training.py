@@ -78,7 +78,7 @@ def load_data(cfg: TrainConfig, train: bool) -> Any:
     cls = DATASETS[cfg.dataset]
     ds = cls(cfg.data_dir, train=train, transform=cls.normalization())
     limit = cfg.limit_train if train else cfg.limit_test
-    return Subset(ds, limit) if limit else ds
+    return Subset(ds, range(min(limit, len(ds)))) if limit else ds
 
 
 def build(cfg: TrainConfig, steps_per_epoch: int) -> tuple[nn.Module, optim.Optimizer, Any]:
@@ -105,8 +105,8 @@ def evaluate(model: nn.Module, loader: DataLoader) -> tuple[float, float]:
         for x, y in loader:
             logits = model(x)
             total_loss += F.cross_entropy(logits, y, reduction="sum").item()
-            correct += int((logits.data.argmax(1) == y.data).sum())
-            n += len(y.data)
+            correct += int((logits._data.argmax(1) == y._data).sum())
+            n += len(y._data)
     model.train(was_training)
     return total_loss / max(n, 1), correct / max(n, 1)
 
@@ -140,9 +140,9 @@ def train_epoch(model: nn.Module, opt: optim.Optimizer, loader: DataLoader,
         opt.step()
         if batch_schedule is not None:
             batch_schedule.step()
-        b = len(y.data)
+        b = len(y._data)
         total_loss += value * b
-        correct += int((logits.data.argmax(1) == y.data).sum())
+        correct += int((logits._data.argmax(1) == y._data).sum())
         n += b
         if on_step is not None:
             on_step(b, total_loss / n, correct / n, time.perf_counter() - start)

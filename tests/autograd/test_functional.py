@@ -40,7 +40,7 @@ def _net(lib: Any) -> tuple:
 def _np(a: Any) -> Any:
     if isinstance(a, (tuple, list)):
         return [_np(b) for b in a]
-    return a.detach().numpy() if torch is not None and isinstance(a, torch.Tensor) else np.asarray(a.data)
+    return a.detach().numpy() if torch is not None and isinstance(a, torch.Tensor) else np.asarray(a.numpy())
 
 
 def _assert_close(ours: Any, theirs: Any, tol: float = 1e-8) -> None:
@@ -73,12 +73,12 @@ def test_jacobian_and_hessian_against_finite_differences() -> None:
     jac = AF.jacobian(f, (x, w))
     xr, wr = Tensor(X, requires_grad=True), Tensor(W, requires_grad=True)
     num = numerical_grad(f, (xr, wr))
-    np.testing.assert_allclose(jac[0].data, num[0], atol=1e-6)
-    np.testing.assert_allclose(jac[1].data, num[1], atol=1e-6)
+    np.testing.assert_allclose(jac[0].numpy(), num[0], atol=1e-6)
+    np.testing.assert_allclose(jac[1].numpy(), num[1], atol=1e-6)
     # the Hessian in w is the finite-difference Jacobian of the gradient in w
     h = AF.hessian(lambda a: scalar(x, a), w)
     num_h = numerical_grad(lambda a: tc.grad(scalar(x, a), a, create_graph=True)[0], Tensor(W, requires_grad=True))
-    np.testing.assert_allclose(h.data, num_h[0], atol=1e-5)
+    np.testing.assert_allclose(h.numpy(), num_h[0], atol=1e-5)
 
 
 def test_jvp_is_the_directional_derivative() -> None:
@@ -86,9 +86,9 @@ def test_jvp_is_the_directional_derivative() -> None:
     v = (RNG.normal(size=X.shape), RNG.normal(size=W.shape))
     _, t = AF.jvp(f, (tc.tensor(X), tc.tensor(W)), tuple(tc.tensor(a) for a in v))
     eps = 1e-6
-    fd = (f(tc.tensor(X + eps * v[0]), tc.tensor(W + eps * v[1])).data
-          - f(tc.tensor(X - eps * v[0]), tc.tensor(W - eps * v[1])).data) / (2 * eps)
-    np.testing.assert_allclose(t.data, fd, atol=1e-6)
+    fd = (f(tc.tensor(X + eps * v[0]), tc.tensor(W + eps * v[1])).numpy()
+          - f(tc.tensor(X - eps * v[0]), tc.tensor(W - eps * v[1])).numpy()) / (2 * eps)
+    np.testing.assert_allclose(t.numpy(), fd, atol=1e-6)
 
 
 def test_return_structure_follows_the_inputs_and_outputs() -> None:

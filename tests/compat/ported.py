@@ -37,8 +37,7 @@ g.backward()
 out = [g.data.item(), a.grad.item(), b.grad.item()]
 """,
 # The blitz's "Neural Networks" section: define the LeNet-like net, inspect parameters, backprop a
-# random gradient, an MSE loss and its grad_fn chain, a manual SGD update, then torch.optim. One line
-# differs from the blitz (see the comment there): tinygrad_cnn's ``.data`` is the numpy array.
+# random gradient, an MSE loss and its grad_fn chain, a manual SGD update, then torch.optim.
 "blitz_network": """
 import torch
 import torch.nn as nn
@@ -85,7 +84,7 @@ loss.backward()
 after = net.conv1.bias.grad.clone()
 learning_rate = 0.01
 for f in net.parameters():
-    f.data -= f.grad.data * learning_rate  # the blitz's one edit: it writes f.data.sub_(...); .data is an ndarray here
+    f.data.sub_(f.grad.data * learning_rate)
 optimizer = optim.SGD(net.parameters(), lr=0.01)
 optimizer.zero_grad()
 output = net(input)

@@ -739,6 +739,49 @@ except RuntimeError:
     caught.append("view")
 out = [caught]
 """,
+"data_sub_d2l_sgd": """
+import torch
+params = [torch.tensor(W(3, 2), requires_grad=True), torch.tensor(W(2), requires_grad=True)]
+x = torch.tensor(W(5, 3))
+((x @ params[0] + params[1]) ** 2).sum().backward()
+lr, batch_size = 0.1, 5
+with torch.no_grad():
+    for param in params:
+        param.data.sub_(lr * param.grad / batch_size)
+        param.grad.data.zero_()
+out = [params[0], params[1], params[0].grad]
+""",
+"data_normal_dcgan_init": """
+import torch
+torch.manual_seed(0)
+m = torch.nn.Conv2d(3, 4, 3)
+m.weight.data.normal_(0.0, 0.02)
+m.bias.data.fill_(0)
+out = [m.weight.shape, abs(float(m.weight.mean())) < 0.02, 0.005 < float(m.weight.std()) < 0.04, m.bias,
+       m.weight.requires_grad, m.weight.data.requires_grad, m.weight.grad is None]
+""",
+"max_of_outputs_data": """
+import torch
+outputs = torch.tensor(W(6, 4), requires_grad=True) * 2
+_, predicted = torch.max(outputs.data, 1)
+labels = torch.tensor([0, 1, 2, 3, 0, 1])
+out = [predicted, (predicted == labels).sum().item(), outputs.data.requires_grad, outputs.requires_grad]
+""",
+"data_cpu_numpy": """
+import torch
+w = torch.tensor(W(2, 3), requires_grad=True)
+a = w.data.cpu().numpy()
+a[0, 0] = 5.0
+out = [a.shape, a.dtype == np.float32, float(w[0, 0]), type(a).__name__]
+""",
+"data_assignment": """
+import torch
+p = torch.nn.Parameter(torch.ones(2, 2))
+p.data = torch.tensor(W(2, 2))
+d = p.data
+d += 1
+out = [p, d.requires_grad, p.requires_grad, isinstance(p, torch.nn.Parameter)]
+""",
 }
 
 # Features not supported: each must fail with an error that names what is missing.
@@ -751,12 +794,6 @@ torch.nn.LSTM(4, 8)
 import torch
 torch.ones(2).cuda()
 """, "cuda"),
-"data_sub_": ("""
-import torch
-p = torch.ones(3, requires_grad=True)
-p.sum().backward()
-p.data.sub_(0.1 * p.grad.data)
-""", "sub_"),
 "cumsum": ("""
 import torch
 torch.ones(3).cumsum(0)

@@ -109,15 +109,15 @@ class Toy:
 
 def test_dataloader_batches_and_drop_last():
     batches = list(DataLoader(Toy(10), batch_size=4))
-    assert [len(y.data) for _, y in batches] == [4, 4, 2]
+    assert [len(y) for _, y in batches] == [4, 4, 2]
     assert batches[0][0].shape == (4, 2, 2) and batches[0][0].dtype == np.uint8  # nothing applied
     assert batches[0][1].dtype == np.int64
     assert len(DataLoader(Toy(10), batch_size=4, drop_last=True)) == 2
-    assert [len(y.data) for _, y in DataLoader(Toy(10), batch_size=4, drop_last=True)] == [4, 4]
+    assert [len(y) for _, y in DataLoader(Toy(10), batch_size=4, drop_last=True)] == [4, 4]
 
 
 def test_dataloader_shuffles_with_seed():
-    order = lambda seed: np.concatenate([y.data for _, y in DataLoader(Toy(20), 6, shuffle=True, seed=seed)])  # noqa: E731
+    order = lambda seed: np.concatenate([y.numpy() for _, y in DataLoader(Toy(20), 6, shuffle=True, seed=seed)])  # noqa: E731
     a, b, c = order(1), order(1), order(2)
     assert sorted(a.tolist()) == list(range(20))
     assert np.array_equal(a, b) and not np.array_equal(a, c)
@@ -130,7 +130,7 @@ def test_normalize_transform():
     np.testing.assert_allclose(t(np.array([[0, 255]], np.uint8)), [[[-2.0, 2.0]]], rtol=1e-6)  # one image
     x, _ = next(iter(DataLoader(Toy(2, transform=t), 2)))
     assert x.shape == (2, 1, 2, 2) and x.dtype == np.float32
-    np.testing.assert_allclose(x.data.ravel()[:2], (np.arange(2) / 255 - 0.5) / 0.25, rtol=1e-6)
+    np.testing.assert_allclose(x.numpy().ravel()[:2], (np.arange(2) / 255 - 0.5) / 0.25, rtol=1e-6)
     assert FashionMNIST.normalization().mean == 0.2860 and MNIST.normalization().std == 0.3081
 
 
@@ -140,7 +140,7 @@ def test_dataloader_leaves_a_users_own_data_alone():
     ds = TensorDataset(Tensor(feats), tc.tensor(np.arange(10)))
     x, y = next(iter(DataLoader(ds, batch_size=4)))
     assert x.shape == (4, 3) and x.dtype == np.float32 and y.dtype == np.int64
-    np.testing.assert_array_equal(x.data, feats[:4])
+    np.testing.assert_array_equal(x.numpy(), feats[:4])
 
     class Plain(Dataset):  # item by item, through default_collate
         def __len__(self):
@@ -150,7 +150,7 @@ def test_dataloader_leaves_a_users_own_data_alone():
             return feats[i], float(i), i
 
     x, f, i = next(iter(DataLoader(Plain(), batch_size=5)))
-    np.testing.assert_array_equal(x.data, feats[:5])
+    np.testing.assert_array_equal(x.numpy(), feats[:5])
     assert f.dtype == np.float64 and i.dtype == np.int64 and i.tolist() == [0, 1, 2, 3, 4]  # as torch's collate
     three_d = TensorDataset(Tensor(np.zeros((4, 5, 6), np.float32)))
     assert next(iter(DataLoader(three_d, 2)))[0].shape == (2, 5, 6)  # no channel axis added

@@ -18,10 +18,10 @@ def test_default_init_bounds_follow_pytorch():
     tc.manual_seed(0)
     lin = nn.Linear(400, 120)
     bound = 1 / math.sqrt(400)
-    assert np.abs(lin.weight.data).max() <= bound and np.abs(lin.weight.data).max() > 0.9 * bound
+    assert np.abs(lin.weight.numpy()).max() <= bound and np.abs(lin.weight.numpy()).max() > 0.9 * bound
     conv = nn.Conv2d(6, 16, 5)
     bound = 1 / math.sqrt(6 * 25)
-    assert np.abs(conv.weight.data).max() <= bound and np.abs(conv.bias.data).max() <= bound
+    assert np.abs(conv.weight.numpy()).max() <= bound and np.abs(conv.bias.numpy()).max() <= bound
     assert lin.weight.dtype == np.float32
 
 
@@ -43,13 +43,13 @@ def test_batchnorm_matches_torch_in_train_and_eval():
         x = rng.standard_normal((4, 3, 5, 5)).astype(np.float32) * 2 + 1
         ours = bn(Tensor(x))
         theirs = tbn(torch.tensor(x))
-        np.testing.assert_allclose(ours.data, theirs.detach().numpy(), rtol=1e-4, atol=1e-5)
-    np.testing.assert_allclose(bn.running_mean.data, tbn.running_mean.numpy(), rtol=1e-5)
-    np.testing.assert_allclose(bn.running_var.data, tbn.running_var.numpy(), rtol=1e-5)
+        np.testing.assert_allclose(ours.numpy(), theirs.detach().numpy(), rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(bn.running_mean.numpy(), tbn.running_mean.numpy(), rtol=1e-5)
+    np.testing.assert_allclose(bn.running_var.numpy(), tbn.running_var.numpy(), rtol=1e-5)
     bn.eval()
     tbn.eval()
     x = rng.standard_normal((2, 3, 5, 5)).astype(np.float32)
-    np.testing.assert_allclose(bn(Tensor(x)).data, tbn(torch.tensor(x)).detach().numpy(), rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(bn(Tensor(x)).numpy(), tbn(torch.tensor(x)).detach().numpy(), rtol=1e-4, atol=1e-5)
 
 
 def test_batchnorm_gradients_pass_gradcheck():
@@ -64,7 +64,7 @@ def test_batchnorm_gradients_pass_gradcheck():
 def test_dropout_scales_and_is_identity_in_eval():
     tc.manual_seed(0)
     d = nn.Dropout(0.25)
-    out = d(Tensor(np.ones(10000, np.float32))).data
+    out = d(Tensor(np.ones(10000, np.float32))).numpy()
     assert set(np.unique(out)) <= {0.0, np.float32(1 / 0.75)}
     assert abs((out == 0).mean() - 0.25) < 0.03
     assert d.eval()(Tensor(np.ones(3, np.float32))).tolist() == [1.0, 1.0, 1.0]

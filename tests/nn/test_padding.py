@@ -58,7 +58,7 @@ def _pad_case(draw: st.DrawFn) -> tuple:
 @given(_pad_case())
 def test_pad_modes_match_the_loop_reference_and_differentiate_twice(case: tuple) -> None:
     x, pad, mode = case
-    np.testing.assert_array_equal(F.pad(Tensor(x), pad, mode=mode).data, _loop_pad(x, pad, mode))
+    np.testing.assert_array_equal(F.pad(Tensor(x), pad, mode=mode).numpy(), _loop_pad(x, pad, mode))
     xt = Tensor(x, requires_grad=True)
     gradcheck(lambda t: F.pad(t, pad, mode=mode), (xt,))
     gradgradcheck(lambda t: F.pad(t, pad, mode=mode) ** 2, (xt,))
@@ -88,10 +88,10 @@ def test_pad_mode_errors() -> None:
 def test_pad_modes_and_layers_match_torch(mode: str) -> None:
     x = np.random.default_rng(1).normal(size=(2, 3, 5, 6))
     for pad in [(1, 2, 0, 3), (2, 2, 2, 2), (0, 0, 1, 0)]:
-        np.testing.assert_array_equal(F.pad(Tensor(x), pad, mode=mode).data,
+        np.testing.assert_array_equal(F.pad(Tensor(x), pad, mode=mode).numpy(),
                                       torch.nn.functional.pad(torch.tensor(x), pad, mode=mode).numpy())
     layer = {"reflect": "ReflectionPad2d", "replicate": "ReplicationPad2d", "circular": "CircularPad2d"}[mode]
-    np.testing.assert_array_equal(getattr(nn, layer)((1, 2, 3, 1))(Tensor(x)).data,
+    np.testing.assert_array_equal(getattr(nn, layer)((1, 2, 3, 1))(Tensor(x)).numpy(),
                                   getattr(torch.nn, layer)((1, 2, 3, 1))(torch.tensor(x)).numpy())
 
 
@@ -111,14 +111,14 @@ def test_conv2d_padding_mode_is_pad_then_unpadded_conv(mode: str) -> None:
     conv = nn.Conv2d(2, 3, 3, padding=(1, 2), padding_mode=mode)
     x = Tensor(np.random.default_rng(2).normal(size=(1, 2, 5, 5)).astype(np.float32))
     want = F.conv2d(F.pad(x, (2, 2, 1, 1), mode=mode), conv.weight, conv.bias)
-    np.testing.assert_array_equal(conv(x).data, want.data)
+    np.testing.assert_array_equal(conv(x).numpy(), want.numpy())
     assert f"padding_mode='{mode}'" in repr(conv)
     if torch is not None:
         ref = torch.nn.Conv2d(2, 3, 3, padding=(1, 2), padding_mode=mode)
         with torch.no_grad():
-            ref.weight.copy_(torch.tensor(conv.weight.data))
-            ref.bias.copy_(torch.tensor(conv.bias.data))
-        np.testing.assert_allclose(conv(x).data, ref(torch.tensor(x.data)).detach().numpy(), rtol=1e-5, atol=1e-6)
+            ref.weight.copy_(torch.tensor(conv.weight.numpy()))
+            ref.bias.copy_(torch.tensor(conv.bias.numpy()))
+        np.testing.assert_allclose(conv(x).numpy(), ref(torch.tensor(x.numpy())).detach().numpy(), rtol=1e-5, atol=1e-6)
 
 
 def _loop_adaptive(x: np.ndarray, oh: int, ow: int) -> np.ndarray:
@@ -138,14 +138,14 @@ def test_adaptive_avg_pool_any_size(shape: tuple, size: object) -> None:
     x = np.random.default_rng(3).normal(size=shape)
     oh, ow = (size, size) if isinstance(size, int) else size
     oh, ow = oh or shape[-2], ow or shape[-1]
-    np.testing.assert_allclose(F.adaptive_avg_pool2d(Tensor(x), size).data, _loop_adaptive(x, oh, ow), rtol=1e-12)
-    np.testing.assert_allclose(nn.AdaptiveAvgPool2d(size)(Tensor(x)).data, _loop_adaptive(x, oh, ow), rtol=1e-12)
+    np.testing.assert_allclose(F.adaptive_avg_pool2d(Tensor(x), size).numpy(), _loop_adaptive(x, oh, ow), rtol=1e-12)
+    np.testing.assert_allclose(nn.AdaptiveAvgPool2d(size)(Tensor(x)).numpy(), _loop_adaptive(x, oh, ow), rtol=1e-12)
     xt = Tensor(x, requires_grad=True)
     gradcheck(lambda t: F.adaptive_avg_pool2d(t, size), (xt,))
     gradgradcheck(lambda t: F.adaptive_avg_pool2d(t, size) ** 2, (xt,))
     if torch is not None:
         ref = torch.nn.functional.adaptive_avg_pool2d(torch.tensor(x), size).numpy()
-        np.testing.assert_allclose(F.adaptive_avg_pool2d(Tensor(x), size).data, ref, rtol=1e-12)
+        np.testing.assert_allclose(F.adaptive_avg_pool2d(Tensor(x), size).numpy(), ref, rtol=1e-12)
 
 
 def test_unsupported_features_are_named() -> None:

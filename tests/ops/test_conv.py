@@ -20,15 +20,15 @@ needs_torch = pytest.mark.skipif(torch is None, reason="PyTorch not installed (o
 
 
 def _np(t):
-    return None if t is None else t.data
+    return None if t is None else t.numpy()
 
 
 @given(conv2d_args(requires_grad=False))
 def test_conv2d_matches_loop_reference(a):
     geo = conv_geometry("conv2d", a.input.shape, a.weight.shape, a.stride, a.padding, a.dilation, a.groups)
-    expected = conv2d_ref(a.input.data, a.weight.data, _np(a.bias), geo.stride, geo.pads, geo.dilation, a.groups)
+    expected = conv2d_ref(a.input.numpy(), a.weight.numpy(), _np(a.bias), geo.stride, geo.pads, geo.dilation, a.groups)
     out = F.conv2d(a.input, a.weight, a.bias, **a.kwargs())
-    np.testing.assert_allclose(out.data, expected, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(out.numpy(), expected, rtol=1e-10, atol=1e-12)
 
 
 @settings(max_examples=40)
@@ -36,37 +36,37 @@ def test_conv2d_matches_loop_reference(a):
 def test_conv2d_of_batch_innermost_input_matches_nchw(a):
     # inside a network a conv's input usually arrives batch-innermost in memory (a pool's or a
     # conv's output); its windows are then shifted straight out of it rather than from a copy
-    x = a.input.data
+    x = a.input.numpy()
     inner = Tensor(np.ascontiguousarray(x.transpose(1, 2, 3, 0)).transpose(3, 0, 1, 2), requires_grad=True)
-    assert (x.shape[0] <= 1 or inner.data.strides[0] == inner.data.itemsize) and np.array_equal(inner.data, x)
-    w = Tensor(a.weight.data, requires_grad=True)
-    ref_w = Tensor(a.weight.data, requires_grad=True)
+    assert (x.shape[0] <= 1 or inner.numpy().strides[0] == inner.numpy().itemsize) and np.array_equal(inner.numpy(), x)
+    w = Tensor(a.weight.numpy(), requires_grad=True)
+    ref_w = Tensor(a.weight.numpy(), requires_grad=True)
     out, ref = F.conv2d(inner, w, None, **a.kwargs()), F.conv2d(Tensor(x), ref_w, None, **a.kwargs())
-    np.testing.assert_allclose(out.data, ref.data, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(out.numpy(), ref.numpy(), rtol=1e-12, atol=1e-12)
     g = Tensor(np.random.default_rng(0).standard_normal(out.shape))
     out.backward(g)
     ref.backward(g)
-    np.testing.assert_allclose(w.grad.data, ref_w.grad.data, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(w.grad.numpy(), ref_w.grad.numpy(), rtol=1e-10, atol=1e-12)
 
 
 @given(conv_transpose2d_args(requires_grad=False))
 def test_conv_transpose2d_matches_loop_reference(a):
     pair = lambda v: (v, v) if isinstance(v, int) else v  # noqa: E731
-    expected = conv_transpose2d_ref(a.input.data, a.weight.data, _np(a.bias), pair(a.stride), pair(a.padding),
+    expected = conv_transpose2d_ref(a.input.numpy(), a.weight.numpy(), _np(a.bias), pair(a.stride), pair(a.padding),
                                     pair(a.output_padding), a.groups, pair(a.dilation))
     out = F.conv_transpose2d(a.input, a.weight, a.bias, **a.kwargs())
-    np.testing.assert_allclose(out.data, expected, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(out.numpy(), expected, rtol=1e-10, atol=1e-12)
 
 
 def _assert_matches_torch(out, ty, pairs, seed):
     """Our output equals PyTorch's, and after backpropagating one random gradient through both,
     so does the gradient of each (our tensor, torch tensor) pair."""
-    np.testing.assert_allclose(out.data, ty.detach().numpy(), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(out.numpy(), ty.detach().numpy(), rtol=1e-10, atol=1e-12)
     g = np.random.default_rng(seed).standard_normal(out.shape)
     ty.backward(torch.tensor(g))
     out.backward(Tensor(g))
     for ours, theirs in pairs:
-        np.testing.assert_allclose(ours.grad.data, theirs.grad.numpy(), rtol=1e-9, atol=1e-11)
+        np.testing.assert_allclose(ours.grad.numpy(), theirs.grad.numpy(), rtol=1e-9, atol=1e-11)
 
 
 @needs_torch
@@ -78,12 +78,13 @@ def test_conv2d_matches_torch_forward_and_backward(a):
     kw = a.kwargs()
     if a.padding == "same" and geo.stride != (1, 1):
         kw["padding"] = 0  # PyTorch refuses 'same' at stride > 1: pad explicitly with TensorFlow's split
-        tx = torch.nn.functional.pad(torch.tensor(a.input.data), (geo.pads[2], geo.pads[3], geo.pads[0], geo.pads[1]))
+        pads = (geo.pads[2], geo.pads[3], geo.pads[0], geo.pads[1])
+        tx = torch.nn.functional.pad(torch.tensor(a.input.numpy()), pads)
     else:
-        tx = torch.tensor(a.input.data)
+        tx = torch.tensor(a.input.numpy())
     tx.requires_grad_(True)
-    tw = torch.tensor(a.weight.data, requires_grad=True)
-    tb = torch.tensor(a.bias.data, requires_grad=True) if a.bias is not None else None
+    tw = torch.tensor(a.weight.numpy(), requires_grad=True)
+    tb = torch.tensor(a.bias.numpy(), requires_grad=True) if a.bias is not None else None
     ty = torch.nn.functional.conv2d(tx, tw, tb, **kw)
     out = F.conv2d(a.input, a.weight, a.bias, **a.kwargs())
     pairs = [(a.weight, tw)] + ([(a.bias, tb)] if tb is not None else [])
@@ -96,9 +97,9 @@ def test_conv2d_matches_torch_forward_and_backward(a):
 @settings(max_examples=30)
 @given(conv_transpose2d_args())
 def test_conv_transpose2d_matches_torch(a):
-    tx = torch.tensor(a.input.data, requires_grad=True)
-    tw = torch.tensor(a.weight.data, requires_grad=True)
-    tb = torch.tensor(a.bias.data) if a.bias is not None else None
+    tx = torch.tensor(a.input.numpy(), requires_grad=True)
+    tw = torch.tensor(a.weight.numpy(), requires_grad=True)
+    tb = torch.tensor(a.bias.numpy()) if a.bias is not None else None
     ty = torch.nn.functional.conv_transpose2d(tx, tw, tb, **a.kwargs())
     out = F.conv_transpose2d(a.input, a.weight, a.bias, **a.kwargs())
     _assert_matches_torch(out, ty, [(a.input, tx), (a.weight, tw)], seed=1)
@@ -118,8 +119,8 @@ def test_same_padding_stride_one_keeps_size_and_follows_pytorch_split():
     w = Tensor(np.ones((1, 1, 2, 2)))
     out = F.conv2d(x, w, padding="same")  # total padding 1: 0 before, 1 after (PyTorch)
     assert out.shape == (1, 1, 5, 5)
-    assert out.data[0, 0, 0, 0] == 0 + 1 + 5 + 6
-    assert out.data[0, 0, 4, 4] == 24
+    assert out.numpy()[0, 0, 0, 0] == 0 + 1 + 5 + 6
+    assert out.numpy()[0, 0, 4, 4] == 24
 
 
 def test_same_padding_stride_two_uses_tensorflow_rule():
@@ -128,7 +129,7 @@ def test_same_padding_stride_two_uses_tensorflow_rule():
     out = F.conv2d(x, w, stride=2, padding="same")
     assert out.shape == (1, 1, 4, 3)  # ceil(7/2), ceil(6/2)
     # width 6, stride 2, kernel 3: total padding 1, all of it at the right
-    assert out.data[0, 0, 1, 0] == 9 and out.data[0, 0, 1, 2] == 6
+    assert out.numpy()[0, 0, 1, 0] == 9 and out.numpy()[0, 0, 1, 2] == 6
 
 
 def test_unbatched_input():
@@ -141,8 +142,8 @@ def test_depthwise():
     x = Tensor(np.random.default_rng(0).standard_normal((2, 4, 5, 5)))
     w = Tensor(np.random.default_rng(1).standard_normal((8, 1, 3, 3)))
     out = F.conv2d(x, w, groups=4)
-    expected = conv2d_ref(x.data, w.data, None, (1, 1), (0, 0, 0, 0), (1, 1), 4)
-    np.testing.assert_allclose(out.data, expected, rtol=1e-10)
+    expected = conv2d_ref(x.numpy(), w.numpy(), None, (1, 1), (0, 0, 0, 0), (1, 1), 4)
+    np.testing.assert_allclose(out.numpy(), expected, rtol=1e-10)
 
 
 X = Tensor(np.ones((2, 3, 8, 8)))
@@ -205,10 +206,10 @@ def test_conv2d_with_filter_counts_that_change_the_gemm(filters, dilation):
     b = Tensor(rng.standard_normal(filters), requires_grad=True)
     d = (dilation, dilation) if isinstance(dilation, int) else dilation
     conv = lambda x, w, b=None: F.conv2d(x, w, b, padding=(1, 0), dilation=dilation)  # noqa: E731
-    expected = conv2d_ref(x.data, w.data, b.data, (1, 1), (1, 1, 0, 0), d, 1)
-    np.testing.assert_allclose(conv(x, w, b).data, expected, rtol=1e-10, atol=1e-12)
-    f32 = conv(Tensor(x.data.astype(np.float32)), Tensor(w.data.astype(np.float32)))
-    np.testing.assert_allclose(f32.data, expected - b.data.reshape(1, -1, 1, 1), rtol=1e-4, atol=1e-4)
+    expected = conv2d_ref(x.numpy(), w.numpy(), b.numpy(), (1, 1), (1, 1, 0, 0), d, 1)
+    np.testing.assert_allclose(conv(x, w, b).numpy(), expected, rtol=1e-10, atol=1e-12)
+    f32 = conv(Tensor(x.numpy().astype(np.float32)), Tensor(w.numpy().astype(np.float32)))
+    np.testing.assert_allclose(f32.numpy(), expected - b.numpy().reshape(1, -1, 1, 1), rtol=1e-4, atol=1e-4)
     assert gradcheck(conv, (x, w, b))
     assert gradgradcheck(conv, (x, w))
 
@@ -231,18 +232,18 @@ def test_conv2d_with_bias_inside_the_gemm(needs_grad, stride, groups):
     kwargs = dict(stride=stride, padding=(1, 2), groups=groups)
     conv_fn = lambda x, w, b: F.conv2d(x, w, b, **kwargs)  # noqa: E731
     sh = (stride, stride) if isinstance(stride, int) else stride
-    expected = conv2d_ref(x.data, w.data, b.data, sh, (1, 1, 2, 2), (1, 1), groups)
+    expected = conv2d_ref(x.numpy(), w.numpy(), b.numpy(), sh, (1, 1, 2, 2), (1, 1), groups)
     out = conv_fn(x, w, b)
-    np.testing.assert_allclose(out.data, expected, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(out.numpy(), expected, rtol=1e-10, atol=1e-12)
     g = rng.standard_normal(out.shape)
     out.backward(Tensor(g))
     if "b" in needs_grad:
-        np.testing.assert_allclose(b.grad.data, g.sum((0, 2, 3)), rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(b.grad.numpy(), g.sum((0, 2, 3)), rtol=1e-10, atol=1e-12)
     assert (b.grad is None) == ("b" not in needs_grad) and (w.grad is None) == ("w" not in needs_grad)
     assert gradcheck(conv_fn, (x, w, b))
     assert gradgradcheck(conv_fn, (x, w, b))  # a recorded graph takes the bias gradient as an op
-    f32 = conv_fn(*(Tensor(t.data.astype(np.float32)) for t in (x, w, b)))
-    np.testing.assert_allclose(f32.data, expected, rtol=1e-4, atol=1e-4)
+    f32 = conv_fn(*(Tensor(t.numpy().astype(np.float32)) for t in (x, w, b)))
+    np.testing.assert_allclose(f32.numpy(), expected, rtol=1e-4, atol=1e-4)
 
 
 def test_conv2d_bias_without_gradient_gets_none():
@@ -272,10 +273,10 @@ def test_stride_one_transpose_by_row_blocks_matches_reference(kh, height, rows_p
     kwargs = dict(stride=1, padding=(0, 1), output_padding=(0, 1), groups=2, dilation=(1, 2))
     expected = conv_transpose2d_ref(x, w, None, (1, 1), (0, 1), (0, 1), 2, (1, 2))
     out = F.conv_transpose2d(Tensor(x), Tensor(w), **kwargs)
-    np.testing.assert_allclose(out.data, expected, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(out.numpy(), expected, rtol=1e-10, atol=1e-12)
     f32 = F.conv_transpose2d(Tensor(x.astype(np.float32)), Tensor(w.astype(np.float32)), **kwargs)
     assert f32.dtype == np.float32
-    np.testing.assert_allclose(f32.data, expected, rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(f32.numpy(), expected, rtol=1e-4, atol=1e-4)
 
 
 @pytest.mark.parametrize("stride", [1, 2])  # the stacked-rows kernel and the col2im fold
@@ -295,7 +296,7 @@ def test_input_gradient_lies_rows_outermost_as_pooling_gradients_do(monkeypatch,
     out.backward(Tensor(rng.standard_normal(out.shape)))
     ((gx, which),) = handed  # the one pooling layer's backward, given the conv's input gradient
     assert gx.shape == pooled.shape
-    for a in (gx, which, pooled.data):  # axes by stride, largest first: H, C, W, N
+    for a in (gx, which, pooled.numpy()):  # axes by stride, largest first: H, C, W, N
         assert sorted(range(4), key=lambda axis: -a.strides[axis]) == [2, 1, 3, 0]
     assert like_layout(gx, which) is gx  # taken as it lies, not copied
 

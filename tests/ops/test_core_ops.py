@@ -21,11 +21,11 @@ def test_elementwise_forward_matches_numpy(data):
     shape = data.draw(shapes())
     a = data.draw(tensors(shape, requires_grad=False))
     b = data.draw(tensors(data.draw(broadcastable_shapes(shape)), requires_grad=False, min_magnitude=0.5))
-    np.testing.assert_allclose((a + b).data, a.data + b.data)
-    np.testing.assert_allclose((a - b).data, a.data - b.data)
-    np.testing.assert_allclose((a * b).data, a.data * b.data)
-    np.testing.assert_allclose((a / b).data, a.data / b.data)
-    np.testing.assert_allclose(tc.maximum(a, b).data, np.maximum(a.data, b.data))
+    np.testing.assert_allclose((a + b).numpy(), a.numpy() + b.numpy())
+    np.testing.assert_allclose((a - b).numpy(), a.numpy() - b.numpy())
+    np.testing.assert_allclose((a * b).numpy(), a.numpy() * b.numpy())
+    np.testing.assert_allclose((a / b).numpy(), a.numpy() / b.numpy())
+    np.testing.assert_allclose(tc.maximum(a, b).numpy(), np.maximum(a.numpy(), b.numpy()))
 
 
 def test_scalar_operands_keep_float32():
@@ -36,9 +36,9 @@ def test_scalar_operands_keep_float32():
 
 def test_softmax_and_log_softmax_are_stable_for_large_logits():
     x = Tensor([[1e4, 0.0, -1e4]])
-    assert np.isfinite(F.softmax(x, 1).data).all()
-    np.testing.assert_allclose(F.log_softmax(x, 1).data, [[0.0, -1e4, -2e4]])
-    np.testing.assert_allclose(F.softmax(Tensor([1.0, 2.0, 3.0]), 0).data.sum(), 1.0, rtol=1e-6)
+    assert np.isfinite(F.softmax(x, 1).numpy()).all()
+    np.testing.assert_allclose(F.log_softmax(x, 1).numpy(), [[0.0, -1e4, -2e4]])
+    np.testing.assert_allclose(F.softmax(Tensor([1.0, 2.0, 3.0]), 0).numpy().sum(), 1.0, rtol=1e-6)
 
 
 def test_max_min_with_dim_return_values_and_indices_and_share_ties():
@@ -72,7 +72,7 @@ def test_shape_ops():
     assert tc.cat([x, x], dim=1).shape == (2, 6, 4)
     assert tc.stack([x, x], dim=0).shape == (2, 2, 3, 4)
     assert x.pad((1, 2)).shape == (2, 3, 7)
-    assert tc.where(x > 10, x, 0.0).data.max() == 23.0
+    assert tc.where(x > 10, x, 0.0).numpy().max() == 23.0
 
 
 @pytest.mark.parametrize("a, b", [((2,), (2,)), ((3, 2), (2,)), ((2,), (2, 4)), ((3, 2), (2, 4)),
@@ -106,7 +106,7 @@ def test_cross_entropy_matches_torch(smoothing, reduction):
     ours = F.cross_entropy(Tensor(x), Tensor(t), reduction=reduction, label_smoothing=smoothing)
     ref = torch.nn.functional.cross_entropy(torch.tensor(x), torch.tensor(t), reduction=reduction,
                                             label_smoothing=smoothing)
-    np.testing.assert_allclose(ours.data, ref.numpy(), rtol=1e-10)
+    np.testing.assert_allclose(ours.numpy(), ref.numpy(), rtol=1e-10)
 
 
 @needs_torch
@@ -127,7 +127,7 @@ def test_bce_losses_match_torch_and_are_stable():
     t = np.array([1.0, 0.0, 1.0, 0.5, 0.0])
     ours = F.binary_cross_entropy_with_logits(Tensor(x), Tensor(t), reduction="none")
     ref = torch.nn.functional.binary_cross_entropy_with_logits(torch.tensor(x), torch.tensor(t), reduction="none")
-    np.testing.assert_allclose(ours.data, ref.numpy(), rtol=1e-10)
+    np.testing.assert_allclose(ours.numpy(), ref.numpy(), rtol=1e-10)
     p = np.array([0.0, 0.3, 1.0, 0.9])
     t2 = np.array([1.0, 0.0, 1.0, 0.2])
     ref2 = torch.nn.functional.binary_cross_entropy(torch.tensor(p), torch.tensor(t2))
@@ -140,7 +140,7 @@ def test_leaky_relu_and_activations():
     x = Tensor([-2.0, 0.5])
     assert F.leaky_relu(x, 0.5).tolist() == [-1.0, 0.5]
     assert F.relu(x).tolist() == [0.0, 0.5]
-    np.testing.assert_allclose(F.sigmoid(Tensor([-1000.0, 1000.0])).data, [0.0, 1.0])
+    np.testing.assert_allclose(F.sigmoid(Tensor([-1000.0, 1000.0])).numpy(), [0.0, 1.0])
     assert x.clip(-1, 0).tolist() == [-1.0, 0.0]
 
 
@@ -150,9 +150,9 @@ def test_a_broadcast_operand_leaves_the_result_in_the_full_operands_layout():
     x = Tensor(full.transpose(3, 1, 0, 2))  # (N, C, H, W) view of (H, C, W, N) memory
     for other in (Tensor(np.full((8, 4, 1, 1), 2.0)), Tensor(np.full((8, 4, 1, 1), 2.0)).expand(8, 4, 16, 32)):
         for out in (x * other, other * x, x + other, x - other, other / x):
-            assert out.data.strides == x.data.strides
-        np.testing.assert_array_equal((x * other).data, x.data * 2.0)
-        np.testing.assert_array_equal((other - x).data, 2.0 - x.data)
+            assert out.numpy().strides == x.numpy().strides
+        np.testing.assert_array_equal((x * other).numpy(), x.numpy() * 2.0)
+        np.testing.assert_array_equal((other - x).numpy(), 2.0 - x.numpy())
 
 
 def test_relu_gradient_is_zero_only_where_the_input_is_not_positive():
@@ -160,10 +160,10 @@ def test_relu_gradient_is_zero_only_where_the_input_is_not_positive():
     x = Tensor([np.nan, -1.0, 0.0, -0.0, 2.0], requires_grad=True)
     y = F.relu(x)
     y.backward(Tensor(np.full(5, 3.0, np.float32)))
-    assert np.isnan(y.data[0]) and y.data[1:].tolist() == [0.0, 0.0, 0.0, 2.0]
+    assert np.isnan(y.numpy()[0]) and y.numpy()[1:].tolist() == [0.0, 0.0, 0.0, 2.0]
     assert x.grad.tolist() == [3.0, 0.0, 0.0, 0.0, 3.0]
     if torch is not None:
-        xt = torch.tensor(x.data, requires_grad=True)
+        xt = torch.tensor(x.numpy(), requires_grad=True)
         torch.relu(xt).backward(torch.full((5,), 3.0))
         assert x.grad.tolist() == xt.grad.tolist()
 
@@ -239,7 +239,7 @@ def test_sum_of_a_batch_innermost_array_equals_numpy(dim, keepdim):
     got = Tensor(data).sum(dim, keepdim=keepdim)
     expected = data.sum(dim, keepdims=keepdim)
     assert got.shape == expected.shape
-    np.testing.assert_allclose(got.data, expected, rtol=1e-12)
+    np.testing.assert_allclose(got.numpy(), expected, rtol=1e-12)
 
 
 def test_empty_batch_means_are_nan_as_pytorch():

@@ -28,7 +28,7 @@ def test_bce_with_logits_pos_weight_and_weight_by_hand() -> None:
     want = [w[i] * (pw[i] * t[i] * _softplus(-x[i]) + (1 - t[i]) * _softplus(x[i])) for i in range(2)]
     got = F.binary_cross_entropy_with_logits(Tensor(x), Tensor(t), Tensor(w), reduction="none",
                                              pos_weight=Tensor(pw))
-    np.testing.assert_allclose(got.data, want, rtol=1e-6)
+    np.testing.assert_allclose(got.numpy(), want, rtol=1e-6)
     loss = nn.BCEWithLogitsLoss(weight=Tensor(w), pos_weight=Tensor(pw), reduction="sum")
     assert loss(Tensor(x), Tensor(t)).item() == pytest.approx(sum(want), rel=1e-6)
 
@@ -56,10 +56,10 @@ def test_pos_weight_gradient_flows_to_logits_only() -> None:
     x = Tensor(np.array([[0.3, -0.2, 1.5]]), requires_grad=True)
     pw = Tensor([1.0, 2.0, 0.5])
     F.binary_cross_entropy_with_logits(x, Tensor([[1.0, 1.0, 0.0]]), pos_weight=pw).backward()
-    s = 1 / (1 + np.exp(-x.data))
+    s = 1 / (1 + np.exp(-x.numpy()))
     t = np.array([[1.0, 1.0, 0.0]])
     # d/dx of (1 - t) softplus(x) + pw t softplus(-x) = (1 - t) s - pw t (1 - s), averaged over 3
-    np.testing.assert_allclose(x.grad.data, ((1 - t) * s - pw.data * t * (1 - s)) / 3, rtol=1e-12)
+    np.testing.assert_allclose(x.grad.numpy(), ((1 - t) * s - pw.numpy() * t * (1 - s)) / 3, rtol=1e-12)
     assert pw.grad is None
 
 
@@ -75,11 +75,11 @@ def test_bce_weights_match_torch(reduction: str) -> None:
         ref = torch.nn.functional.binary_cross_entropy_with_logits(
             torch.tensor(x), torch.tensor(t), *[a if a is None else torch.tensor(a) for a in args],
             reduction=reduction, **{k: torch.tensor(v) for k, v in kw.items()})
-        np.testing.assert_allclose(ours.data, ref.numpy(), rtol=1e-12)
+        np.testing.assert_allclose(ours.numpy(), ref.numpy(), rtol=1e-12)
     p = 1 / (1 + np.exp(-x))
     ours = nn.BCELoss(weight=Tensor(w), reduction=reduction)(Tensor(p), Tensor(t))
     ref = torch.nn.BCELoss(weight=torch.tensor(w), reduction=reduction)(torch.tensor(p), torch.tensor(t))
-    np.testing.assert_allclose(ours.data, ref.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(ours.numpy(), ref.numpy(), rtol=1e-12)
 
 
 def test_positional_weight_is_weight_as_in_torch() -> None:

@@ -30,7 +30,7 @@ def test_forward_matches_the_loop_reference(shape: tuple) -> None:
     rng = np.random.default_rng(0)
     x, w, b = rng.normal(size=shape) * 2 + 1, rng.uniform(0.5, 2, shape[1]), rng.normal(size=shape[1])
     got = F.batch_norm(Tensor(x), None, None, Tensor(w), Tensor(b), training=True, eps=1e-3)
-    np.testing.assert_allclose(got.data, _loop_bn(x, w, b, 1e-3), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(got.numpy(), _loop_bn(x, w, b, 1e-3), rtol=1e-10, atol=1e-12)
 
 
 def test_kernel_gradient_equals_the_composed_gradient() -> None:
@@ -42,7 +42,7 @@ def test_kernel_gradient_equals_the_composed_gradient() -> None:
 
     def grads(create_graph: bool) -> list:
         y = F.batch_norm(x, None, None, w, b, training=True)
-        return [t.data for t in tc.grad(y, [x, w, b], g, create_graph=create_graph)]
+        return [t.numpy() for t in tc.grad(y, [x, w, b], g, create_graph=create_graph)]
     for fast, composed in zip(grads(False), grads(True)):
         np.testing.assert_allclose(fast, composed, rtol=1e-10, atol=1e-12)
 
@@ -52,7 +52,7 @@ def test_gradient_by_hand_two_values() -> None:
     x = Tensor(np.array([[1.0], [3.0]]), requires_grad=True)
     F.batch_norm(x, None, None, training=True, eps=0.0).backward(Tensor(np.array([[1.0], [0.0]])))
     # mean g = 0.5, mean(g xhat) = -0.5, sigma = 1: dx = [1 - 0.5 - 0.5, 0 - 0.5 + 0.5] = [0, 0]
-    np.testing.assert_allclose(x.grad.data, [[0.0], [0.0]], atol=1e-12)
+    np.testing.assert_allclose(x.grad.numpy(), [[0.0], [0.0]], atol=1e-12)
 
 
 def test_running_statistics_and_eval() -> None:
@@ -62,14 +62,14 @@ def test_running_statistics_and_eval() -> None:
     np.testing.assert_allclose(rm, [1.0, 2.0])  # 0.5 * 0 + 0.5 * mean
     np.testing.assert_allclose(rv, [0.5 + 0.5 * 2.0, 0.5 + 0.5 * 8.0])  # unbiased: 2 and 8
     out = F.batch_norm(Tensor(x), rm, rv, training=False, eps=0.0)
-    np.testing.assert_allclose(out.data, (x - rm) / np.sqrt(rv))
+    np.testing.assert_allclose(out.numpy(), (x - rm) / np.sqrt(rv))
 
 
 def test_momentum_none_is_a_cumulative_average() -> None:
     bn = nn.BatchNorm1d(1, momentum=None)
     for v in ([0.0, 2.0], [4.0, 6.0]):
         bn(Tensor(np.array(v).reshape(2, 1)))
-    np.testing.assert_allclose(bn.running_mean.data, [3.0])  # the mean of the batch means 1 and 5
+    np.testing.assert_allclose(bn.running_mean.numpy(), [3.0])  # the mean of the batch means 1 and 5
 
 
 def test_errors() -> None:
@@ -91,11 +91,11 @@ def test_modules_match_torch_over_steps(cls: str, shape: tuple, momentum: float 
     rng = np.random.default_rng(2)
     ours, ref = getattr(nn, cls)(shape[1], momentum=momentum), getattr(torch.nn, cls)(shape[1], momentum=momentum)
     ref = ref.double()
-    ours.weight.data[:] = rng.uniform(0.5, 2, shape[1])
-    ours.bias.data[:] = rng.normal(size=shape[1])
+    ours.weight.numpy()[:] = rng.uniform(0.5, 2, shape[1])
+    ours.bias.numpy()[:] = rng.normal(size=shape[1])
     with torch.no_grad():
-        ref.weight.copy_(torch.tensor(ours.weight.data))
-        ref.bias.copy_(torch.tensor(ours.bias.data))
+        ref.weight.copy_(torch.tensor(ours.weight.numpy()))
+        ref.bias.copy_(torch.tensor(ours.bias.numpy()))
     for _ in range(3):
         x, g = rng.normal(size=shape) * 3 + 1, rng.normal(size=shape)
         xt, xr = Tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
@@ -104,12 +104,12 @@ def test_modules_match_torch_over_steps(cls: str, shape: tuple, momentum: float 
         y, yr = ours(xt), ref(xr)
         y.backward(Tensor(g))
         yr.backward(torch.tensor(g))
-        np.testing.assert_allclose(y.data, yr.detach().numpy(), rtol=1e-5, atol=1e-6)
-        np.testing.assert_allclose(xt.grad.data, xr.grad.numpy(), rtol=1e-5, atol=1e-6)
-        np.testing.assert_allclose(ours.weight.grad.data, ref.weight.grad.numpy(), rtol=1e-4, atol=1e-5)
-        np.testing.assert_allclose(ours.bias.grad.data, ref.bias.grad.numpy(), rtol=1e-4, atol=1e-5)
-        np.testing.assert_allclose(ours.running_var.data, ref.running_var.numpy(), rtol=1e-5)
+        np.testing.assert_allclose(y.numpy(), yr.detach().numpy(), rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(xt.grad.numpy(), xr.grad.numpy(), rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(ours.weight.grad.numpy(), ref.weight.grad.numpy(), rtol=1e-4, atol=1e-5)
+        np.testing.assert_allclose(ours.bias.grad.numpy(), ref.bias.grad.numpy(), rtol=1e-4, atol=1e-5)
+        np.testing.assert_allclose(ours.running_var.numpy(), ref.running_var.numpy(), rtol=1e-5)
     ours.eval()
     ref.eval()
     x = rng.normal(size=shape)
-    np.testing.assert_allclose(ours(Tensor(x)).data, ref(torch.tensor(x)).detach().numpy(), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(ours(Tensor(x)).numpy(), ref(torch.tensor(x)).detach().numpy(), rtol=1e-5, atol=1e-6)

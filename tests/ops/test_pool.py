@@ -26,49 +26,49 @@ def _resolved(a):
 @given(pool2d_args(kind="max", requires_grad=False))
 def test_max_pool2d_matches_loop_reference(a):
     k, s, p = _resolved(a)
-    values, idx = max_pool2d_ref(a.input.data, k, s, p, pair(a.dilation, "t", "d", 1), a.ceil_mode)
+    values, idx = max_pool2d_ref(a.input.numpy(), k, s, p, pair(a.dilation, "t", "d", 1), a.ceil_mode)
     out, got_idx = F.max_pool2d(a.input, **a.kwargs(), return_indices=True)
-    np.testing.assert_array_equal(out.data, values)
-    np.testing.assert_array_equal(got_idx.data, idx)
+    np.testing.assert_array_equal(out.numpy(), values)
+    np.testing.assert_array_equal(got_idx.numpy(), idx)
 
 
 @given(pool2d_args(kind="avg", requires_grad=False))
 def test_avg_pool2d_matches_loop_reference(a):
     k, s, p = _resolved(a)
-    expected = avg_pool2d_ref(a.input.data, k, s, p, a.ceil_mode, a.count_include_pad, a.divisor_override)
-    np.testing.assert_allclose(F.avg_pool2d(a.input, **a.kwargs()).data, expected, rtol=1e-12, atol=1e-14)
+    expected = avg_pool2d_ref(a.input.numpy(), k, s, p, a.ceil_mode, a.count_include_pad, a.divisor_override)
+    np.testing.assert_allclose(F.avg_pool2d(a.input, **a.kwargs()).numpy(), expected, rtol=1e-12, atol=1e-14)
 
 
 @needs_torch
 @settings(max_examples=40)
 @given(pool2d_args(kind="max"))
 def test_max_pool2d_matches_torch(a):
-    tx = torch.tensor(a.input.data, requires_grad=True)
+    tx = torch.tensor(a.input.numpy(), requires_grad=True)
     ty, tidx = torch.nn.functional.max_pool2d(tx, **a.kwargs(), return_indices=True)
     out, idx = F.max_pool2d(a.input, **a.kwargs(), return_indices=True)
-    np.testing.assert_array_equal(out.data, ty.detach().numpy())
-    real = np.isfinite(out.data)  # PyTorch's index for an all-padding window is arbitrary
-    np.testing.assert_array_equal(idx.data[real], tidx.numpy()[real])
+    np.testing.assert_array_equal(out.numpy(), ty.detach().numpy())
+    real = np.isfinite(out.numpy())  # PyTorch's index for an all-padding window is arbitrary
+    np.testing.assert_array_equal(idx.numpy()[real], tidx.numpy()[real])
     if not real.all():
         return  # PyTorch sends an all-padding window's gradient to that arbitrary index; we drop it
     g = np.random.default_rng(0).standard_normal(out.shape)
     ty.backward(torch.tensor(g))
     out.backward(Tensor(g))
-    np.testing.assert_allclose(a.input.grad.data, tx.grad.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(a.input.grad.numpy(), tx.grad.numpy(), rtol=1e-12)
 
 
 @needs_torch
 @settings(max_examples=40)
 @given(pool2d_args(kind="avg"))
 def test_avg_pool2d_matches_torch(a):
-    tx = torch.tensor(a.input.data, requires_grad=True)
+    tx = torch.tensor(a.input.numpy(), requires_grad=True)
     ty = torch.nn.functional.avg_pool2d(tx, **a.kwargs())
     out = F.avg_pool2d(a.input, **a.kwargs())
-    np.testing.assert_allclose(out.data, ty.detach().numpy(), rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(out.numpy(), ty.detach().numpy(), rtol=1e-12, atol=1e-14)
     g = np.random.default_rng(0).standard_normal(out.shape)
     ty.backward(torch.tensor(g))
     out.backward(Tensor(g))
-    np.testing.assert_allclose(a.input.grad.data, tx.grad.numpy(), rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(a.input.grad.numpy(), tx.grad.numpy(), rtol=1e-12, atol=1e-14)
 
 
 def test_max_pool_2x2_mask_and_gradient():
@@ -96,7 +96,7 @@ def test_max_pool_overlapping_windows_accumulate():
     out = F.max_pool2d(x, 2, stride=1)  # all four windows share the centre
     assert out.tolist() == [[[[9.0, 9.0], [9.0, 9.0]]]]
     out.sum().backward()
-    assert x.grad.data[0, 0, 1, 1] == 4.0 and x.grad.sum().item() == 4.0
+    assert x.grad.numpy()[0, 0, 1, 1] == 4.0 and x.grad.sum().item() == 4.0
 
 
 def test_max_pool_tied_overlapping_windows_conserve_mass():
@@ -110,11 +110,11 @@ def test_ceil_mode_window_hanging_over_the_edge():
     x = Tensor(np.arange(25.0).reshape(1, 1, 5, 5), requires_grad=True)
     out = F.max_pool2d(x, 2, ceil_mode=True)
     assert out.shape == (1, 1, 3, 3)
-    assert out.data[0, 0, 2, 2] == 24.0  # the last window holds one real element
+    assert out.numpy()[0, 0, 2, 2] == 24.0  # the last window holds one real element
     out.sum().backward()
-    assert x.grad.data[0, 0, 4, 4] == 1.0
+    assert x.grad.numpy()[0, 0, 4, 4] == 1.0
     avg = F.avg_pool2d(x, 2, ceil_mode=True)
-    assert avg.data[0, 0, 2, 2] == 24.0  # divided by 1: the overhang is not counted
+    assert avg.numpy()[0, 0, 2, 2] == 24.0  # divided by 1: the overhang is not counted
 
 
 def test_ceil_mode_drops_window_starting_in_right_padding():
@@ -128,8 +128,8 @@ def test_avg_count_include_pad_both_ways():
     x = Tensor(np.ones((1, 1, 2, 2)))
     with_pad = F.avg_pool2d(x, 3, stride=1, padding=1, count_include_pad=True)
     without = F.avg_pool2d(x, 3, stride=1, padding=1, count_include_pad=False)
-    np.testing.assert_allclose(with_pad.data, 4 / 9)
-    np.testing.assert_allclose(without.data, 1.0)
+    np.testing.assert_allclose(with_pad.numpy(), 4 / 9)
+    np.testing.assert_allclose(without.numpy(), 1.0)
     assert F.avg_pool2d(x, 2, divisor_override=1).item() == 4.0
 
 
@@ -185,7 +185,7 @@ def test_max_pool_gradient_same_for_any_memory_layout(overlap):
         for g_layout in (g_np, np.ascontiguousarray(g_np.transpose(1, 2, 3, 0)).transpose(3, 0, 1, 2)):
             x = Tensor(x_layout, requires_grad=True)
             F.max_pool2d(x, **kwargs).backward(Tensor(g_layout))
-            grads.append(x.grad.data)
+            grads.append(x.grad.numpy())
     for got in grads[1:]:
         np.testing.assert_array_equal(got, grads[0])
 
@@ -206,5 +206,5 @@ def test_pooling_a_wide_batch_equals_pooling_each_image(fn, kwargs):
         xi = Tensor(x_np[i:i + 1], requires_grad=True)
         oi = fn(xi, **kwargs)
         oi.backward(Tensor(g_np[i:i + 1]))
-        np.testing.assert_allclose(out.data[i:i + 1], oi.data, rtol=1e-12)
-        np.testing.assert_allclose(x.grad.data[i:i + 1], xi.grad.data, rtol=1e-12)
+        np.testing.assert_allclose(out.numpy()[i:i + 1], oi.numpy(), rtol=1e-12)
+        np.testing.assert_allclose(x.grad.numpy()[i:i + 1], xi.grad.numpy(), rtol=1e-12)

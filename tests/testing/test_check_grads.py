@@ -19,7 +19,7 @@ class NonlinearVJP(Function):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        return Tensor(x.data ** 2)
+        return Tensor(x.numpy() ** 2)
 
     @staticmethod
     def backward(ctx, g):
@@ -33,12 +33,12 @@ class GraphBreakingSquare(Function):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        return Tensor(x.data ** 2)
+        return Tensor(x.numpy() ** 2)
 
     @staticmethod
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
-        return Tensor(g.data * 2 * x.data)
+        return Tensor(g.numpy() * 2 * x.numpy())
 
 
 class ConstantSlopeSquare(Function):
@@ -47,12 +47,12 @@ class ConstantSlopeSquare(Function):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        return Tensor(x.data ** 2)
+        return Tensor(x.numpy() ** 2)
 
     @staticmethod
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
-        return g * Tensor(2 * x.data)
+        return g * Tensor(2 * x.numpy())
 
 
 X = np.array([0.7, -1.3, 2.1])

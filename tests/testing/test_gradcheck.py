@@ -16,12 +16,12 @@ class DetachedBackward(tc.Function):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        return Tensor(x.data ** 3)
+        return Tensor(x.numpy() ** 3)
 
     @staticmethod
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
-        return g * Tensor(3 * x.data ** 2)
+        return g * Tensor(3 * x.numpy() ** 2)
 
 
 def test_numerical_grad_shapes():
@@ -56,12 +56,12 @@ def test_gradgradcheck_catches_non_differentiable_backward():
 
 @given(tensors(shapes(min_dims=1), min_magnitude=0.1))
 def test_strategy_keeps_away_from_zero(x):
-    assert np.all(np.abs(x.data) >= 0.1) and x.dtype == np.float64 and x.requires_grad
+    assert np.all(np.abs(x.numpy()) >= 0.1) and x.dtype == np.float64 and x.requires_grad
 
 
 @given(distinct_tensors((3, 4)))
 def test_distinct_tensors_have_no_ties(x):
-    vals = np.sort(x.data.ravel())
+    vals = np.sort(x.numpy().ravel())
     assert np.all(np.diff(vals) >= 0.05 * 0.75 - 1e-12)
 
 
@@ -88,4 +88,4 @@ def test_gradcheck_fails_on_a_nan_derivative():
 @given(pool2d_args(kind="max"))
 def test_max_pool2d_args_never_put_a_window_wholly_in_padding(a):
     out = tc.nn.functional.max_pool2d(a.input, **a.kwargs())
-    assert np.all(np.isfinite(out.data))
+    assert np.all(np.isfinite(out.numpy()))

@@ -46,7 +46,7 @@ def test_gradients_are_those_of_a_plain_backward() -> None:
     twin, loss2 = _lenet_loss()
     loss2.backward()
     for (name, p), (_, q) in zip(model.named_parameters(), twin.named_parameters()):
-        np.testing.assert_array_equal(p.grad.data, q.grad.data, err_msg=name)
+        np.testing.assert_array_equal(p.grad.numpy(), q.grad.numpy(), err_msg=name)
     step = next(s for s in viz.trace_backward(_lenet_loss()[1]).steps if s["op"] == "conv2d")
     assert step["grad"]["shape"] == [3, 16, 10, 10]
 
@@ -59,13 +59,13 @@ def test_accumulation_at_a_fan_out_node() -> None:
     handed = [h for _, h in contributions]
     assert [h["contribution"] for h in handed] == [1, 2, 3] and all(h["of"] == 3 for h in handed)
     # exp hands exp(x) on, mul hands the other factor, x, to each of its two inputs
-    running = np.cumsum([np.exp(x.data) if op == "exp" else x.data for op, _ in contributions], axis=0)
+    running = np.cumsum([np.exp(x.numpy()) if op == "exp" else x.numpy() for op, _ in contributions], axis=0)
     assert "running" not in handed[0]
     for h, r in zip(handed[1:], running[1:]):
         assert h["running"]["norm"] == pytest.approx(float(np.linalg.norm(r)))
     leaf = trace.steps[-1]
     assert leaf["op"] == "AccumulateGrad" and leaf["contributions"] == 3
-    np.testing.assert_allclose(x.grad.data, 2 * x.data + np.exp(x.data))
+    np.testing.assert_allclose(x.grad.numpy(), 2 * x.numpy() + np.exp(x.numpy()))
 
 
 def test_errors() -> None:

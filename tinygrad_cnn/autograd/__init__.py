@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from ..modes import AnomalyError, _modes, enable_grad, is_grad_enabled, no_grad
 from ..tensor import Tensor, make_op
 from ..engine import grad, run_backward  # after tensor, which imports the engine once Tensor exists
@@ -68,11 +70,22 @@ class Function:
             if len(grads) != len(args):
                 raise RuntimeError(f"{cls.__name__}.backward returned {len(grads)} gradients, "
                                    f"expected {len(args)} (one per forward argument)")
-            return tuple(grads[i] for i in positions)
+            return tuple(_as_gradient(cls.__name__, i, grads[i]) for i in positions)
 
         # the saved tensors' versions are checked by backward, as PyTorch's save_for_backward
         saved = tuple(t for t in ctx.saved_tensors if isinstance(t, Tensor))
-        return make_op(cls.__name__, out.data, parents, backward, saved=saved)
+        return make_op(cls.__name__, out._data, parents, backward, saved=saved)
+
+
+def _as_gradient(fn: str, i: int, g: Any) -> Tensor | None:
+    """A gradient returned by a Function's backward: a Tensor, None, or an ndarray (a constant: no
+    higher-order gradient through it)."""
+    if g is None or isinstance(g, Tensor):
+        return g
+    if isinstance(g, (np.ndarray, np.generic)):
+        return Tensor(np.asarray(g))
+    raise TypeError(f"{fn}.backward returned a {type(g).__name__} as gradient {i}; expected a Tensor, "
+                    "an ndarray or None")
 
 
 class detect_anomaly:

@@ -124,7 +124,7 @@ def _fill_in_zeros(grads: tuple, refs: tuple, strict: bool, create_graph: bool, 
                                   "gradients.",
                     "double_back": f"The jacobian of the user-provided function is independent of input {i}.",
                 }[stage] + " This is not allowed in strict mode.")
-            g = Tensor(np.zeros_like(ref.data))
+            g = Tensor(np.zeros_like(ref._data))
         elif strict and create_graph and not g.requires_grad:
             which = "hessian" if stage == "double_back" else "jacobian"
             raise RuntimeError(f"The {which} of the user-provided function is independent of input {i}. This is not "
@@ -166,7 +166,7 @@ def jvp(func: Callable, inputs: Any, v: Any = None, create_graph: bool = False, 
         is_outputs_tuple, outs = _as_tuple(func(*ins), "outputs of the user-provided function", "jvp")
         _check_requires_grad(outs, "outputs", strict)
         # u: zeros that require grad; the VJP uᵀJ is linear in u, and d(uᵀJ)/du along v is J v
-        us = tuple(Tensor(np.zeros_like(o.data), requires_grad=True) for o in outs)
+        us = tuple(Tensor(np.zeros_like(o._data), requires_grad=True) for o in outs)
         grad_inputs = _grad(outs, ins, us, create_graph=True)
         _check_requires_grad(grad_inputs, "grad_inputs", strict)
     with set_grad_enabled(create_graph):
@@ -206,7 +206,7 @@ def jacobian(func: Callable, inputs: Any, create_graph: bool = False, strict: bo
                         if strict:
                             raise RuntimeError(f"Output {i} of the user-provided function is independent of input "
                                                f"{k}. This is not allowed in strict mode.")
-                        g = Tensor(np.zeros_like(ref.data))
+                        g = Tensor(np.zeros_like(ref._data))
                     elif strict and create_graph and not g.requires_grad:
                         raise RuntimeError(f"The jacobian of the user-provided function is independent of input {k}. "
                                            "This is not allowed in strict mode when create_graph=True.")

@@ -43,7 +43,7 @@ class TensorDataset(Dataset):
         for i, t in enumerate(tensors):
             if not isinstance(t, (Tensor, np.ndarray)):
                 raise TypeError(f"TensorDataset: tensors[{i}] must be a Tensor, got {type(t).__name__}")
-            arrays.append(t.data if isinstance(t, Tensor) else t)
+            arrays.append(t._data if isinstance(t, Tensor) else t)
             if arrays[-1].ndim == 0 or len(arrays[-1]) != len(arrays[0]):
                 raise ValueError(f"TensorDataset: size mismatch between tensors: tensors[{i}] has shape "
                                  f"{arrays[-1].shape}, tensors[0] {arrays[0].shape}")

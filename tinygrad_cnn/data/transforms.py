@@ -50,7 +50,7 @@ class Normalize:
         return (x - self.mean.reshape(shape)) / self.std.reshape(shape)
 
     def __call__(self, t: Any) -> Tensor:
-        x = t.data if isinstance(t, Tensor) else np.asarray(t, np.float32)
+        x = t._data if isinstance(t, Tensor) else np.asarray(t, np.float32)
         return Tensor(self.batch(x[None])[0].astype(x.dtype, copy=False))
 
     def __repr__(self) -> str:

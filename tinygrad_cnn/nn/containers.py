@@ -164,14 +164,14 @@ class Softmax(Module):
         self.dim = dim
 
     def forward(self, x: Tensor) -> Tensor:
-        return F.softmax(x, -1 if self.dim is None else self.dim)
+        return F.softmax(x, self.dim)
 
 
 class LogSoftmax(Softmax):
     """Log-softmax along ``dim``, as ``torch.nn.LogSoftmax``."""
 
     def forward(self, x: Tensor) -> Tensor:
-        return F.log_softmax(x, -1 if self.dim is None else self.dim)
+        return F.log_softmax(x, self.dim)
 
 
 class Dropout2d(_DropoutNd):

@@ -8,13 +8,14 @@
 """
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
 
 from ..seeding import get_rng
 from ..ops import activation as _act
-from ..ops.activation import leaky_relu, log_softmax, sigmoid, softmax, softplus, tanh
+from ..ops.activation import leaky_relu, sigmoid, softplus, tanh
 from ..ops.conv import conv2d, conv2d_weight, conv_transpose2d
 from ..ops.elementwise import mul
 from ..ops.loss import (binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy, l1_loss, mse_loss,
@@ -33,6 +34,35 @@ __all__ = ["conv2d", "conv_transpose2d", "conv2d_weight", "max_pool2d", "avg_poo
            "binary_cross_entropy_with_logits", "pad", "flatten", "one_hot", "adaptive_avg_pool2d", "batch_norm"]
 
 
+def legacy_softmax_dim(ndim: int, who: str) -> int:
+    """PyTorch's dim for a softmax called without one (deprecated there, with this warning): 0 for
+    0-, 1- and 3-d input, else 1."""
+    warnings.warn(f"{who}: implicit dimension choice for softmax has been deprecated (as in PyTorch); "
+                  "pass dim=", UserWarning, stacklevel=3)
+    return 0 if ndim in (0, 1, 3) else 1
+
+
+def softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: Any = None) -> Tensor:
+    """``exp(x) / sum(exp(x))`` along ``dim`` (PyTorch's legacy choice, with a warning, when None).
+    Shape: unchanged.
+
+    >>> softmax(Tensor([0.0, 0.0]), dim=0).tolist()
+    [0.5, 0.5]
+    """
+    x = input if dtype is None else input.astype(dtype)
+    return _act.softmax(x, legacy_softmax_dim(x.ndim, "softmax") if dim is None else dim)
+
+
+def log_softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: Any = None) -> Tensor:
+    """``log(softmax(x))`` along ``dim``, computed stably (PyTorch's legacy choice when None). Shape: unchanged.
+
+    >>> round(log_softmax(Tensor([0.0, 0.0]), dim=0).tolist()[0], 4)
+    -0.6931
+    """
+    x = input if dtype is None else input.astype(dtype)
+    return _act.log_softmax(x, legacy_softmax_dim(x.ndim, "log_softmax") if dim is None else dim)
+
+
 def relu(input: Tensor, inplace: bool = False) -> Tensor:
     """``max(input, 0)``; with ``inplace``, written into ``input`` itself (same object, as PyTorch).
     Shape: unchanged.
@@ -42,7 +72,7 @@ def relu(input: Tensor, inplace: bool = False) -> Tensor:
     """
     if not inplace:
         return _act.relu(input)
-    return input.masked_fill_(~(input.data > 0) & ~np.isnan(input.data), 0.0)
+    return input.masked_fill_(~(input._data > 0) & ~np.isnan(input._data), 0.0)
 
 
 def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
@@ -86,7 +116,7 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     >>> one_hot(Tensor(np.array([0, 2]))).tolist()
     [[1, 0, 0], [0, 0, 1]]
     """
-    idx = tensor.data
+    idx = tensor._data
     if idx.dtype.kind not in "iu":
         raise RuntimeError(f"one_hot: expects an integer (int64) tensor, got dtype {idx.dtype}")
     if idx.size and idx.min() < 0:

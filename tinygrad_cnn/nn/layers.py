@@ -202,7 +202,7 @@ class LeakyReLU(Module):
 
     def forward(self, x: Tensor) -> Tensor:
         if self.inplace:  # a constant factor per element: the gradient of the in-place mul_ is leaky_relu's
-            return x.mul_(np.where(x.data > 0, 1.0, self.negative_slope).astype(x.dtype))
+            return x.mul_(np.where(x._data > 0, 1.0, self.negative_slope).astype(x.dtype))
         return F.leaky_relu(x, self.negative_slope)
 
     def extra_repr(self) -> str:
@@ -297,10 +297,10 @@ class _BatchNorm(Module):
         rm, rv = self.running_mean, self.running_var
         momentum = 0.0 if self.momentum is None else self.momentum
         if self.training and rm is not None:
-            self.num_batches_tracked.data += 1
+            self.num_batches_tracked._data += 1
             if self.momentum is None:  # PyTorch's cumulative moving average
-                momentum = 1.0 / float(self.num_batches_tracked.data)
-        return F.batch_norm(x, rm.data if rm is not None else None, rv.data if rv is not None else None,
+                momentum = 1.0 / float(self.num_batches_tracked._data)
+        return F.batch_norm(x, rm._data if rm is not None else None, rv._data if rv is not None else None,
                             self.weight, self.bias, self.training or rm is None, momentum, self.eps)
 
     def extra_repr(self) -> str:

@@ -8,6 +8,7 @@ from typing import Any, Callable, Iterator, NamedTuple
 import numpy as np
 
 from ..serialization import StateDictError
+from ..engine import zero_grad_of
 from ..modes import _modes, no_grad
 from ..tensor import RemovableHandle, Tensor
 from ..torch_surface import parse_to
@@ -23,7 +24,7 @@ class Parameter(Tensor):
     __slots__ = ()
 
     def __init__(self, data: Any, requires_grad: bool = True):
-        super().__init__(data.data if isinstance(data, Tensor) else data, requires_grad=requires_grad)
+        super().__init__(data, requires_grad=requires_grad)
 
     def __repr__(self) -> str:
         return "Parameter containing:\n" + super().__repr__()
@@ -121,7 +122,7 @@ class Module:
         if dtype is not None:
             for t in list(self.parameters()) + [b for _, b in self.named_buffers() if b is not None]:
                 if t.dtype.kind == "f":
-                    t.data = t.data.astype(dtype)
+                    t._data = t._data.astype(dtype)
                     t._vc[0] += 1
         return self
 
@@ -189,16 +190,16 @@ class Module:
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         for p in self.parameters():
-            p.grad = None if set_to_none or p.grad is None else Tensor(np.zeros_like(p.data))
+            zero_grad_of(p, set_to_none)
 
     # ---- state
     def state_dict(self) -> OrderedDict:
         """Copies of every parameter and buffer, by dotted name."""
         state: OrderedDict = OrderedDict()
         for name, p in self.named_parameters():
-            state[name] = p.data.copy()
+            state[name] = p._data.copy()
         for name, b in self.named_buffers():
-            state[name] = b.data.copy()
+            state[name] = b._data.copy()
         return state
 
     def load_state_dict(self, state: dict, strict: bool = True) -> IncompatibleKeys:
@@ -216,7 +217,7 @@ class Module:
             if key not in state:
                 continue
             value = state[key]
-            value = value.data if isinstance(value, Tensor) else np.asarray(value)
+            value = value._data if isinstance(value, Tensor) else np.asarray(value)
             if value.shape != target.shape:
                 raise StateDictError(f"load_state_dict: size mismatch for {key}: checkpoint has shape {value.shape}, "
                                      f"the model has {target.shape}")

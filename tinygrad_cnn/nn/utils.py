@@ -27,7 +27,7 @@ def clip_grad_norm_(parameters: Any, max_norm: float, norm_type: float = 2.0,
     if not params:
         return Tensor(np.float32(0.0))
     norm_type = float(norm_type)
-    grads = [p.grad.data.astype(np.float64) for p in params if p.grad is not None]
+    grads = [p.grad._data.astype(np.float64) for p in params if p.grad is not None]
     if norm_type == math.inf:
         total = float(np.max([np.abs(g).max(initial=0.0) for g in grads]))
     else:
@@ -58,7 +58,7 @@ def parameters_to_vector(parameters: Iterable[Tensor]) -> Tensor:
     >>> parameters_to_vector([Tensor([1.0, 2.0]), Tensor([[3.0]])]).tolist()
     [1.0, 2.0, 3.0]
     """
-    return Tensor(np.concatenate([p.data.ravel() for p in parameters]))
+    return Tensor(np.concatenate([p._data.ravel() for p in parameters]))
 
 
 def vector_to_parameters(vec: Tensor, parameters: Iterable[Tensor]) -> None:
@@ -73,7 +73,7 @@ def vector_to_parameters(vec: Tensor, parameters: Iterable[Tensor]) -> None:
     with no_grad():
         for p in parameters:
             n = p.numel()
-            p.copy_(vec.data[start:start + n].reshape(p.shape))
+            p.copy_(vec._data[start:start + n].reshape(p.shape))
             start += n
     if start != vec.numel():
         raise ValueError(f"vector_to_parameters: the vector has {vec.numel()} elements, the parameters {start}")

@@ -4,7 +4,7 @@ Importing this package imports every family, so the registry is complete on ``im
 The families import ``Tensor`` from ``tensor.py``, which imports them back for its operators and
 methods: the one import cycle of the package, resolved by ``tensor.py`` importing them last.
 """
-from . import activation, conv, elementwise, inplace, loss, matmul, norm, pool, reduce, shape  # noqa: F401
+from . import activation, conv, elementwise, indexing, inplace, integer, loss, matmul, norm, pool, reduce, shape  # noqa: F401
 from .registry import REGISTRY, register
 
 __all__ = ["REGISTRY", "register"]

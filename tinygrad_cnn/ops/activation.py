@@ -5,7 +5,7 @@ import numpy as np
 
 from ..modes import is_grad_enabled
 from ..tensor import Tensor, make_op
-from .elementwise import mul, sub
+from .elementwise import floating, mul, no_bool, sub
 from .args import normalize_dim
 from .reduce import reduce_sum
 from .kernels import activation as kernels
@@ -19,7 +19,8 @@ def relu(x: Tensor) -> Tensor:
     >>> relu(Tensor([-1.0, 2.0])).tolist()
     [0.0, 2.0]
     """
-    out = kernels.relu(x.data)
+    no_bool("relu", x)
+    out = kernels.relu(x._data)
     # the mask is made while the output is still in cache and kept instead of x (a quarter of its bytes)
     mask = kernels.relu_mask(out) if x.requires_grad and is_grad_enabled() else None
 
@@ -27,7 +28,7 @@ def relu(x: Tensor) -> Tensor:
         assert mask is not None, "a node is recorded only when the mask was made"
         if is_grad_enabled():  # create_graph: a product of Tensors, differentiable in g
             return (mul(g, Tensor(mask)),)
-        return (Tensor(kernels.relu_backward(g.data, mask)),)
+        return (Tensor(kernels.relu_backward(g._data, mask)),)
 
     return make_op("relu", out, (x,), backward, saved=())
 
@@ -41,8 +42,8 @@ def leaky_relu(x: Tensor, negative_slope: float = 0.01) -> Tensor:
     """
     if not isinstance(negative_slope, (int, float)):
         raise TypeError(f"leaky_relu: negative_slope must be a number, got {type(negative_slope).__name__}")
-    slope = np.where(x.data > 0, 1.0, negative_slope).astype(x.dtype)
-    return make_op("leaky_relu", x.data * slope, (x,), lambda g: (mul(g, Tensor(slope)),),
+    slope = np.where(x._data > 0, 1.0, negative_slope).astype(x.dtype)
+    return make_op("leaky_relu", x._data * slope, (x,), lambda g: (mul(g, Tensor(slope)),),
                    {"negative_slope": negative_slope}, saved=())
 
 
@@ -53,7 +54,8 @@ def sigmoid(x: Tensor) -> Tensor:
     >>> sigmoid(Tensor([0.0])).item()
     0.5
     """
-    data = np.exp(-np.logaddexp(0, -x.data)).astype(x.dtype, copy=False)
+    x = floating(x)
+    data = np.exp(-np.logaddexp(0, -x._data)).astype(x.dtype, copy=False)
     return make_op("sigmoid", data, (x,), lambda g, out: (mul(g, mul(out, sub(1.0, out))),), saved=(),
                    needs_output=True)
 
@@ -65,7 +67,8 @@ def tanh(x: Tensor) -> Tensor:
     >>> tanh(Tensor([0.0])).item()
     0.0
     """
-    return make_op("tanh", np.tanh(x.data), (x,), lambda g, out: (mul(g, sub(1.0, mul(out, out))),), saved=(),
+    x = floating(x)
+    return make_op("tanh", np.tanh(x._data), (x,), lambda g, out: (mul(g, sub(1.0, mul(out, out))),), saved=(),
                    needs_output=True)
 
 
@@ -77,7 +80,7 @@ def softmax(x: Tensor, dim: int = -1) -> Tensor:
     [0.5, 0.5]
     """
     d = normalize_dim(dim, x.ndim, "softmax")
-    e = np.exp(x.data - np.max(x.data, axis=d, keepdims=True))
+    e = np.exp(x._data - np.max(x._data, axis=d, keepdims=True))
     e /= np.sum(e, axis=d, keepdims=True)
 
     def backward(g: Tensor, out: Tensor) -> tuple:
@@ -96,7 +99,7 @@ def log_softmax(x: Tensor, dim: int = -1) -> Tensor:
     from .elementwise import exp
 
     d = normalize_dim(dim, x.ndim, "log_softmax")
-    shifted = x.data - np.max(x.data, axis=d, keepdims=True)
+    shifted = x._data - np.max(x._data, axis=d, keepdims=True)
     data = shifted - np.log(np.sum(np.exp(shifted), axis=d, keepdims=True))
 
     def backward(g: Tensor, out: Tensor) -> tuple:
@@ -112,5 +115,5 @@ def softplus(x: Tensor) -> Tensor:
     >>> round(softplus(Tensor([0.0])).item(), 4)
     0.6931
     """
-    return make_op("softplus", np.logaddexp(0, x.data).astype(x.dtype, copy=False), (x,),
+    return make_op("softplus", np.logaddexp(0, x._data).astype(x.dtype, copy=False), (x,),
                    lambda g: (mul(g, sigmoid(x)),))

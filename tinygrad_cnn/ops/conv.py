@@ -26,11 +26,11 @@ from ..errors import OpError, ShapeError
 
 def conv2d_op(x: Tensor, w: Tensor, b: Tensor | None, geo: ConvGeometry) -> Tensor:
     """The convolution primitive on validated arguments. Shape: (N, C, H, W) -> (N, F, H', W')."""
-    out, windows = kernels.conv_forward(x.data, w.data, geo, None if b is None else b.data)
+    out, windows = kernels.conv_forward(x._data, w._data, geo, None if b is None else b._data)
     kept = windows if w.requires_grad else None  # the weight gradient reads the same windows
 
     def backward(g: Tensor) -> tuple:
-        g_gemm = kernels.grad_layout(g.data, geo)  # shared by the gradients' GEMMs
+        g_gemm = kernels.grad_layout(g._data, geo)  # shared by the gradients' GEMMs
         gx = conv_transpose_op(g, w, None, geo, g_gemm) if x.requires_grad else None
         gw = conv2d_weight_op(x, g, geo, kept, g_gemm) if w.requires_grad else None
         gb = conv_bias_grad(g, geo, g_gemm) if b is not None and b.requires_grad else None
@@ -44,9 +44,9 @@ def conv_transpose_op(y: Tensor, w: Tensor, b: Tensor | None, geo: ConvGeometry,
                       y_gemm: np.ndarray | None = None) -> Tensor:
     """The adjoint of :func:`conv2d_op` in its input. Shape: (N, F, H', W') -> (N, C, H, W).
     ``y_gemm`` optionally holds ``y`` already in the kernels' internal layout."""
-    out = kernels.conv_transpose(y.data, w.data, geo, y_gemm)
+    out = kernels.conv_transpose(y._data, w._data, geo, y_gemm)
     if b is not None:
-        out += b.data.reshape(1, -1, 1, 1)
+        out += b._data.reshape(1, -1, 1, 1)
 
     def backward(g: Tensor) -> tuple:
         gy = conv2d_op(g, w, None, geo) if y.requires_grad else None
@@ -67,7 +67,7 @@ def conv2d_weight_op(x: Tensor, y: Tensor, geo: ConvGeometry, windows: np.ndarra
         gy = conv2d_op(x, g, None, geo) if y.requires_grad else None
         return gx, gy
 
-    return make_op("conv2d_weight", kernels.conv_weight(x.data, y.data, geo, windows, y_gemm), (x, y), backward,
+    return make_op("conv2d_weight", kernels.conv_weight(x._data, y._data, geo, windows, y_gemm), (x, y), backward,
                    geo.meta)
 
 
@@ -84,7 +84,7 @@ def conv_bias_grad(g: Tensor, geo: ConvGeometry | None = None, g_gemm: np.ndarra
     if geo is None:  # a 1x1 convolution's geometry: its output side is g's
         geo = ConvGeometry(g.shape[2:], g.shape[2:], (1, 1), (1, 1), (0, 0, 0, 0), (1, 1), 1)
     shape = g.shape
-    return make_op("conv_bias_grad", kernels.bias_grad(g.data, geo, g_gemm), (g,),
+    return make_op("conv_bias_grad", kernels.bias_grad(g._data, geo, g_gemm), (g,),
                    lambda gg: (gg.reshape(1, -1, 1, 1).expand(*shape),), saved=())
 
 

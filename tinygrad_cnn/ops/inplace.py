@@ -15,10 +15,12 @@ from typing import Any, Callable
 
 import numpy as np
 
-from ..modes import is_grad_enabled
+from ..modes import _set_grad_enabled, is_grad_enabled
 from ..seeding import get_rng
-from ..tensor import Tensor
-from .elementwise import add, clip, div, mul, sub, where
+from ..tensor import Tensor, lift
+from .elementwise import _category, add, clip, div, mul, power, result_type, sub, where
+from .indexing import TorchIndex, index_put
+from .integer import floor_divide, remainder
 from ..errors import OpError, ShapeError
 
 
@@ -26,7 +28,7 @@ def _alias(t: Tensor, copy: bool) -> Tensor:
     """A new Tensor object holding ``t``'s current value and history: its memory and version when
     ``copy`` is False, else a snapshot (for closures that read the old value)."""
     old = Tensor.__new__(Tensor)
-    old._init_slots(t.data.copy() if copy else t.data, t.requires_grad, t.name)
+    old._init_slots(t._data.copy() if copy else t._data, t.requires_grad, t.name)
     old.grad_fn = t.grad_fn
     if copy:  # a snapshot has memory of its own but the version of the value it copies
         old._vc[0] = t._vc[0]
@@ -36,16 +38,18 @@ def _alias(t: Tensor, copy: bool) -> Tensor:
 
 
 def _write(t: Tensor, op: str, values: np.ndarray | Callable[[np.ndarray], Any]) -> None:
-    """Store ``values`` into ``t.data`` (or run ``values(t.data)``, which writes it) and bump the version."""
+    """Store ``values`` into ``t._data`` (or run ``values(t._data)``, which writes it) and bump the version."""
     try:
         if callable(values):
-            values(t.data)
+            values(t._data)
         else:
-            np.copyto(t.data, values, casting="same_kind")
+            np.copyto(t._data, values, casting="same_kind")
     except TypeError as e:  # numpy's casting errors are TypeErrors; PyTorch raises RuntimeError
+        if "cast" not in str(e):
+            raise
         raise RuntimeError(f"{op}: result type can't be cast to the tensor's dtype {t.dtype} ({e})") from None
     except ValueError as e:
-        if not t.data.flags.writeable:
+        if not t._data.flags.writeable:
             raise RuntimeError(f"{op}: the tensor's memory is read-only (an expanded view?): "
                                "clone() it before changing it in place") from None
         raise OpError(f"{op}: {e}") from None
@@ -54,7 +58,7 @@ def _write(t: Tensor, op: str, values: np.ndarray | Callable[[np.ndarray], Any])
 
 def _inplace(t: Tensor, op: str, other: Any, kernel: Callable[[np.ndarray], Any],
              record: Callable[[Tensor], Tensor], reads_old: bool = False) -> Tensor:
-    """Apply an in-place op: ``kernel(t.data)`` writes the result when no graph is recorded;
+    """Apply an in-place op: ``kernel(t._data)`` writes the result when no graph is recorded;
     ``record(old)`` builds the result out of place (with its node) when one is. ``reads_old``:
     the op's backward reads the old value (then it is snapshotted)."""
     if not isinstance(t, Tensor):
@@ -73,7 +77,7 @@ def _inplace(t: Tensor, op: str, other: Any, kernel: Callable[[np.ndarray], Any]
         raise RuntimeError(f"{op}: the tensor was already used by another op in the graph, whose gradient the "
                            "change would alter; use the out-of-place op (x = x + y) instead")
     result = record(_alias(t, copy=reads_old and other_grad))
-    _write(t, op, result.data)
+    _write(t, op, result._data)
     t.grad_fn, t.requires_grad = result.grad_fn, result.requires_grad
     return t
 
@@ -83,15 +87,29 @@ def _scaled(other: Any, alpha: float) -> Any:
 
 
 def _operand(other: Any) -> Any:
-    return other.data if isinstance(other, Tensor) else other
+    return other._data if isinstance(other, Tensor) else other
 
 
-def _arithmetic(t: Tensor, op: str, other: Any, ufunc: Any, graph_op: Any, reads_old: bool) -> Tensor:
-    """``t = t <ufunc> other`` in place: numpy's ufunc writing into ``t`` (PyTorch's casting rule:
-    same kind), or in a graph the out-of-place op."""
-    o = _operand(other)
-    return _inplace(t, op, other, lambda d: ufunc(d, o, out=d, casting="same_kind"),
-                    lambda old: graph_op(old, other), reads_old)
+def _check_cast(op: str, t: Tensor, result: np.dtype) -> None:
+    """PyTorch's rule for writing a result into ``t``: no float into an integer tensor, no number
+    into a bool one (narrower dtypes of the same kind are fine: ``uint8 &= int32``)."""
+    if _category(result) > _category(t.dtype):
+        raise RuntimeError(f"{op}: result type {result} can't be cast to the desired output type {t.dtype}")
+
+
+def _arithmetic(t: Tensor, op: str, other: Any, graph_op: Any, reads_old: bool) -> Tensor:
+    """``t = graph_op(t, other)`` in place: the out-of-place op's result (so its dtype rules and
+    errors are the in-place form's too) written into ``t`` after PyTorch's casting check; in a
+    graph, the out-of-place op recorded."""
+    def kernel(d: np.ndarray) -> None:
+        with _set_grad_enabled(False):
+            res = graph_op(Tensor(d), other)
+        _check_cast(op, t, res.dtype)
+        if np.broadcast_shapes(res.shape, d.shape) != d.shape:
+            raise ShapeError(f"{op}: a result of shape {res.shape} does not fit the tensor's shape {d.shape}")
+        np.copyto(d, res._data, casting="unsafe")
+
+    return _inplace(t, op, other, kernel, lambda old: graph_op(old, other), reads_old)
 
 
 def add_(t: Tensor, other: Any, alpha: float = 1) -> Tensor:
@@ -100,7 +118,7 @@ def add_(t: Tensor, other: Any, alpha: float = 1) -> Tensor:
     >>> a = Tensor([1.0, 2.0]); add_(a, 1).tolist()
     [2.0, 3.0]
     """
-    return _arithmetic(t, "add_", _scaled(other, alpha), np.add, add, False)
+    return _arithmetic(t, "add_", _scaled(other, alpha), add, False)
 
 
 def sub_(t: Tensor, other: Any, alpha: float = 1) -> Tensor:
@@ -109,7 +127,7 @@ def sub_(t: Tensor, other: Any, alpha: float = 1) -> Tensor:
     >>> a = Tensor([1.0, 2.0]); sub_(a, 1).tolist()
     [0.0, 1.0]
     """
-    return _arithmetic(t, "sub_", _scaled(other, alpha), np.subtract, sub, False)
+    return _arithmetic(t, "sub_", _scaled(other, alpha), sub, False)
 
 
 def mul_(t: Tensor, other: Any) -> Tensor:
@@ -118,7 +136,7 @@ def mul_(t: Tensor, other: Any) -> Tensor:
     >>> a = Tensor([1.0, 2.0]); mul_(a, 3).tolist()
     [3.0, 6.0]
     """
-    return _arithmetic(t, "mul_", other, np.multiply, mul, True)
+    return _arithmetic(t, "mul_", other, mul, True)
 
 
 def div_(t: Tensor, other: Any) -> Tensor:
@@ -127,7 +145,48 @@ def div_(t: Tensor, other: Any) -> Tensor:
     >>> a = Tensor([1.0, 2.0]); div_(a, 2).tolist()
     [0.5, 1.0]
     """
-    return _arithmetic(t, "div_", other, np.divide, div, True)
+    return _arithmetic(t, "div_", other, div, True)
+
+
+def pow_(t: Tensor, other: Any) -> Tensor:
+    """``t **= other`` in place. Shape: ``t``'s.
+
+    >>> a = Tensor([2.0, 3.0]); pow_(a, 2).tolist()
+    [4.0, 9.0]
+    """
+    return _arithmetic(t, "pow_", other, power, True)
+
+
+def floor_divide_(t: Tensor, other: Any) -> Tensor:
+    """``t //= other`` in place (no gradient, as PyTorch's). Shape: ``t``'s.
+
+    >>> a = Tensor([7.0, -7.0]); floor_divide_(a, 2).tolist()
+    [3.0, -4.0]
+    """
+    return _arithmetic(t, "floor_divide_", other, floor_divide, False)
+
+
+def remainder_(t: Tensor, other: Any) -> Tensor:
+    """``t %= other`` in place. Shape: ``t``'s.
+
+    >>> a = Tensor([5.0, -5.0]); remainder_(a, 3).tolist()
+    [2.0, 1.0]
+    """
+    return _arithmetic(t, "remainder_", other, remainder, True)
+
+
+
+def bitwise_(t: Tensor, other: Any, op: str, ufunc: Any) -> Tensor:
+    """``t &= other`` (or ``|=``, ``^=``: ``ufunc``) in place, for integer and bool tensors. Shape: ``t``'s.
+
+    >>> a = Tensor(np.array([6, 5])); bitwise_(a, 3, "bitwise_and_", np.bitwise_and).tolist()
+    [2, 1]
+    """
+    if t.dtype.kind not in "iub" or (isinstance(other, Tensor) and other.dtype.kind not in "iub"):
+        raise TypeError(f"{op}: defined for integer and bool tensors only, got dtype {t.dtype}")
+    o = _operand(other)
+    _check_cast(op, t, result_type(t, lift(other, t)))
+    return _inplace(t, op, other, lambda d: ufunc(d, o, out=d, casting="unsafe"), lambda old: old)
 
 
 def clamp_(t: Tensor, min: float | None = None, max: float | None = None) -> Tensor:  # noqa: A002
@@ -219,6 +278,32 @@ def uniform_(t: Tensor, a: float = 0.0, b: float = 1.0, **bounds: float) -> Tens
     if a > b:
         raise OpError(f"uniform_: expected a <= b, got a={a}, b={b}")
     return _random(t, "uniform_", lambda rng: rng.uniform(a, b, t.shape))
+
+
+def setitem_(t: Tensor, idx: Any, value: Any) -> Tensor:
+    """``t[idx] = value`` in place, with PyTorch's indexing rules (value broadcast and converted to
+    ``t``'s dtype). Shape: ``t``'s.
+
+    >>> a = Tensor([1.0, 2.0, 3.0]); a[1:] = 0; a.tolist()
+    [1.0, 0.0, 0.0]
+    """
+    parts = idx if isinstance(idx, tuple) else (idx,)
+    if not isinstance(value, Tensor) and any(isinstance(p, Tensor) and p.dtype == np.uint8 for p in parts):
+        raise RuntimeError("setitem: writing a number through a uint8 index is not supported (as in PyTorch); "
+                           "use a bool mask")
+    index = TorchIndex(idx, t.ndim)
+    v = _operand(value)
+    if isinstance(value, Tensor) and _category(value.dtype) > _category(t.dtype):
+        raise RuntimeError(f"setitem: a {value.dtype} value can't be written into a {t.dtype} tensor")
+
+    def kernel(d: np.ndarray) -> None:
+        target, i = index.view_of(d)
+        try:
+            target[i] = v
+        except ValueError as e:
+            raise ShapeError(f"setitem: {e}") from None
+
+    return _inplace(t, "setitem", value, kernel, lambda old: index_put(old, index, value))
 
 
 def masked_fill_(t: Tensor, mask: Any, value: Any) -> Tensor:

@@ -5,9 +5,9 @@ from typing import Any
 
 import numpy as np
 
-from ..tensor import Tensor, lift
+from ..tensor import Tensor, lift, make_op
 from .activation import log_softmax, softplus
-from .elementwise import absolute, clip, log, mul, sub, where
+from .elementwise import absolute, clip, div, log, mul, sub, where
 from .reduce import reduce_sum
 from .registry import register
 from ..errors import OpError, ShapeError
@@ -38,7 +38,7 @@ def _class_weights(op: str, logp: Tensor, target: Any, ignore_index: int, label_
     divisor: the count of non-ignored targets, or with class ``weight`` the sum of their weights
     (PyTorch's rule). W folds one-hot targets, label smoothing, class weights and ignore_index
     into one product."""
-    t = target.data if isinstance(target, Tensor) else np.asarray(target)
+    t = target._data if isinstance(target, Tensor) else np.asarray(target)
     if t.dtype.kind not in "iu":
         raise TypeError(f"{op}: target must hold integer class indices, got dtype {t.dtype}")
     if logp.ndim == 1:
@@ -68,7 +68,7 @@ def _class_weights(op: str, logp: Tensor, target: Any, ignore_index: int, label_
         w *= valid[:, None]
     count: float = int(valid.sum()) if not all_valid else t.size
     if weight is not None:
-        cw = weight.data if isinstance(weight, Tensor) else np.asarray(weight)
+        cw = weight._data if isinstance(weight, Tensor) else np.asarray(weight)
         if cw.shape != (n_cls,):
             raise ShapeError(f"{op}: weight must have one entry per class, shape ({n_cls},), got {cw.shape}")
         w *= cw.astype(logp.dtype).reshape((1, n_cls) + (1,) * (t.ndim - 1))
@@ -175,13 +175,31 @@ def binary_cross_entropy(input: Tensor, target: Any, weight: Any = None, size_av
     _legacy("binary_cross_entropy", size_average, reduce)
     target = _same_shape("binary_cross_entropy", input, target)
     w = _elementwise_weight("binary_cross_entropy", "weight", weight, input)
-    if np.any((input.data < 0) | (input.data > 1)):
+    if np.any((input._data < 0) | (input._data > 1)):
         raise OpError("binary_cross_entropy: input values must lie in [0, 1]")
+    return _reduce(_bce(input, target) if w is None else mul(_bce(input, target), w), reduction)
+
+
+def _clamped_logs(p: np.ndarray) -> tuple:
     with np.errstate(divide="ignore"):
-        log_p = clip(log(input), -100.0)
-        log_q = clip(log(sub(1.0, input)), -100.0)
-    loss = -(mul(target, log_p) + mul(sub(1.0, target), log_q))
-    return _reduce(loss if w is None else mul(loss, w), reduction)
+        return np.maximum(np.log(p), -100.0), np.maximum(np.log1p(-p), -100.0)
+
+
+def _bce(p: Tensor, t: Tensor) -> Tensor:
+    """Elementwise BCE with PyTorch's backward: dp = (p - t) / max(p (1 - p), 1e-12), finite (0 where
+    p = t) at p = 0 and 1, where the chain rule through the clamped logs would give 0 * inf = NaN."""
+    log_p, log_q = _clamped_logs(p._data)
+    data = -(t._data * log_p + (1 - t._data) * log_q)
+
+    def backward(g: Tensor) -> tuple:
+        gp = mul(g, div(sub(p, t), clip(mul(p, sub(1.0, p)), 1e-12))) if p.requires_grad else None
+        gt = None
+        if t.requires_grad:  # the loss is linear in t: its derivative is the difference of the clamped logs
+            with np.errstate(divide="ignore"):
+                gt = mul(g, sub(clip(log(sub(1.0, p)), -100.0), clip(log(p), -100.0)))
+        return gp, gt
+
+    return make_op("binary_cross_entropy", data.astype(p.dtype, copy=False), (p, t), backward)
 
 
 @register
@@ -241,5 +259,5 @@ def smooth_l1_loss(input: Tensor, target: Any, size_average: Any = None, reduce:
     ad = absolute(d)
     if beta == 0:
         return _reduce(ad, reduction)
-    inside = ad.data < beta
+    inside = ad._data < beta
     return _reduce(where(inside, mul(mul(d, d), 0.5 / beta), sub(ad, 0.5 * beta)), reduction)

@@ -23,7 +23,7 @@ def _matmul_nd(a: Tensor, b: Tensor) -> Tensor:
         return (_matmul_nd(g, _mT(b)) if a.requires_grad else None,
                 _matmul_nd(_mT(a), g) if b.requires_grad else None)
 
-    return make_op("matmul", np.matmul(a.data, b.data), (a, b), backward)
+    return make_op("matmul", np.matmul(a._data, b._data), (a, b), backward)
 
 
 @register
@@ -78,9 +78,9 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     if bias is not None and (not isinstance(bias, Tensor) or bias.shape != (weight.shape[0],)):
         raise ShapeError(f"linear: bias must be a Tensor of shape ({weight.shape[0]},), "
                          f"got {getattr(bias, 'shape', type(bias).__name__)}")
-    data = np.matmul(input.data, weight.data.T)
+    data = np.matmul(input._data, weight._data.T)
     if bias is not None:
-        data += bias.data  # in place: data is the product's fresh array
+        data += bias._data  # in place: data is the product's fresh array
     lead = input.shape[:-1]
 
     def backward(g: Tensor) -> tuple:

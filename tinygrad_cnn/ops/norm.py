@@ -18,7 +18,7 @@ def _stats_array(v: Any, name: str, c: int) -> np.ndarray | None:
     """A running statistic as the ndarray updated in place (a Tensor's own array)."""
     if v is None:
         return None
-    a = v.data if isinstance(v, Tensor) else v
+    a = v._data if isinstance(v, Tensor) else v
     if not isinstance(a, np.ndarray) or a.shape != (c,):
         raise ShapeError(f"batch_norm: {name} must be an array or Tensor of shape ({c},), got "
                          f"{getattr(a, 'shape', type(a).__name__)}")
@@ -77,8 +77,8 @@ def batch_norm(input: Tensor, running_mean: Any, running_var: Any, weight: Tenso
     if m <= 1:
         raise ShapeError(f"batch_norm: expected more than 1 value per channel when training, got input shape "
                          f"{input.shape}")
-    w = None if weight is None else weight.data
-    out, centred, mean, var = kernels.bn_forward(input.data, w, None if bias is None else bias.data, eps)
+    w = None if weight is None else weight._data
+    out, centred, mean, var = kernels.bn_forward(input._data, w, None if bias is None else bias._data, eps)
     if rm is not None and rv is not None:
         if not isinstance(momentum, (int, float)):
             raise TypeError(f"batch_norm: momentum must be a number, got {momentum!r}")
@@ -92,7 +92,7 @@ def batch_norm(input: Tensor, running_mean: Any, running_var: Any, weight: Tenso
         if is_grad_enabled():  # create_graph: the gradient must itself be differentiable
             dx, dw, db = _graph_grads(g, input, weight, eps, axes)
         else:
-            dxa, dwa, dba = kernels.bn_backward(g.data, centred, var, w, eps)
+            dxa, dwa, dba = kernels.bn_backward(g._data, centred, var, w, eps)
             dx, dw, db = Tensor(dxa), Tensor(dwa), Tensor(dba)
         return (dx,) + ((dw,) if weight is not None else ()) + ((db,) if bias is not None else ())
 

@@ -33,7 +33,7 @@ def pool_pick(x: Tensor, which: np.ndarray, geo: PoolGeometry) -> Tensor:
     >>> pool_pick(Tensor([[[[1.0, 2.0], [3.0, 4.0]]]]), np.array([[[[2]]]]), geo).item()
     3.0
     """
-    return make_op("pool_pick", kernels.pick(x.data, which, geo), (x,), lambda g: (pool_place(g, which, geo),),
+    return make_op("pool_pick", kernels.pick(x._data, which, geo), (x,), lambda g: (pool_place(g, which, geo),),
                    geo.meta, saved=())
 
 
@@ -46,14 +46,14 @@ def pool_place(g: Tensor, which: np.ndarray, geo: PoolGeometry) -> Tensor:
     >>> pool_place(Tensor([[[[5.0]]]]), np.array([[[[1]]]]), geo).tolist()
     [[[[0.0, 5.0], [0.0, 0.0]]]]
     """
-    return make_op("pool_place", kernels.place(g.data, which, geo), (g,), lambda gg: (pool_pick(gg, which, geo),),
+    return make_op("pool_place", kernels.place(g._data, which, geo), (g,), lambda gg: (pool_pick(gg, which, geo),),
                    geo.meta, saved=())
 
 
 def max_pool2d_op(x: Tensor, geo: PoolGeometry, return_indices: bool) -> Any:
     """The max-pool primitive on validated arguments; its backward places each window's gradient
     on the window's (first) maximal element."""
-    best, which = kernels.argmax_windows(x.data, geo)
+    best, which = kernels.argmax_windows(x._data, geo)
     out = make_op("max_pool2d", best, (x,), lambda g: (pool_place(g, which, geo),), geo.meta, saved=())
     return (out, Tensor(kernels.flat_indices(which, geo))) if return_indices else out
 
@@ -89,7 +89,7 @@ def window_sum(x: Tensor, geo: PoolGeometry) -> Tensor:
     >>> window_sum(Tensor(np.ones((1, 1, 2, 2))), g).item()
     4.0
     """
-    return make_op("window_sum", kernels.window_sum(x.data, geo), (x,), lambda g: (window_fold(g, geo),), geo.meta,
+    return make_op("window_sum", kernels.window_sum(x._data, geo), (x,), lambda g: (window_fold(g, geo),), geo.meta,
                    saved=())
 
 
@@ -102,7 +102,7 @@ def window_fold(g: Tensor, geo: PoolGeometry) -> Tensor:
     >>> window_fold(Tensor(np.ones((1, 1, 1, 1))), geo).tolist()
     [[[[1.0, 1.0], [1.0, 1.0]]]]
     """
-    return make_op("window_fold", kernels.window_fold(g.data, geo), (g,), lambda gg: (window_sum(gg, geo),),
+    return make_op("window_fold", kernels.window_fold(g._data, geo), (g,), lambda gg: (window_sum(gg, geo),),
                    geo.meta, saved=())
 
 
@@ -121,6 +121,6 @@ def avg_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any
         raise OpError(f"avg_pool2d: divisor_override must be a positive int, got {divisor_override!r}")
     geo = pool_geometry("avg_pool2d", x.shape, kernel_size, stride, padding, 1, ceil_mode)
     scale = Tensor((1.0 / kernels.avg_divisor(geo, count_include_pad, divisor_override)).astype(x.dtype))
-    out = make_op("avg_pool2d", kernels.window_sum(x.data, geo) * scale.data, (x,),
+    out = make_op("avg_pool2d", kernels.window_sum(x._data, geo) * scale._data, (x,),
                   lambda g: (window_fold(mul(g, scale), geo),), geo.meta, saved=())
     return out.reshape(out.shape[1:]) if unbatched else out

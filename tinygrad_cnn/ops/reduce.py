@@ -35,7 +35,7 @@ def reduce_sum(x: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
     [4.0, 6.0]
     """
     axes = normalize_dims(dim, x.ndim, "sum")
-    src = x.data if x.dtype.kind in "fc" else x.data.astype(np.int64)  # bool and int sums count in int64
+    src = x._data if x.dtype.kind in "fc" else x._data.astype(np.int64)  # bool and int sums count in int64
     data = kernels.sum_axes(src, axes, keepdim)
     if not isinstance(data, np.ndarray):
         data = np.asarray(data, dtype=src.dtype)
@@ -70,7 +70,28 @@ def mean(x: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
     return reduce_sum(x, dim, keepdim) * _reciprocal(n)  # an empty mean is NaN, as PyTorch's
 
 
-def var(x: Tensor, dim: Any = None, keepdim: bool = False, correction: int = 1) -> Tensor:
+def var_args(op: str, dim: Any, unbiased: Any, correction: Any) -> tuple:
+    """``(dim, correction)`` from PyTorch's two signatures, ``var(dim, unbiased, keepdim)`` and
+    ``var(dim, *, correction)``, and its legacy ``var(unbiased)`` (a bool first argument).
+
+    >>> var_args("var", 0, False, None), var_args("var", True, None, None)
+    ((0, 0), (None, 1))
+    """
+    if isinstance(dim, (bool, np.bool_)):
+        if unbiased is not None:
+            raise TypeError(f"{op}: got a bool dim ({dim}) and unbiased={unbiased}")
+        dim, unbiased = None, bool(dim)
+    if unbiased is not None and correction is not None:
+        raise TypeError(f"{op}: pass unbiased or correction, not both")
+    if unbiased is not None:
+        if not isinstance(unbiased, (bool, np.bool_)):
+            raise TypeError(f"{op}: unbiased must be a bool, got {type(unbiased).__name__} (keepdim is the third "
+                            "argument, as in PyTorch)")
+        return dim, int(unbiased)
+    return dim, 1 if correction is None else correction
+
+
+def var(x: Tensor, dim: Any = None, correction: Any = 1, keepdim: bool = False) -> Tensor:
     """Variance over ``dim`` with Bessel's ``correction`` (as ``torch.var``). Shape: as :func:`reduce_sum`.
 
     >>> Tensor([1.0, 3.0]).var().item()
@@ -80,6 +101,38 @@ def var(x: Tensor, dim: Any = None, keepdim: bool = False, correction: int = 1) 
     n = _count(x.shape, axes)
     d = x - mean(x, axes, keepdim=True)
     return reduce_sum(d * d, axes, keepdim) * _reciprocal(max(n - correction, 0))
+
+
+@register
+def norm(x: Tensor, p: float = 2.0, dim: Any = None, keepdim: bool = False) -> Tensor:
+    """The vector p-norm ``(sum |x|^p)^(1/p)`` over ``dim`` (all when None), for a finite ``p > 0``,
+    with PyTorch's gradient: 0 (not NaN) where the norm or an element is 0. Shape: as :func:`reduce_sum`.
+
+    >>> norm(Tensor([3.0, 4.0])).item()
+    5.0
+    """
+    from .elementwise import absolute, div, mul, power, where
+
+    axes = normalize_dims(dim, x.ndim, "norm")
+    a = np.abs(x._data)
+    data = np.sqrt(kernels.sum_axes(a * a, axes, keepdim)) if p == 2 else \
+        kernels.sum_axes(a ** p, axes, keepdim) ** (1.0 / p)
+    in_shape = x.shape
+
+    def backward(g: Tensor, out: Tensor) -> tuple:
+        n = _expand_back(out, in_shape, axes)
+        n0 = n._data == 0
+        n = where(n0, 1.0, n) if n0.any() else n  # where n is 0 so is every x, and the gradient 0
+        g = _expand_back(g, in_shape, axes)
+        if p == 2:
+            return (mul(x, div(g, n)),)
+        x0 = x._data == 0
+        ax = where(x0, 1.0, absolute(x)) if x0.any() else absolute(x)
+        # sign(x) |x|^(p-1) (0 at x = 0, where ax stands at 1) times g / n^(p-1)
+        return (mul(mul(div(x, ax), power(ax, p - 1.0)), div(g, power(n, p - 1.0))),)
+
+    return make_op("norm", np.asarray(data, dtype=x.dtype), (x,), backward, {"p": p, "dim": dim},
+                   needs_output=True)
 
 
 class ValuesIndices(NamedTuple):
@@ -93,9 +146,9 @@ def _extreme(x: Tensor, dim: Any, keepdim: bool, name: str, np_fn: Any, np_arg: 
     if x.numel() == 0:
         raise ShapeError(f"{name}: cannot reduce an empty tensor of shape {x.shape}")
     axes = normalize_dims(dim, x.ndim, name)
-    data = np_fn(x.data, axis=axes, keepdims=True)
+    data = np_fn(x._data, axis=axes, keepdims=True)
     # ties share the gradient evenly among all extreme elements (as torch.amax/amin)
-    hit = x.data == data
+    hit = x._data == data
     weights = hit / np.sum(hit, axis=axes, keepdims=True)
     weights = weights.astype(x.dtype) if x.dtype.kind == "f" else weights
     in_shape = x.shape
@@ -107,7 +160,7 @@ def _extreme(x: Tensor, dim: Any, keepdim: bool, name: str, np_fn: Any, np_arg: 
     values = make_op(name, np.asarray(out), (x,), backward, {"dim": dim}, saved=())
     if dim is None or not isinstance(dim, (int, np.integer)):
         return values
-    idx = np_arg(x.data, axis=axes[0], keepdims=keepdim).astype(np.int64)
+    idx = np_arg(x._data, axis=axes[0], keepdims=keepdim).astype(np.int64)
     return ValuesIndices(values, Tensor(idx))
 
 
@@ -141,8 +194,8 @@ def argmax(x: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
     1
     """
     if dim is None:
-        return Tensor(np.asarray(np.argmax(x.data), dtype=np.int64))
-    return Tensor(np.argmax(x.data, axis=normalize_dim(dim, x.ndim, "argmax"), keepdims=keepdim).astype(np.int64))
+        return Tensor(np.asarray(np.argmax(x._data), dtype=np.int64))
+    return Tensor(np.argmax(x._data, axis=normalize_dim(dim, x.ndim, "argmax"), keepdims=keepdim).astype(np.int64))
 
 
 def argmin(x: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
@@ -152,5 +205,5 @@ def argmin(x: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
     2
     """
     if dim is None:
-        return Tensor(np.asarray(np.argmin(x.data), dtype=np.int64))
-    return Tensor(np.argmin(x.data, axis=normalize_dim(dim, x.ndim, "argmin"), keepdims=keepdim).astype(np.int64))
+        return Tensor(np.asarray(np.argmin(x._data), dtype=np.int64))
+    return Tensor(np.argmin(x._data, axis=normalize_dim(dim, x.ndim, "argmin"), keepdims=keepdim).astype(np.int64))

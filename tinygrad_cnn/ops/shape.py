@@ -1,4 +1,4 @@
-"""Shape ops: reshape, transpose/permute, (un)squeeze, expand, indexing, pad, cat, stack, astype.
+"""Shape ops: reshape, transpose/permute, (un)squeeze, expand, pad, cat, stack, astype (indexing: ``indexing.py``).
 
 Each backward is the inverse shape op, so all of them are differentiable to any order.
 """
@@ -10,7 +10,9 @@ import numpy as np
 
 from ..tensor import Tensor, make_op
 from .args import normalize_dim
+from .elementwise import promote_types
 from .kernels.layout import pad_indices
+from .indexing import getitem, index_add  # noqa: F401  (indexing is a shape op too)
 from .registry import register
 from ..errors import OpError, ShapeError
 
@@ -35,7 +37,7 @@ def astype(x: Tensor, dtype: Any) -> Tensor:
     if x.dtype == dtype:
         return x
     src = x.dtype
-    return make_op("astype", x.data.astype(dtype), (x,), lambda g: (astype(g, src),), {"dtype": str(dtype)},
+    return make_op("astype", x._data.astype(dtype), (x,), lambda g: (astype(g, src),), {"dtype": str(dtype)},
                    saved=())
 
 
@@ -43,10 +45,10 @@ def astype(x: Tensor, dtype: Any) -> Tensor:
 def clone(x: Tensor) -> Tensor:
     """A copy with its own memory; the gradient passes through unchanged. Shape: unchanged.
 
-    >>> a = Tensor([1.0]); b = clone(a); b.data is a.data
+    >>> a = Tensor([1.0]); b = clone(a); b._data is a._data
     False
     """
-    return make_op("clone", x.data.copy(), (x,), lambda g: (g,), saved=())
+    return make_op("clone", x._data.copy(), (x,), lambda g: (g,), saved=())
 
 
 @register
@@ -58,7 +60,7 @@ def reshape(x: Tensor, *shape: Any) -> Tensor:
     """
     shape = _shape_arg(shape, "reshape")
     try:
-        data = x.data.reshape(shape)
+        data = x._data.reshape(shape)
     except ValueError:
         raise ShapeError(f"reshape: cannot reshape a tensor of shape {x.shape} ({x.numel()} elements) "
                          f"into shape {shape}") from None
@@ -84,7 +86,7 @@ def permute(x: Tensor, *dims: Any) -> Tensor:
     if sorted(axes) != list(range(x.ndim)):
         raise OpError(f"permute: dims {dims} is not a permutation of the {x.ndim} axes")
     inverse = tuple(sorted(range(x.ndim), key=axes.__getitem__))  # plain Python: np.argsort costs more here
-    return make_op("permute", x.data.transpose(axes), (x,), lambda g: (permute(g, *inverse),), {"dims": axes},
+    return make_op("permute", x._data.transpose(axes), (x,), lambda g: (permute(g, *inverse),), {"dims": axes},
                    saved=())
 
 
@@ -157,64 +159,12 @@ def expand(x: Tensor, *shape: Any) -> Tensor:
         raise ShapeError(f"expand: cannot expand shape {x.shape} to fewer dimensions {shape}")
     shape = tuple(x.shape[i - lead] if n == -1 and i >= lead else n for i, n in enumerate(shape))
     try:
-        data = np.broadcast_to(x.data, shape)
+        data = np.broadcast_to(x._data, shape)
     except ValueError:
         raise ShapeError(f"expand: cannot expand shape {x.shape} to {shape}") from None
     in_shape = x.shape
     return make_op("expand", data, (x,), lambda g: (sum_to_shape(g, in_shape),), {"shape": shape},
                    saved=())
-
-
-def _index(idx: Any) -> tuple[Any, bool]:
-    """Index with Tensors replaced by arrays; and whether it uses advanced (array) indexing."""
-    parts = idx if isinstance(idx, tuple) else (idx,)
-    out, advanced = [], False
-    for p in parts:
-        if isinstance(p, Tensor):
-            p = p.data
-        if isinstance(p, list):
-            p = np.asarray(p)
-        if isinstance(p, np.ndarray):
-            if p.dtype.kind not in "iub":
-                raise TypeError(f"getitem: index arrays must be integer or bool, got dtype {p.dtype}")
-            advanced = True
-        elif not (p is None or p is Ellipsis or isinstance(p, (slice, int, np.integer))):
-            raise TypeError(f"getitem: unsupported index of type {type(p).__name__}")
-        out.append(p)
-    return tuple(out), advanced
-
-
-@register
-def getitem(x: Tensor, idx: Any) -> Tensor:
-    """``x[idx]`` with slices, ints, None, Ellipsis and integer/bool arrays; repeated indices
-    accumulate their gradients. Shape: as numpy indexing.
-
-    >>> Tensor([1.0, 2.0, 3.0])[[0, 0, 2]].tolist()
-    [1.0, 1.0, 3.0]
-    """
-    index, advanced = _index(idx)
-    data = x.data[index]
-    if not advanced:
-        data = np.asarray(data)
-    in_shape = x.shape
-    return make_op("getitem", data, (x,), lambda g: (index_add(g, index, in_shape, advanced),), saved=())
-
-
-@register
-def index_add(g: Tensor, index: Any, shape: tuple, advanced: bool = True) -> Tensor:
-    """The adjoint of ``getitem``: zeros of ``shape`` with ``g`` added at ``index`` (repeats add up).
-    Shape: ``g`` (indexed shape) -> ``shape``.
-
-    >>> index_add(Tensor([1.0, 2.0]), ([0, 0],), (3,)).tolist()
-    [3.0, 0.0, 0.0]
-    """
-    index, advanced = _index(index)
-    out = np.zeros(shape, dtype=g.dtype)
-    if advanced:
-        np.add.at(out, index, g.data)  # repeated indices must accumulate; plain assignment would drop them
-    else:
-        out[index] = g.data
-    return make_op("index_add", out, (g,), lambda gg: (getitem(gg, index),), saved=())
 
 
 def _pad_widths(pad: Sequence[int], ndim: int, op: str) -> list[tuple[int, int]]:
@@ -266,7 +216,7 @@ def pad(x: Tensor, pad: Sequence[int], value: float = 0.0) -> Tensor:
         return x
     out = np.full(tuple(n + lo + hi for n, (lo, hi) in zip(x.shape, widths)), value, dtype=x.dtype)
     inner = tuple(slice(lo, lo + n) for n, (lo, _) in zip(x.shape, widths))
-    out[inner] = x.data
+    out[inner] = x._data
     return make_op("pad", out, (x,), lambda g: (getitem(g, inner),), {"pad": tuple(pad)}, saved=())
 
 
@@ -294,7 +244,7 @@ def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
         if t.ndim != ref.ndim or t.shape[:d] + t.shape[d + 1:] != ref.shape[:d] + ref.shape[d + 1:]:
             raise ShapeError(f"cat: tensors[{i}] has shape {t.shape}, which does not match tensors[0] {ref.shape} "
                              f"outside dim {d}")
-    data = np.concatenate([t.data for t in tensors], axis=d)
+    data = np.concatenate([t._data for t in tensors], axis=d, dtype=promote_types(t.dtype for t in tensors))
     bounds = np.cumsum([0] + [t.shape[d] for t in tensors])
 
     def backward(g: Tensor) -> tuple:
@@ -320,7 +270,7 @@ def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
 
 
 def _gather_index(x_shape: tuple, index: Any, dim: int, op: str) -> tuple[np.ndarray, int]:
-    idx = index.data if isinstance(index, Tensor) else np.asarray(index)
+    idx = index._data if isinstance(index, Tensor) else np.asarray(index)
     if idx.dtype.kind not in "iu":
         raise TypeError(f"{op}: index must be an integer (int64) tensor, got dtype {idx.dtype}")
     d = normalize_dim(dim, len(x_shape), op)
@@ -349,8 +299,9 @@ def gather(x: Tensor, dim: int, index: Any) -> Tensor:
     idx, d = _gather_index(x.shape, index, dim, "gather")
     where = _along(idx, d)
     in_shape = x.shape
-    return make_op("gather", x.data[where], (x,), lambda g: (scatter_add(g, d, idx, in_shape),), {"dim": d},
-                   saved=())
+    # the closure reads the index: a change of it in place before backward raises, as in PyTorch
+    return make_op("gather", x._data[where], (x,), lambda g: (scatter_add(g, d, idx, in_shape),), {"dim": d},
+                   saved=(index,) if isinstance(index, Tensor) else ())
 
 
 @register
@@ -365,5 +316,6 @@ def scatter_add(src: Tensor, dim: int, index: Any, shape: tuple) -> Tensor:
     if src.shape != idx.shape:
         raise ShapeError(f"scatter_add: src of shape {src.shape} must match index of shape {idx.shape}")
     out = np.zeros(shape, dtype=src.dtype)
-    np.add.at(out, _along(idx, d), src.data)
-    return make_op("scatter_add", out, (src,), lambda g: (gather(g, d, idx),), {"dim": d}, saved=())
+    np.add.at(out, _along(idx, d), src._data)
+    return make_op("scatter_add", out, (src,), lambda g: (gather(g, d, idx),), {"dim": d},
+                   saved=(index,) if isinstance(index, Tensor) else ())

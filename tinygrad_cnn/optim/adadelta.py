@@ -29,11 +29,11 @@ class Adadelta(Optimizer):
     def _update(self, p: Tensor, grad: np.ndarray, state: dict, group: dict) -> None:
         rho, eps = group["rho"], group["eps"]
         if group["weight_decay"]:
-            grad = grad + group["weight_decay"] * p.data
+            grad = grad + group["weight_decay"] * p._data
         if not state:
             state["step"] = 0
-            state["square_avg"] = np.zeros_like(p.data)
-            state["acc_delta"] = np.zeros_like(p.data)
+            state["square_avg"] = np.zeros_like(p._data)
+            state["acc_delta"] = np.zeros_like(p._data)
         state["step"] += 1
         sq, acc = state["square_avg"], state["acc_delta"]
         sq *= rho
@@ -41,7 +41,7 @@ class Adadelta(Optimizer):
         delta = np.sqrt(acc + eps) / np.sqrt(sq + eps) * grad
         acc *= rho
         acc += (1.0 - rho) * (delta * delta)
-        p.data -= group["lr"] * delta
+        p._data -= group["lr"] * delta
 
 
 class Adagrad(Optimizer):
@@ -61,11 +61,11 @@ class Adagrad(Optimizer):
 
     def _update(self, p: Tensor, grad: np.ndarray, state: dict, group: dict) -> None:
         if group["weight_decay"]:
-            grad = grad + group["weight_decay"] * p.data
+            grad = grad + group["weight_decay"] * p._data
         if not state:
             state["step"] = 0
-            state["sum"] = np.full_like(p.data, group["initial_accumulator_value"])
+            state["sum"] = np.full_like(p._data, group["initial_accumulator_value"])
         state["step"] += 1
         clr = group["lr"] / (1 + (state["step"] - 1) * group["lr_decay"])
         state["sum"] += grad * grad
-        p.data -= clr * grad / (np.sqrt(state["sum"]) + group["eps"])
+        p._data -= clr * grad / (np.sqrt(state["sum"]) + group["eps"])

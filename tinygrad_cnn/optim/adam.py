@@ -45,8 +45,8 @@ class Adam(Optimizer):
         params = group["params"]
         if group["amsgrad"] or len(params) < 2 or any(p.grad is None for p in params):
             return False
-        dtype = params[0].data.dtype
-        if any(p.data.dtype != dtype for p in params):
+        dtype = params[0]._data.dtype
+        if any(p._data.dtype != dtype for p in params):
             return False
         flat = self._flat_moments(params)
         if flat is None:
@@ -59,17 +59,17 @@ class Adam(Optimizer):
         if wd:
             if self.decoupled:
                 for p in params:
-                    p.data *= 1.0 - lr * wd
+                    p._data *= 1.0 - lr * wd
             else:
-                np.concatenate([p.data.ravel() for p in params], out=tmp)
+                np.concatenate([p._data.ravel() for p in params], out=tmp)
                 tmp *= wd
                 grad += tmp
         update = adam_step(m, v, grad, tmp, t, group)
         start = 0
         for p in params:
             self.state[p]["step"] = t
-            p.data -= update[start:start + p.data.size].reshape(p.data.shape)
-            start += p.data.size
+            p._data -= update[start:start + p._data.size].reshape(p._data.shape)
+            start += p._data.size
         return True
 
     def _flat_moments(self, params: list) -> tuple | None:
@@ -85,8 +85,8 @@ class Adam(Optimizer):
             steps = {s["step"] for s in states}
             return (hit[0], hit[1], steps.pop() + 1, hit[2], hit[3]) if len(steps) == 1 else None
         if all(not s for s in states):
-            m_parts = [np.zeros(p.data.size, p.data.dtype) for p in params]
-            v_parts = [np.zeros(p.data.size, p.data.dtype) for p in params]
+            m_parts = [np.zeros(p._data.size, p._data.dtype) for p in params]
+            v_parts = [np.zeros(p._data.size, p._data.dtype) for p in params]
             step = 0
         elif all(s.keys() >= {"step", "exp_avg", "exp_avg_sq"} for s in states) \
                 and len({s["step"] for s in states}) == 1:
@@ -98,9 +98,9 @@ class Adam(Optimizer):
         m, v = np.concatenate(m_parts), np.concatenate(v_parts)
         start = 0
         for p, s in zip(params, states):
-            end = start + p.data.size
-            s.update(step=step, exp_avg=m[start:end].reshape(p.data.shape),
-                     exp_avg_sq=v[start:end].reshape(p.data.shape))
+            end = start + p._data.size
+            s.update(step=step, exp_avg=m[start:end].reshape(p._data.shape),
+                     exp_avg_sq=v[start:end].reshape(p._data.shape))
             start = end
         scratch = np.empty_like(m), np.empty_like(m)
         self._flat[key] = (m, v) + scratch
@@ -110,20 +110,20 @@ class Adam(Optimizer):
         lr, wd = group["lr"], group["weight_decay"]
         if wd:
             if self.decoupled:
-                p.data *= 1.0 - lr * wd
+                p._data *= 1.0 - lr * wd
             else:
-                grad = grad + wd * p.data
+                grad = grad + wd * p._data
         if not state:
             state["step"] = 0
-            state["exp_avg"] = np.zeros_like(p.data)
-            state["exp_avg_sq"] = np.zeros_like(p.data)
+            state["exp_avg"] = np.zeros_like(p._data)
+            state["exp_avg_sq"] = np.zeros_like(p._data)
             if group["amsgrad"]:
-                state["max_exp_avg_sq"] = np.zeros_like(p.data)
+                state["max_exp_avg_sq"] = np.zeros_like(p._data)
         state["step"] += 1
         t = state["step"]
         update = adam_step(state["exp_avg"], state["exp_avg_sq"], grad, np.empty_like(grad), t, group,
                             state.get("max_exp_avg_sq"))
-        p.data -= update
+        p._data -= update
 
 
 class AdamW(Adam):

@@ -8,6 +8,7 @@ from typing import Any, Iterable
 import numpy as np
 
 from ..serialization import StateDictError
+from ..engine import zero_grad_of
 from ..tensor import Tensor
 
 
@@ -16,6 +17,9 @@ class Optimizer:
     state; subclasses define ``_update(p, grad, state, group)``, applied in place under no graph."""
 
     def __init__(self, params: Iterable[Any], defaults: dict):
+        if isinstance(params, Tensor):
+            raise TypeError(f"{type(self).__name__}: params should be an iterable of Tensors or dicts, got a Tensor "
+                            "(wrap it in a list: [w])")
         params = list(params)
         if not params:
             raise ValueError(f"{type(self).__name__}: got an empty parameter list")
@@ -27,8 +31,9 @@ class Optimizer:
             for i, p in enumerate(group["params"]):
                 if not isinstance(p, Tensor):
                     raise TypeError(f"{type(self).__name__}: params[{i}] must be a Tensor, got {type(p).__name__}")
-                if not p.requires_grad:
-                    raise ValueError(f"{type(self).__name__}: params[{i}] (shape {p.shape}) does not require grad")
+                if not p.is_leaf:  # one that does not require grad is kept and skipped at step (no .grad)
+                    raise ValueError(f"{type(self).__name__}: params[{i}] (shape {p.shape}) is not a leaf: "
+                                     "can't optimize a non-leaf Tensor")
             self.param_groups.append(group)
         self.state: defaultdict[Tensor, dict] = defaultdict(dict)  # keyed by the parameter, as PyTorch
 
@@ -41,8 +46,8 @@ class Optimizer:
         params = [params] if isinstance(params, Tensor) else list(params)
         known = {id(p) for p in self._all_params()}
         for i, p in enumerate(params):
-            if not isinstance(p, Tensor) or not p.requires_grad:
-                raise ValueError(f"add_param_group: params[{i}] must be a Tensor that requires grad")
+            if not isinstance(p, Tensor) or not p.is_leaf:
+                raise ValueError(f"add_param_group: params[{i}] must be a leaf Tensor")
             if id(p) in known:
                 raise ValueError(f"add_param_group: params[{i}] is already in another parameter group")
         self.param_groups.append({**self.defaults, **param_group, "params": params})
@@ -54,7 +59,7 @@ class Optimizer:
     def zero_grad(self, set_to_none: bool = True) -> None:
         for group in self.param_groups:
             for p in group["params"]:
-                p.grad = None if set_to_none or p.grad is None else Tensor(np.zeros_like(p.data))
+                zero_grad_of(p, set_to_none)
 
     def step(self) -> None:
         """Update every parameter that has a gradient, in place; each update bumps the parameter's
@@ -75,8 +80,8 @@ class Optimizer:
     @staticmethod
     def _grad_of(p: Tensor) -> np.ndarray:
         assert p.grad is not None
-        grad = p.grad.data
-        return grad.astype(p.data.dtype) if grad.dtype != p.data.dtype else grad
+        grad = p.grad._data
+        return grad.astype(p._data.dtype) if grad.dtype != p._data.dtype else grad
 
     def _update(self, p: Tensor, grad: np.ndarray, state: dict, group: dict) -> None:
         raise NotImplementedError
@@ -139,3 +144,4 @@ class Optimizer:
                         v = v.item() if v.ndim == 0 else tuple(v.tolist())
                     mine[k] = v
         self.state = restored_state
+

@@ -28,14 +28,14 @@ class RMSprop(Optimizer):
     def _update(self, p: Tensor, grad: np.ndarray, state: dict, group: dict) -> None:
         alpha, eps, mu = group["alpha"], group["eps"], group["momentum"]
         if group["weight_decay"]:
-            grad = grad + group["weight_decay"] * p.data
+            grad = grad + group["weight_decay"] * p._data
         if not state:
             state["step"] = 0
-            state["square_avg"] = np.zeros_like(p.data)
+            state["square_avg"] = np.zeros_like(p._data)
             if mu > 0:
-                state["momentum_buffer"] = np.zeros_like(p.data)
+                state["momentum_buffer"] = np.zeros_like(p._data)
             if group["centered"]:
-                state["grad_avg"] = np.zeros_like(p.data)
+                state["grad_avg"] = np.zeros_like(p._data)
         state["step"] += 1
         sq = state["square_avg"]
         sq *= alpha
@@ -51,6 +51,6 @@ class RMSprop(Optimizer):
             buf = state["momentum_buffer"]
             buf *= mu
             buf += grad / avg
-            p.data -= group["lr"] * buf
+            p._data -= group["lr"] * buf
         else:
-            p.data -= group["lr"] * (grad / avg)
+            p._data -= group["lr"] * (grad / avg)

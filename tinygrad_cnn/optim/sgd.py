@@ -30,7 +30,7 @@ class SGD(Optimizer):
     def _update(self, p: Tensor, grad: np.ndarray, state: dict, group: dict) -> None:
         d = grad
         if group["weight_decay"]:
-            d = d + group["weight_decay"] * p.data
+            d = d + group["weight_decay"] * p._data
         mu = group["momentum"]
         if mu:
             buf = state.get("momentum_buffer")
@@ -40,4 +40,4 @@ class SGD(Optimizer):
                 buf *= mu
                 buf += (1.0 - group["dampening"]) * d
             d = d + mu * buf if group["nesterov"] else buf
-        p.data -= group["lr"] * d
+        p._data -= group["lr"] * d

@@ -42,7 +42,7 @@ def _random_like(ts: tuple, rng: np.random.Generator) -> tuple:
 
 def _dot(a: tuple, b: tuple) -> tuple[float, float]:
     """``Σ⟨a_i, b_i⟩`` and ``Σ|a_i * b_i|`` (the scale the sum's rounding error is relative to)."""
-    prods = [np.asarray(x.data, np.float64) * np.asarray(y.data, np.float64) for x, y in zip(a, b)]
+    prods = [np.asarray(x._data, np.float64) * np.asarray(y._data, np.float64) for x, y in zip(a, b)]
     return float(sum(p.sum() for p in prods)), float(sum(np.abs(p).sum() for p in prods))
 
 
@@ -51,11 +51,11 @@ def _check_fwd(f: Callable, xs: tuple, order: int, eps: float, atol: float, rtol
     vs = _random_like(xs, rng)
     _, tangents = AF.jvp(f, xs, vs)
     tangents = tangents if isinstance(tangents, tuple) else (tangents,)
-    plus = _outputs(f, tuple(Tensor(x.data + eps * v.data) for x, v in zip(xs, vs)))
-    minus = _outputs(f, tuple(Tensor(x.data - eps * v.data) for x, v in zip(xs, vs)))
+    plus = _outputs(f, tuple(Tensor(x._data + eps * v._data) for x, v in zip(xs, vs)))
+    minus = _outputs(f, tuple(Tensor(x._data - eps * v._data) for x, v in zip(xs, vs)))
     for i, (t, p, m) in enumerate(zip(tangents, plus, minus)):
-        num = (np.asarray(p.data, np.float64) - np.asarray(m.data, np.float64)) / (2 * eps)
-        ana = np.asarray(t.data, np.float64)
+        num = (np.asarray(p._data, np.float64) - np.asarray(m._data, np.float64)) / (2 * eps)
+        ana = np.asarray(t._data, np.float64)
         bad = np.abs(ana - num) - (atol + rtol * np.abs(num))
         bad = np.where(np.isnan(bad), np.inf, bad)
         if bad.size and bad.max() > 0:
@@ -78,7 +78,7 @@ def _check_rev(f: Callable, xs: tuple, order: int, atol: float, rtol: float, rng
     if not abs(u_jv - jtu_v) <= atol + rtol * max(scale_a, scale_b):
         worst = ""
         for i, (c, x) in enumerate(zip(cotangents, xs)):
-            if not np.all(np.isfinite(c.data)):
+            if not np.all(np.isfinite(c._data)):
                 worst = f"; the VJP for input {i} (shape {x.shape}) is not finite"
         raise GradcheckError(f"check_grads: order {order}, rev mode: ⟨u, J v⟩ = {u_jv:.8g} but ⟨Jᵀu, v⟩ = "
                              f"{jtu_v:.8g} for random u, v (atol {atol}, rtol {rtol}){worst}")
@@ -130,5 +130,5 @@ def _check(f: Callable, xs: tuple, order: int, level: int, modes: tuple, tol: tu
                 outs = [o for o in _outputs(f, ins) if o.requires_grad]
                 grads = (grad(outs, list(ins), outs, create_graph=True, allow_unused=True) if outs
                          else (None,) * len(ins))
-                return tuple(g if g is not None else Tensor(np.zeros_like(a.data)) for g, a in zip(grads, ins))
+                return tuple(g if g is not None else Tensor(np.zeros_like(a._data)) for g, a in zip(grads, ins))
             _check(f_vjp, xs, order, level + 1, modes, tol, rng)

@@ -33,7 +33,7 @@ def _outputs(fn: Callable, inputs: tuple) -> list[Tensor]:
 
 
 def _flat_output(fn: Callable, inputs: tuple) -> np.ndarray:
-    return np.concatenate([np.asarray(o.data, dtype=np.float64).ravel() for o in _outputs(fn, inputs)])
+    return np.concatenate([np.asarray(o._data, dtype=np.float64).ravel() for o in _outputs(fn, inputs)])
 
 
 def _diff_inputs(inputs: tuple, who: str) -> list[int]:
@@ -54,9 +54,9 @@ def _numerical_jacobians(fn: Callable, inputs: tuple, idx: list[int], eps: float
     jacs = []
     for i in idx:
         x = inputs[i]
-        original = x.data
+        original = x._data
         work = np.array(original, dtype=np.float64, copy=True)
-        x.data = work
+        x._data = work
         flat = work.reshape(-1)
         cols = []
         try:
@@ -70,7 +70,7 @@ def _numerical_jacobians(fn: Callable, inputs: tuple, idx: list[int], eps: float
                 with np.errstate(invalid="ignore"):  # inf - inf: reported by the comparison as a NaN mismatch
                     cols.append((plus - minus) / (2 * eps))
         finally:
-            x.data = original
+            x._data = original
         jacs.append(np.stack(cols, axis=1) if cols else np.zeros((_flat_output(fn, inputs).size, 0)))
     return jacs
 
@@ -96,7 +96,7 @@ def _analytical_jacobians(fn: Callable, inputs: tuple, idx: list[int]) -> list[n
                 if g.shape != diff[k].shape:
                     raise GradcheckError(f"gradcheck: gradient for input {idx[k]} has shape {g.shape}, "
                                          f"expected {diff[k].shape}")
-                jacs[k][row] = np.asarray(g.data, dtype=np.float64).ravel()
+                jacs[k][row] = np.asarray(g._data, dtype=np.float64).ravel()
             row += 1
     return jacs
 
@@ -191,18 +191,18 @@ def _fast_compare(fn: Callable, inputs: tuple, idx: list[int], eps: float, atol:
         x = inputs[i]
         v = rng.standard_normal(x.shape)
         v /= max(float(np.linalg.norm(v)), 1e-300)
-        original = x.data
+        original = x._data
         try:
-            x.data = original + eps * v
+            x._data = original + eps * v
             plus = _flat_output(fn, inputs)
-            x.data = original - eps * v
+            x._data = original - eps * v
             minus = _flat_output(fn, inputs)
         finally:
-            x.data = original
+            x._data = original
         with np.errstate(invalid="ignore"):
             num = float(u_flat @ ((plus - minus) / (2 * eps)))
         g = grads[k]
-        ana = 0.0 if g is None else float(np.asarray(g.data, np.float64).ravel() @ v.ravel())
+        ana = 0.0 if g is None else float(np.asarray(g._data, np.float64).ravel() @ v.ravel())
         if not abs(ana - num) <= atol + rtol * abs(num):
             label = names[i] if names else _label(inputs, i)
             return (f"{who} (fast mode): mismatch for input {i} ({label}): uᵀJv for random unit u, v is numerical "

@@ -19,7 +19,7 @@ def _classification(draw: Any, log_probs: bool) -> tuple:
     spatial = draw(st.sampled_from([(), (), (2,)]))
     x = draw(tensors((n, c) + spatial, min_value=-3, max_value=3))
     if log_probs:
-        x = Tensor(x.data - np.log(np.exp(x.data).sum(1, keepdims=True)), requires_grad=True)
+        x = Tensor(x._data - np.log(np.exp(x._data).sum(1, keepdims=True)), requires_grad=True)
     t = np.array(draw(st.lists(st.integers(0, c - 1), min_size=n * int(np.prod(spatial)),
                                max_size=n * int(np.prod(spatial))))).reshape((n,) + spatial)
     if draw(st.booleans()):
@@ -72,7 +72,7 @@ def _l1_loss(draw: Any) -> Sample:
     shape = draw(shapes(min_dims=1))
     t = draw(tensors(shape, min_value=0.0, max_value=1.0))
     d = draw(tensors(shape, min_magnitude=0.1))  # away from the kink at input == target
-    x = Tensor(t.data + d.data, requires_grad=True)
+    x = Tensor(t._data + d._data, requires_grad=True)
     return Sample((x, t), {"reduction": draw(st.sampled_from(["mean", "sum", "none"]))})
 
 
@@ -82,10 +82,10 @@ def _smooth_l1_loss(draw: Any) -> Sample:
     beta = draw(st.sampled_from([0.5, 1.0, 2.0]))
     t = draw(tensors(shape, min_value=0.0, max_value=1.0))
     # |d| well inside or well outside beta: the second derivative jumps at |d| == beta
-    mags = draw(tensors(shape, min_value=0.05, max_value=3.0, requires_grad=False)).data
+    mags = draw(tensors(shape, min_value=0.05, max_value=3.0, requires_grad=False))._data
     mags = np.where(np.abs(mags - beta) < 0.1, mags + 0.3, mags)
-    signs = np.where(draw(tensors(shape, requires_grad=False)).data < 0, -1.0, 1.0)
-    x = Tensor(t.data + signs * mags, requires_grad=True)
+    signs = np.where(draw(tensors(shape, requires_grad=False))._data < 0, -1.0, 1.0)
+    x = Tensor(t._data + signs * mags, requires_grad=True)
     return Sample((x, t), {"reduction": draw(st.sampled_from(["mean", "sum", "none"])), "beta": beta})
 _regression("binary_cross_entropy", min_value=0.05, max_value=0.95)
 _regression("binary_cross_entropy_with_logits")
@@ -97,7 +97,7 @@ def _batch_norm(draw: Any) -> Sample:
     shape = (n, c) + tuple(draw(st.lists(st.integers(1, 3), max_size=2)))
     x = draw(tensors(shape))
     # a channel of nearly equal values makes 1/sigma huge and the finite differences meaningless
-    assume(float(x.data.reshape(n, c, -1).transpose(1, 0, 2).reshape(c, -1).std(axis=1).min()) > 0.3)
+    assume(float(x._data.reshape(n, c, -1).transpose(1, 0, 2).reshape(c, -1).std(axis=1).min()) > 0.3)
     training = draw(st.booleans())
     rng = np.random.default_rng(draw(st.integers(0, 2**16)))
     stats = (rng.normal(size=c), rng.uniform(0.5, 2.0, size=c))

@@ -38,6 +38,16 @@ def _div(draw: Any) -> Sample:
     return Sample((a, b))
 
 
+@sample("remainder")
+def _remainder(draw: Any) -> Sample:
+    # a = (k + f) * b with f in [0.2, 0.8]: away from the jumps of a % b at multiples of b
+    b = draw(tensors(min_magnitude=0.5, max_value=2.0, min_value=-2.0))
+    k = draw(st.integers(-3, 3))
+    f = draw(st.floats(0.2, 0.8))
+    a = Tensor((k + f) * b._data, requires_grad=True)
+    return Sample((a, b) if draw(st.booleans()) else (a, Tensor(b._data)))
+
+
 def _unary(name: str, **kw: Any) -> None:
     @sample(name)
     def draw_unary(draw: Any) -> Sample:
@@ -73,7 +83,7 @@ def _pow(draw: Any) -> Sample:
 def _clip(draw: Any) -> Sample:
     x = draw(tensors(min_value=-2.0, max_value=2.0))
     lo, hi = -0.8, 0.9
-    assume(np.all(np.abs(x.data - lo) > 0.02) and np.all(np.abs(x.data - hi) > 0.02))
+    assume(np.all(np.abs(x._data - lo) > 0.02) and np.all(np.abs(x._data - hi) > 0.02))
     which = draw(st.sampled_from(["both", "min", "max"]))
     return Sample((x, lo if which != "max" else None, hi if which != "min" else None))
 
@@ -90,7 +100,7 @@ for _name in ("maximum", "minimum"):
     @sample(_name)
     def _extremum(draw: Any) -> Sample:
         a, b = _broadcastable_pair(draw)
-        assume(np.all(np.abs(a.data - b.data) > 1e-3))
+        assume(np.all(np.abs(a._data - b._data) > 1e-3))
         return Sample((a, b))
 
 
@@ -110,6 +120,12 @@ for _name in ("sum", "mean"):
     def _reduction(draw: Any) -> Sample:
         x = draw(tensors())
         return Sample((x, _dims(draw, x.ndim), draw(st.booleans())))
+
+
+@sample("norm")
+def _norm(draw: Any) -> Sample:
+    x = draw(tensors(min_magnitude=0.1))  # away from |x|'s kink at 0 (the zeros are tested apart)
+    return Sample((x, draw(st.sampled_from([2.0, 3.0, 1.5])), _dims(draw, x.ndim), draw(st.booleans())))
 
 
 def _values(out: Any) -> Tensor:

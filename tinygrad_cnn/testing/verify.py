@@ -26,7 +26,7 @@ __all__ = ["CHECKS", "OpReport", "verify_ops", "markdown_table", "as_float32"]
 
 def as_float32(fn: Callable, inputs: tuple) -> tuple[Callable, tuple]:
     """The same call with the differentiated inputs in float32."""
-    return fn, tuple(Tensor(x.data.astype(np.float32), requires_grad=True) for x in inputs)
+    return fn, tuple(Tensor(x._data.astype(np.float32), requires_grad=True) for x in inputs)
 
 
 def _jvp(fn: Callable, inputs: tuple) -> None:

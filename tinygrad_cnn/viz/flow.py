@@ -18,7 +18,7 @@ def _named_grads(named_parameters: Iterable[tuple[str, Tensor]], who: str) -> li
             raise TypeError(f"{who}: expected (name, Tensor) pairs such as model.named_parameters(), got {item!r}")
         name, p = item
         if p.requires_grad and p.grad is not None:
-            out.append((str(name), np.asarray(p.grad.data, dtype=np.float64)))
+            out.append((str(name), np.asarray(p.grad._data, dtype=np.float64)))
     return out
 
 

@@ -117,14 +117,14 @@ def draw_graph(root: Any, params: Any = None, show_grad: bool = False, show_valu
             lines.append("requires_grad")
         attrs = dict(_STYLE[kind])
         if show_values:
-            s = _stats(t.data)
+            s = _stats(t._data)
             if s:
                 lines.append(s)
-        if not _finite(t.data):
+        if not _finite(t._data):
             lines.append("NaN/inf!")
             attrs["fillcolor"] = _BAD
         if show_grad and t.grad is not None:
-            gd = t.grad.data
+            gd = t.grad._data
             norm = float(np.linalg.norm(gd.astype(np.float64, copy=False).ravel())) if gd.size else 0.0
             lines.append(f"grad {_shape(gd.shape)} norm {norm:.3g}")
             if not np.isfinite(norm):

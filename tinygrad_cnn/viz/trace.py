@@ -50,15 +50,15 @@ class _Recorder:
         op = node.name if node is not None else "AccumulateGrad"
         label = self.labels.get(id(t), "")
         self.steps.append({"step": len(self.steps), "node": self.ids.get(id(t), ""), "op": op, "label": label,
-                           "kind": "op" if node is not None else "leaf", "grad": _stats(g.data),
+                           "kind": "op" if node is not None else "leaf", "grad": _stats(g._data),
                            "contributions": self.received.get(id(t), 0), "handed": []})
 
     def hand(self, p: Tensor, i: int, pg: Tensor, running: Tensor) -> None:
         k = self.received[id(p)] = self.received.get(id(p), 0) + 1
         record = {"input": i, "to": self.ids.get(id(p), ""), "label": self.labels.get(id(p), ""),
-                  "grad": _stats(pg.data), "contribution": k, "of": self.expected.get(id(p), k)}
+                  "grad": _stats(pg._data), "contribution": k, "of": self.expected.get(id(p), k)}
         if k > 1:
-            s = _stats(running.data)
+            s = _stats(running._data)
             record["running"] = {"norm": s["norm"], "text": f"running sum's norm {s['norm']:.4g}"}
         self.steps[-1]["handed"].append(record)
 

@@ -22,10 +22,11 @@ def _batch_innermost(x):
 @given(conv2d_args(requires_grad=False), st.booleans())
 def test_forward_matches_loops(a, batch_inner):
     geo = _geometry(a)
-    x = _batch_innermost(a.input.data) if batch_inner else a.input.data
-    bias = None if a.bias is None else a.bias.data
-    out, windows = K.conv_forward(x, a.weight.data, geo, bias)
-    np.testing.assert_allclose(out, conv2d_ref(a.input.data, a.weight.data, bias, geo.stride, geo.pads, geo.dilation,
+    x = _batch_innermost(a.input.numpy()) if batch_inner else a.input.numpy()
+    bias = None if a.bias is None else a.bias.numpy()
+    out, windows = K.conv_forward(x, a.weight.numpy(), geo, bias)
+    x, w = a.input.numpy(), a.weight.numpy()
+    np.testing.assert_allclose(out, conv2d_ref(x, w, bias, geo.stride, geo.pads, geo.dilation,
                                                a.groups), rtol=1e-10, atol=1e-12)
 
 
@@ -34,10 +35,10 @@ def test_weight_gradient_and_bias_sum_match_loops(a):
     geo = _geometry(a)
     rng = np.random.default_rng(0)
     g = rng.standard_normal((a.input.shape[0], a.weight.shape[0]) + geo.out_hw)
-    expected = conv2d_weight_ref(a.input.data, g, geo.kernel, geo.stride, geo.pads, geo.dilation, a.groups)
-    np.testing.assert_allclose(K.conv_weight(a.input.data, g, geo), expected, rtol=1e-10, atol=1e-10)
-    _, windows = K.conv_forward(a.input.data, a.weight.data, geo)  # the forward's windows, reused
-    np.testing.assert_allclose(K.conv_weight(a.input.data, g, geo, windows), expected, rtol=1e-10, atol=1e-10)
+    expected = conv2d_weight_ref(a.input.numpy(), g, geo.kernel, geo.stride, geo.pads, geo.dilation, a.groups)
+    np.testing.assert_allclose(K.conv_weight(a.input.numpy(), g, geo), expected, rtol=1e-10, atol=1e-10)
+    _, windows = K.conv_forward(a.input.numpy(), a.weight.numpy(), geo)  # the forward's windows, reused
+    np.testing.assert_allclose(K.conv_weight(a.input.numpy(), g, geo, windows), expected, rtol=1e-10, atol=1e-10)
     np.testing.assert_allclose(K.bias_grad(g, geo), g.sum((0, 2, 3)), rtol=1e-10, atol=1e-12)
 
 
@@ -46,16 +47,17 @@ def test_transpose_matches_loops(a):
     geo = transpose_geometry("conv_transpose2d", a.input.shape, a.weight.shape, a.stride, a.padding,
                              a.output_padding, a.groups, a.dilation)
     pair = lambda v: (v, v) if isinstance(v, int) else v  # noqa: E731
-    expected = conv_transpose2d_ref(a.input.data, a.weight.data, None, pair(a.stride), pair(a.padding),
+    expected = conv_transpose2d_ref(a.input.numpy(), a.weight.numpy(), None, pair(a.stride), pair(a.padding),
                                     pair(a.output_padding), a.groups, pair(a.dilation))
-    np.testing.assert_allclose(K.conv_transpose(a.input.data, a.weight.data, geo), expected, rtol=1e-10, atol=1e-12)
+    got = K.conv_transpose(a.input.numpy(), a.weight.numpy(), geo)
+    np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-12)
 
 
 @settings(max_examples=30)
 @given(conv2d_args(requires_grad=False, padding_strings=False))
 def test_im2col_holds_every_window_and_col2im_is_its_adjoint(a):
     geo = _geometry(a)
-    x = a.input.data
+    x = a.input.numpy()
     n, c = x.shape[:2]
     (kh, kw), (sh, sw), (dh, dw), (ho, wo) = geo.kernel, geo.stride, geo.dilation, geo.out_hw
     pt, pb, pl, pr = geo.pads

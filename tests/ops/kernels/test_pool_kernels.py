@@ -16,17 +16,17 @@ def _geometry(a, kind):
 @given(pool2d_args(kind="max", requires_grad=False))
 def test_argmax_windows_and_indices_match_loops(a):
     geo = _geometry(a, "max")
-    best, which = K.argmax_windows(a.input.data, geo)
-    values, idx = max_pool2d_ref(a.input.data, geo.kernel, geo.stride, geo.padding, geo.dilation, a.ceil_mode)
+    best, which = K.argmax_windows(a.input.numpy(), geo)
+    values, idx = max_pool2d_ref(a.input.numpy(), geo.kernel, geo.stride, geo.padding, geo.dilation, a.ceil_mode)
     np.testing.assert_array_equal(best, values)
     np.testing.assert_array_equal(K.flat_indices(which, geo), idx)
-    np.testing.assert_array_equal(K.pick(a.input.data, which, geo), np.where(np.isfinite(values), values, 0))
+    np.testing.assert_array_equal(K.pick(a.input.numpy(), which, geo), np.where(np.isfinite(values), values, 0))
 
 
 @given(pool2d_args(kind="max", requires_grad=False))
 def test_place_is_the_adjoint_of_pick(a):
     geo = _geometry(a, "max")
-    x = a.input.data
+    x = a.input.numpy()
     rng = np.random.default_rng(0)
     which = rng.integers(0, geo.kernel[0] * geo.kernel[1], (x.shape[0], x.shape[1]) + geo.out_hw).astype(np.int8)
     g = rng.standard_normal(which.shape)
@@ -48,7 +48,7 @@ def test_place_is_the_adjoint_of_pick(a):
 @given(pool2d_args(kind="avg", requires_grad=False))
 def test_window_sum_divisor_and_fold_match_loops(a):
     geo = _geometry(a, "avg")
-    x = a.input.data
+    x = a.input.numpy()
     mean = K.window_sum(x, geo) / K.avg_divisor(geo, a.count_include_pad, a.divisor_override)
     np.testing.assert_allclose(mean, avg_pool2d_ref(x, geo.kernel, geo.stride, geo.padding, a.ceil_mode,
                                                     a.count_include_pad, a.divisor_override), rtol=1e-10, atol=1e-12)
