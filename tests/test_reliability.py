@@ -230,10 +230,13 @@ def test_optimizer_and_scheduler_states_are_checked_at_load():
 
 def test_scheduler_state_comes_back_as_python_numbers(tmp_path):
     p = tc.tensor([1.0], requires_grad=True)
-    sched = optim.lr_scheduler.CosineAnnealingLR(optim.Adam([p], lr=2e-3), T_max=10)
+    opt = optim.Adam([p], lr=2e-3)
+    sched = optim.lr_scheduler.CosineAnnealingLR(opt, T_max=10)
     sched.step()
     tc.save({"s": {k: np.asarray(v) for k, v in sched.state_dict().items()}}, tmp_path / "s.npz")
-    other = optim.lr_scheduler.CosineAnnealingLR(optim.Adam([p], lr=2e-3), T_max=10)
+    other_opt = optim.Adam([p], lr=2e-3)
+    other = optim.lr_scheduler.CosineAnnealingLR(other_opt, T_max=10)
+    other_opt.load_state_dict(opt.state_dict())  # the schedule continues from the optimizer's lr, as PyTorch's
     other.load_state_dict(tc.load(tmp_path / "s.npz")["s"])
     assert type(other.base_lrs[0]) is float and type(other.last_epoch) is int
     other.step()

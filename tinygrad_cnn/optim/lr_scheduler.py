@@ -12,28 +12,44 @@ from ..errors import missing_attribute
 
 
 class LRScheduler:
-    """Sets each group's ``lr`` from its initial value and the epoch count."""
+    """Sets each group's ``lr`` once per ``step()``. As PyTorch's, the schedules that can be chained
+    (StepLR, MultiStepLR, ExponentialLR, CosineAnnealingLR) compute the next lr from the group's
+    current one, so two schedulers on one optimizer, or an lr set by hand between steps, compose
+    as they do in PyTorch; the others set it from the initial lr."""
 
     def __init__(self, optimizer: Optimizer, last_epoch: int = -1):
         if not isinstance(optimizer, Optimizer):
             raise TypeError(f"{type(self).__name__}: optimizer must be an Optimizer, got {type(optimizer).__name__}")
         self.optimizer = optimizer
-        for g in optimizer.param_groups:
-            g.setdefault("initial_lr", g["lr"])
+        for i, g in enumerate(optimizer.param_groups):
+            if last_epoch == -1:
+                g.setdefault("initial_lr", g["lr"])
+            elif "initial_lr" not in g:
+                raise KeyError(f"{type(self).__name__}: param 'initial_lr' is not specified in param_groups[{i}] "
+                               "when resuming an optimizer (as in PyTorch)")
         self.base_lrs = [g["initial_lr"] for g in optimizer.param_groups]
         self.last_epoch = last_epoch
+        self._step_count = 0
         self.step()
 
     def lr_at(self, base_lr: float, epoch: int) -> float:
+        """The closed form: the lr at ``epoch`` of a group that started at ``base_lr``."""
         raise NotImplementedError
 
+    def get_lr(self) -> list[float]:
+        """The lrs of the step now being taken (``last_epoch`` already advanced)."""
+        return [self.lr_at(base, self.last_epoch) for base in self.base_lrs]
+
     def step(self) -> None:
+        self._step_count += 1
         self.last_epoch += 1
-        for g, base in zip(self.optimizer.param_groups, self.base_lrs):
-            g["lr"] = self.lr_at(base, self.last_epoch)
+        for g, lr in zip(self.optimizer.param_groups, self.get_lr()):
+            g["lr"] = lr
+        self._last_lr = [g["lr"] for g in self.optimizer.param_groups]
 
     def get_last_lr(self) -> list[float]:
-        return [g["lr"] for g in self.optimizer.param_groups]
+        """The lrs this scheduler set last (an lr changed by hand since is not reported, as in PyTorch)."""
+        return list(self._last_lr)
 
     def state_dict(self) -> dict:
         return {k: v for k, v in vars(self).items() if k != "optimizer"}
@@ -42,6 +58,7 @@ class LRScheduler:
         """Restore what :meth:`state_dict` returned, as Python numbers (numpy scalars would change
         the arithmetic of the updates after a resume); keys and lengths are checked here."""
         own = self.state_dict()
+        state = {**{k: own[k] for k in ("_step_count", "_last_lr") if k not in state}, **state}  # older checkpoints
         if set(state) != set(own):
             raise StateDictError(f"{type(self).__name__}.load_state_dict: missing keys "
                                  f"{sorted(set(own) - set(state))}, unexpected keys {sorted(set(state) - set(own))}")
@@ -73,6 +90,11 @@ class StepLR(LRScheduler):
     def lr_at(self, base_lr: float, epoch: int) -> float:
         return base_lr * self.gamma ** (epoch // self.step_size)
 
+    def get_lr(self) -> list[float]:
+        e = self.last_epoch
+        decay = self.gamma if e and e % self.step_size == 0 else 1.0
+        return [g["lr"] * decay if decay != 1.0 else g["lr"] for g in self.optimizer.param_groups]
+
 
 class CosineAnnealingLR(LRScheduler):
     """Anneal from the initial lr to ``eta_min`` along half a cosine over ``T_max`` epochs.
@@ -94,6 +116,19 @@ class CosineAnnealingLR(LRScheduler):
     def lr_at(self, base_lr: float, epoch: int) -> float:
         return self.eta_min + (base_lr - self.eta_min) * (1 + math.cos(math.pi * epoch / self.T_max)) / 2
 
+    def get_lr(self) -> list[float]:
+        """PyTorch's recursive form: the ratio of consecutive cosine values applied to the current lr."""
+        e, T, eta = self.last_epoch, self.T_max, self.eta_min
+        groups = self.optimizer.param_groups
+        if e == 0:
+            return [g["lr"] for g in groups]
+        if self._step_count == 1 and e > 0:
+            return [self.lr_at(base, e) for base in self.base_lrs]
+        if (e - 1 - T) % (2 * T) == 0:
+            return [g["lr"] + (base - eta) * (1 - math.cos(math.pi / T)) / 2 for g, base in zip(groups, self.base_lrs)]
+        ratio = (1 + math.cos(math.pi * e / T)) / (1 + math.cos(math.pi * (e - 1) / T))
+        return [ratio * (g["lr"] - eta) + eta for g in groups]
+
 
 class MultiStepLR(LRScheduler):
     """Multiply the learning rate by ``gamma`` at each of the ``milestones`` epochs.
@@ -112,6 +147,10 @@ class MultiStepLR(LRScheduler):
     def lr_at(self, base_lr: float, epoch: int) -> float:
         return base_lr * self.gamma ** sum(1 for m in self.milestones if m <= epoch)
 
+    def get_lr(self) -> list[float]:
+        hits = self.milestones.count(self.last_epoch)  # a milestone listed twice decays twice, as in PyTorch
+        return [g["lr"] * self.gamma ** hits if hits else g["lr"] for g in self.optimizer.param_groups]
+
 
 class ExponentialLR(LRScheduler):
     """Multiply the learning rate by ``gamma`` every epoch.
@@ -129,6 +168,9 @@ class ExponentialLR(LRScheduler):
 
     def lr_at(self, base_lr: float, epoch: int) -> float:
         return base_lr * self.gamma ** epoch
+
+    def get_lr(self) -> list[float]:
+        return [g["lr"] * self.gamma if self.last_epoch else g["lr"] for g in self.optimizer.param_groups]
 
 
 class LambdaLR(LRScheduler):
@@ -149,10 +191,8 @@ class LambdaLR(LRScheduler):
         self.lr_lambdas = lambdas
         super().__init__(optimizer, last_epoch)
 
-    def step(self) -> None:
-        self.last_epoch += 1
-        for g, base, fn in zip(self.optimizer.param_groups, self.base_lrs, self.lr_lambdas):
-            g["lr"] = base * fn(self.last_epoch)
+    def get_lr(self) -> list[float]:
+        return [base * fn(self.last_epoch) for base, fn in zip(self.base_lrs, self.lr_lambdas)]
 
     def lr_at(self, base_lr: float, epoch: int) -> float:
         return base_lr * self.lr_lambdas[0](epoch)
@@ -318,6 +358,8 @@ class OneCycleLR(LRScheduler):
                         self._set_momentum(g, self._anneal(g[m0], g[m1], pct))
                     break
                 start = end
+        self._step_count += 1
+        self._last_lr = [g["lr"] for g in self.optimizer.param_groups]
 
     def lr_at(self, base_lr: float, epoch: int) -> float:
         raise NotImplementedError("OneCycleLR sets each group's lr in step()")
