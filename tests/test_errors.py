@@ -61,7 +61,6 @@ def test_bad_argument_values_are_op_errors() -> None:
     x = tc.ones(1, 1, 4, 4)
     for call in (lambda: F.conv2d(x, tc.ones(1, 1, 3, 3), stride=0),
                  lambda: F.pad(x, (1,)),
-                 lambda: tc.ones(3).clamp(min=2.0, max=1.0),
                  lambda: F.cross_entropy(tc.ones(2, 3), tc.tensor(np.array([0, 1])), reduction="avg")):
         with pytest.raises(RuntimeError):
             call()

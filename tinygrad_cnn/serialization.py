@@ -7,6 +7,7 @@ import secrets
 import time
 import zipfile
 import zlib
+from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
@@ -29,39 +30,147 @@ class LoadError(ValueError):
     damaged, of the wrong kind, with the wrong keys or shapes, or too large for its content."""
 
 
-def _flatten(obj: Any, prefix: str, out: dict) -> None:
-    if isinstance(obj, dict):
-        if not obj:
-            out[prefix + "!empty"] = np.zeros(0)
-        for k, v in obj.items():
-            if not isinstance(k, (str, int)):
-                raise TypeError(f"save: dict keys must be str or int, got {type(k).__name__}")
-            key = str(k) if not isinstance(k, int) else f"#{k}"
-            if _SEP in key:
-                raise ValueError(f"save: key {key!r} must not contain '{_SEP}'")
-            _flatten(v, f"{prefix}{key}{_SEP}", out)
-    elif isinstance(obj, list):
-        out[prefix + "!list"] = np.zeros(0)
-        for i, v in enumerate(obj):
-            _flatten(v, f"{prefix}#{i}{_SEP}", out)
-    elif isinstance(obj, tuple) and all(isinstance(v, (int, float, bool)) for v in obj):
-        out[prefix.rstrip(_SEP)] = np.asarray(obj)
-    elif isinstance(obj, str):
-        out[prefix.rstrip(_SEP)] = np.asarray(obj)
-    elif isinstance(obj, Tensor):
-        out[prefix.rstrip(_SEP)] = obj._data
-    elif isinstance(obj, (np.ndarray, np.generic, int, float, bool)):
-        out[prefix.rstrip(_SEP)] = np.asarray(obj)
-    elif obj is None:
-        out[prefix.rstrip(_SEP) + _SEP + "!none"] = np.zeros(0)
-    else:
-        raise TypeError(f"save: cannot store a {type(obj).__name__} (store arrays, numbers, strings, and dicts "
-                        "and lists of them)")
+_FORMAT = "!format"  # a member every file of this format holds; older files (no type tags) lack it
+_CONTAINERS = {"!dict": dict, "!odict": OrderedDict, "!list": list, "!tuple": tuple}
+
+
+def _escape(key: Any, where: str) -> str:
+    """A dict key as one member-name component that keeps its type: ``s:`` text (``%`` and ``/``
+    escaped), ``i:`` int, ``b:`` bool."""
+    if isinstance(key, bool):
+        return f"b:{int(key)}"
+    if isinstance(key, int):
+        return f"i:{int(key)}"
+    if isinstance(key, str):
+        return "s:" + key.replace("%", "%25").replace(_SEP, "%2F").replace("\x00", "%00")
+    raise TypeError(f"save: {where} has a key of type {type(key).__name__} ({key!r}); "
+                    "keys must be Python str, int or bool")
+
+
+def _unescape(part: str) -> Any:
+    kind, text = part[:2], part[2:]
+    if kind == "b:":
+        return text == "1"
+    if kind == "i:":
+        return int(text)
+    if kind == "s:":
+        return text.replace("%00", "\x00").replace("%2F", _SEP).replace("%25", "%")
+    raise LoadError(f"load: unexpected key component {part!r}")
+
+
+def _leaf(obj: Any, where: str) -> tuple[str, np.ndarray]:
+    """The type tag and the array that stand for one stored value."""
+    if obj is None:
+        return "!none", np.zeros(0)
+    if isinstance(obj, np.generic):  # before Python's numbers: np.float64 is a float
+        if obj.dtype.hasobject:
+            raise TypeError(f"save: {where} is a numpy object scalar, which save() does not store")
+        return "!npscalar", np.asarray(obj)
+    if isinstance(obj, bool):
+        return "!bool", np.asarray(obj)
+    if isinstance(obj, int):
+        if -2 ** 63 <= obj < 2 ** 63:
+            return "!int", np.asarray(obj, dtype=np.int64)
+        return "!bigint", _utf8(str(obj))
+    if isinstance(obj, float):
+        return "!float", np.asarray(obj, dtype=np.float64)
+    if isinstance(obj, str):
+        return "!str", _utf8(obj)
+    if isinstance(obj, Tensor):
+        kind = "parameter" if type(obj).__name__ == "Parameter" else "tensor"
+        return f"!{kind}:{int(obj.requires_grad)}", obj._data
+    if isinstance(obj, np.ndarray):
+        if obj.dtype.hasobject:
+            raise TypeError(f"save: {where} is an array of Python objects, which save() does not store")
+        return "!ndarray", obj
+    raise TypeError(f"save: {where} is a {type(obj).__name__}, which save() cannot store (it stores dicts, lists and "
+                    "tuples of arrays, Tensors, numbers, strings and None)")
+
+
+def _utf8(text: str) -> np.ndarray:
+    """Text as its UTF-8 bytes (numpy's unicode arrays drop trailing NULs)."""
+    return np.frombuffer(text.encode("utf-8"), dtype=np.uint8)
+
+
+def _flatten(obj: Any, parts: list, where: str, out: dict) -> None:
+    """Every value of ``obj`` as ``out[member name] = array``; names end in the value's type tag."""
+    name = _SEP.join(parts)
+    prefix = name + _SEP if parts else ""
+    if isinstance(obj, (dict, list, tuple)):
+        tag = "!odict" if isinstance(obj, OrderedDict) else "!dict" if isinstance(obj, dict) else \
+            "!list" if isinstance(obj, list) else "!tuple"
+        out[prefix + tag] = np.zeros(0)
+        items = obj.items() if isinstance(obj, dict) else enumerate(obj)
+        for k, v in items:
+            _flatten(v, parts + [_escape(k, where)], f"{where}[{k!r}]", out)
+        return
+    tag, array = _leaf(obj, where)
+    out[prefix + tag] = array
+
+
+def _build(path: tuple, tags: dict, children: dict) -> Any:
+    """The value stored at ``path`` (a tuple of keys), made again with its type."""
+    if path not in tags:
+        raise LoadError(f"load: a stored value at {list(path)} has no type tag")
+    tag, array = tags[path]
+    kids = children.get(path, {})
+    if tag in _CONTAINERS:
+        items = [(k, _build(path + (k,), tags, children)) for k in kids]
+        if tag in ("!list", "!tuple"):
+            if [k for k, _ in items] != list(range(len(items))):
+                raise LoadError(f"load: a stored {tag[1:]} at {list(path)} has keys {[k for k, _ in items]}")
+            return _CONTAINERS[tag](v for _, v in items)
+        return _CONTAINERS[tag](items)
+    if kids:
+        raise LoadError(f"load: a stored value at {list(path)} holds other values")
+    return _value(tag, array)
+
+
+def _value(tag: str, array: np.ndarray) -> Any:
+    if tag == "!none":
+        return None
+    if tag in ("!bool", "!int", "!float"):
+        return {"!bool": bool, "!int": int, "!float": float}[tag](array[()])
+    if tag in ("!str", "!bigint"):
+        text = array.tobytes().decode("utf-8")
+        return text if tag == "!str" else int(text)
+    if tag == "!ndarray":
+        return array
+    if tag == "!npscalar":
+        return array[()]
+    kind, _, grad = tag[1:].partition(":")
+    if kind == "tensor":
+        return Tensor(array, requires_grad=grad == "1")
+    if kind == "parameter":
+        from .nn.module import Parameter  # nn imports this module: the class is looked up when needed
+
+        return Parameter(array, requires_grad=grad == "1")
+    raise LoadError(f"load: unknown type tag {tag!r}")
+
+
+def _decode(members: list) -> dict:
+    tags: dict = {}
+    children: dict = {}
+    for name, array in members:
+        if name == _FORMAT:
+            continue
+        *parts, tag = name.split(_SEP)
+        path = tuple(_unescape(q) for q in parts)
+        tags[path] = (tag, array)
+        for i in range(len(path)):
+            children.setdefault(path[:i], {})[path[i]] = None
+    out = _build((), tags, children)
+    if not isinstance(out, dict):
+        raise LoadError("load: the stored object is not a dict")
+    return out
 
 
 def save(obj: dict, path: str | os.PathLike) -> None:
-    """Write a (nested) dict of arrays/Tensors/numbers/strings (lists too) to ``path`` as ``.npz``: first to a temporary
-    file in the same folder, then renamed over ``path``, so a crash never leaves half a checkpoint.
+    """Write a dict (nested dicts, lists and tuples of arrays, Tensors, Python and numpy numbers,
+    strings and None; str, int or bool keys) to ``path`` as ``.npz``, each value tagged with its
+    type so that :func:`load` gives back the same types; first to a temporary file in the same
+    folder, then renamed over ``path``, so a crash never leaves half a checkpoint. Anything else is
+    refused with the path of the item, before a file is written.
 
     >>> import tempfile, os
     >>> p = os.path.join(tempfile.mkdtemp(), "m.npz")
@@ -70,8 +179,8 @@ def save(obj: dict, path: str | os.PathLike) -> None:
     """
     if not isinstance(obj, dict):
         raise TypeError(f"save: obj must be a dict (e.g. model.state_dict()), got {type(obj).__name__}")
-    flat: dict = {}
-    _flatten(obj, "", flat)
+    flat: dict = {_FORMAT: np.asarray(2)}
+    _flatten(obj, [], "obj", flat)
     path = os.fspath(path)
     folder = os.path.dirname(os.path.abspath(path))
     os.makedirs(folder, exist_ok=True)
@@ -164,10 +273,10 @@ def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path) ->
 
 
 def load(path: str | os.PathLike) -> dict:
-    """Read what :func:`save` wrote: the same nested dict, arrays as numpy arrays (bit for bit).
+    """Read what :func:`save` wrote: the same nested dict with the same types (arrays bit for bit).
     Anything else (missing, not an archive, truncated, damaged, pickled, a bomb) raises LoadError."""
     path = Path(path)
-    out: dict = {}
+    members = []
     with _open_archive(path) as archive:
         for info in archive.infolist():
             if not info.filename.endswith(".npy"):
@@ -181,7 +290,12 @@ def load(path: str | os.PathLike) -> dict:
             except (zipfile.BadZipFile, EOFError, zlib.error, ValueError, KeyError, OSError) as e:
                 reason = " ".join(str(e).split())  # numpy's messages span lines
                 raise LoadError(f"load: {path}: {info.filename} is truncated or damaged ({reason})") from None
-            _insert(out, info.filename[:-len(".npy")], array)
+            members.append((info.filename[:-len(".npy")], array))
+    if any(name == _FORMAT for name, _ in members):
+        return _decode(members)
+    out: dict = {}  # a file written before type tags: arrays and dicts, lists marked as such
+    for name, array in members:
+        _insert(out, name, array)
     return _lists(out)
 
 

@@ -303,3 +303,10 @@ def test_values_a_closure_reads_changed_in_place_raise(change):
         i[0, 0] = 0
     with pytest.raises(RuntimeError, match="modified by an inplace operation"):
         y.sum().backward()
+
+
+def test_clamp_with_min_above_max_gives_max_as_torch():
+    assert tc.ones(3).clamp(min=2.0, max=1.0).tolist() == [1.0, 1.0, 1.0]  # torch's documented rule
+    x = tc.tensor([0.5, 3.0], requires_grad=True)
+    x.clamp(2.0, 1.0).sum().backward()
+    assert x.grad.tolist() == [0.0, 0.0]

@@ -100,7 +100,13 @@ def var(x: Tensor, dim: Any = None, correction: Any = 1, keepdim: bool = False) 
     axes = normalize_dims(dim, x.ndim, "var")
     n = _count(x.shape, axes)
     d = x - mean(x, axes, keepdim=True)
-    return reduce_sum(d * d, axes, keepdim) * _reciprocal(max(n - correction, 0))
+    # the corrected two-pass formula: sum(d)^2 / n takes out the rounding error of the mean, which
+    # values far from 0 make large (its derivative is 0: sum(d) is 0 as a function of x)
+    ss = reduce_sum(d * d, axes, keepdim)
+    if n and x.dtype == np.float32:
+        s = reduce_sum(d, axes, keepdim)
+        ss = ss - s * s * (1.0 / n)
+    return ss * _reciprocal(max(n - correction, 0))
 
 
 @register

@@ -33,7 +33,9 @@ def sum_axes(a: np.ndarray, axes: tuple, keepdim: bool) -> np.ndarray:
     [3.0, 3.0]
     """
     kept = [ax for ax in range(a.ndim) if ax not in axes]
-    if a.dtype.kind == "f" and kept and axes and a.size >= 8192:
+    # large: BLAS is faster; float32 with long sums: the blocked sums are more accurate than numpy's
+    if a.dtype.kind == "f" and kept and axes and (a.size >= 8192 or a.dtype == np.float32 and
+                                                  a.size // max(1, int(np.prod([a.shape[k] for k in kept]))) > 512):
         order = sorted(range(a.ndim), key=lambda ax: a.strides[ax], reverse=True)
         moved = a.transpose(order)
         if moved.flags.c_contiguous:
@@ -62,13 +64,45 @@ def _sum_runs(m: np.ndarray, summed: list) -> np.ndarray:
             start -= 1
         outer, run, inner = (int(np.prod(shape[:start])), int(np.prod(shape[start:end])),
                              int(np.prod(shape[end:])))
-        v = ones(run, m.dtype.str)
-        if inner == 1:
-            m = m.reshape(outer, run) @ v
-        elif outer == 1:
-            m = v @ m.reshape(run, inner)
-        else:
-            m = np.matmul(v[None, :], m.reshape(outer, run, inner))
+        m = _sum_middle(m.reshape(outer, run, inner))
         shape, flags = shape[:start] + shape[end:], flags[:start] + flags[end:]
         m = m.reshape(shape)
     return m
+
+
+_BLOCK = 512  # long float32 sums go in blocks of this (a quarter of it for column sums), whose sums add in float64
+
+
+def _sum_middle(m: np.ndarray) -> np.ndarray:
+    """Sum (outer, run, inner) over ``run``; a long float32 run in blocks (each a product with ones)
+    whose partial sums add up in float64: an error like a block's, not the whole run's, as
+    PyTorch's cascade sum. Shape: (outer, run, inner) -> (outer, inner).
+
+    >>> _sum_middle(np.ones((2, 3000, 3), np.float32)).tolist()[0]
+    [3000.0, 3000.0, 3000.0]
+    """
+    outer, run, inner = m.shape
+    # a row's dot product keeps many partial sums in BLAS; a column sum adds in order
+    block = _BLOCK if inner == 1 else _BLOCK // 4
+    if m.dtype != np.float32 or run <= 4 * block:
+        return _ones_product(m)
+    k = run // block
+    s0, s1, s2 = m.strides  # the whole blocks as (outer, k, block, inner), a view
+    blocks = np.lib.stride_tricks.as_strided(m, (outer, k, block, inner), (s0, block * s1, s1, s2), writeable=False)
+    v = ones(block, m.dtype.str)
+    partial = blocks[..., 0] @ v if inner == 1 else np.matmul(v[None, :], blocks)
+    total = partial.reshape(outer, k, inner).sum(axis=1, dtype=np.float64)
+    if run % block:
+        total += _ones_product(m[:, k * block:])
+    return total.astype(np.float32)
+
+
+def _ones_product(m: np.ndarray) -> np.ndarray:
+    """(outer, run, inner) summed over ``run`` as a product with ones. Shape: (outer, inner)."""
+    outer, run, inner = m.shape
+    v = ones(run, m.dtype.str)
+    if inner == 1:
+        return (m.reshape(outer, run) @ v).reshape(outer, 1)
+    if outer == 1:
+        return (v @ m.reshape(run, inner)).reshape(1, inner)
+    return np.matmul(v[None, :], m).reshape(outer, inner)
