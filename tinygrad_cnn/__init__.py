@@ -6,6 +6,8 @@
 >>> x.grad.tolist()
 [2.0, 4.0]
 """
+from typing import Any
+
 import numpy as np
 
 from .autograd import Function, detect_anomaly
@@ -45,4 +47,19 @@ __all__ = [
 ]
 
 
-__getattr__ = missing_attribute("tinygrad_cnn", "torch")
+_missing = missing_attribute("tinygrad_cnn", "torch")
+_SUBPACKAGES = ("testing", "viz", "data", "autograd", "plots", "training")
+
+
+def __getattr__(name: str) -> Any:
+    """Subpackages load on first use (``tc.testing`` without its import, as ``torch.testing``);
+    PyTorch names tinygrad_cnn lacks say so."""
+    if name in _SUBPACKAGES:
+        import importlib
+
+        try:
+            return importlib.import_module(f"{__name__}.{name}")
+        except ImportError as e:
+            raise AttributeError(f"tinygrad_cnn.{name} needs a package that is not installed ({e}); "
+                                 "pip install \"tinygrad_cnn[dev]\"") from None
+    return _missing(name)

@@ -310,3 +310,68 @@ def test_clamp_with_min_above_max_gives_max_as_torch():
     x = tc.tensor([0.5, 3.0], requires_grad=True)
     x.clamp(2.0, 1.0).sum().backward()
     assert x.grad.tolist() == [0.0, 0.0]
+
+
+# ---- modules
+def _tied(lib):
+    m = lib.nn.Sequential(lib.nn.Conv2d(1, 2, 3), lib.nn.BatchNorm2d(2), lib.nn.Flatten(), lib.nn.Linear(3, 3),
+                          lib.nn.Linear(3, 3))
+    m[4].weight = m[3].weight
+    return m
+
+
+def test_state_dict_goes_module_by_module_and_keeps_tied_names():
+    sd = _tied(tc).state_dict()
+    assert list(sd) == ["0.weight", "0.bias", "1.weight", "1.bias", "1.running_mean", "1.running_var",
+                        "1.num_batches_tracked", "3.weight", "3.bias", "4.weight", "4.bias"]
+    m = _tied(tc)
+    w = m.state_dict()["3.weight"]
+    assert isinstance(w, tc.Tensor) and not w.requires_grad and np.shares_memory(w.numpy(), m[3].weight.numpy())
+    m.load_state_dict(sd)  # both names of the tied weight are there and load
+
+
+@needs_torch
+def test_a_torch_state_dict_of_a_tied_model_loads():
+    theirs = _tied(torch).state_dict()
+    assert list(theirs) == list(_tied(tc).state_dict())
+    ours = _tied(tc)
+    ours.load_state_dict({k: v.numpy() for k, v in theirs.items()})
+    np.testing.assert_array_equal(ours[4].weight.numpy(), theirs["3.weight"].numpy())
+
+
+@pytest.mark.parametrize("lib", [tc] + ([torch] if torch is not None else []))
+def test_sequential_edits_and_forward_pre_hooks_as_torch(lib):
+    s = lib.nn.Sequential(lib.nn.ReLU(), lib.nn.Tanh(), lib.nn.Sigmoid())
+    s[1] = lib.nn.Identity()
+    del s[0]
+    s.insert(0, lib.nn.Tanh())
+    s.append(lib.nn.ReLU())
+    popped = s.pop(1)
+    assert [type(m).__name__ for m in s] == ["Tanh", "Sigmoid", "ReLU"] and type(popped).__name__ == "Identity"
+    assert [n for n, _ in s.named_children()] == ["0", "1", "2"]
+    seen = []
+    handle = s.register_forward_pre_hook(lambda mod, args: (args[0] * 0,))
+    out = s(lib.ones(2))
+    seen.append(out.tolist())
+    handle.remove()
+    seen.append(s(lib.ones(2)).tolist())
+    assert seen[0] == [0.5, 0.5] and seen[1] != seen[0]
+
+
+def test_missing_torch_names_say_they_are_not_supported():
+    with pytest.raises(AttributeError, match="torch.nn.Module.register_full_backward_hook is not supported"):
+        nn.Linear(1, 1).register_full_backward_hook(lambda *a: None)
+    with pytest.raises(AttributeError, match="has no attribute 'wieght'$"):
+        _ = nn.Linear(1, 1).wieght  # a typo is a plain AttributeError
+    import importlib
+    import sys
+
+    saved = sys.modules.pop("tinygrad_cnn.testing", None)
+    try:
+        assert importlib.import_module("tinygrad_cnn").testing.gradcheck  # tc.testing without its import
+    finally:
+        if saved is not None:
+            sys.modules["tinygrad_cnn.testing"] = saved
+    for expr in ("tc.ones(2) // 2", "tc.ones(2) % 2", "abs(tc.ones(2))", "+tc.ones(2)", "tc.ones(2).double()",
+                 "tc.ones(2).std()"):
+        eval(expr)  # once missing, now PyTorch's

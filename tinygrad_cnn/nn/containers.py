@@ -53,6 +53,40 @@ class Sequential(Module):
         setattr(self, str(len(self)), module)
         return self
 
+    def __setitem__(self, i: int, module: Module) -> None:
+        if not isinstance(module, Module):
+            raise TypeError(f"Sequential: can only assign a Module, got {type(module).__name__}")
+        setattr(self, list(self.named_children())[i][0], module)
+
+    def __delitem__(self, i: Any) -> None:
+        items = list(self.named_children())
+        drop = {name for name, _ in (items[i] if isinstance(i, slice) else [items[i]])}
+        self._reset([(n, m) for n, m in items if n not in drop])
+
+    def insert(self, index: int, module: Module) -> Sequential:
+        items = list(self.named_children())
+        items.insert(index if index >= 0 else len(items) + index, ("", module))
+        self._reset(items)
+        return self
+
+    def extend(self, modules: Iterable[Module]) -> Sequential:
+        for m in modules:
+            self.append(m)
+        return self
+
+    def pop(self, index: int = -1) -> Module:
+        module = self[index]
+        del self[index]
+        return module
+
+    def _reset(self, items: list) -> None:
+        """Hold ``items`` as the children, numbered 0, 1, ... again unless they were named (PyTorch's rule)."""
+        numbered = all(n == "" or n.isdigit() for n, _ in items)
+        for name, _ in list(self.named_children()):
+            delattr(self, name)
+        for k, (name, m) in enumerate(items):
+            setattr(self, str(k) if numbered else name, m)
+
 
 class ModuleList(Module):
     """A list of modules whose parameters belong to the owner, as ``torch.nn.ModuleList``.

@@ -30,6 +30,14 @@ class Parameter(Tensor):
         return "Parameter containing:\n" + super().__repr__()
 
 
+# torch.nn.Module's names that tinygrad_cnn lacks: reaching for one says so, not just "no attribute"
+_TORCH_MODULE_NAMES = frozenset(
+    "bfloat16 compile get_buffer get_extra_state ipu mtia register_backward_hook register_full_backward_hook "
+    "register_full_backward_pre_hook register_load_state_dict_post_hook register_load_state_dict_pre_hook "
+    "register_state_dict_post_hook register_state_dict_pre_hook set_extra_state set_submodule share_memory "
+    "to_empty type xpu".split())
+
+
 class IncompatibleKeys(NamedTuple):
     """What ``load_state_dict(strict=False)`` skipped: keys the model lacks in the state, and the reverse."""
 
@@ -55,6 +63,7 @@ class Module:
         object.__setattr__(self, "training", True)
         object.__setattr__(self, "_buffers", OrderedDict())
         object.__setattr__(self, "_forward_hooks", [])
+        object.__setattr__(self, "_forward_pre_hooks", [])
 
     def __setattr__(self, name: str, value: Any) -> None:
         if "_buffers" not in self.__dict__:
@@ -68,6 +77,9 @@ class Module:
         buffers = self.__dict__.get("_buffers")
         if buffers is not None and name in buffers:
             return buffers[name]
+        if name in _TORCH_MODULE_NAMES:
+            raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}': torch.nn.Module.{name} "
+                                 "is not supported by tinygrad_cnn")
         raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
 
     def register_buffer(self, name: str, value: Any) -> None:
@@ -79,6 +91,10 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} must define forward()")
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        for pre in list(self._forward_pre_hooks):
+            result = pre(self, args)
+            if result is not None:  # as PyTorch: a pre-hook may replace the inputs (one value or a tuple)
+                args = result if isinstance(result, tuple) else (result,)
         stack = _modes.module_stack
         stack.append(self)  # ops record the innermost module that made them (graph pictures)
         try:
@@ -96,6 +112,49 @@ class Module:
         output); returns a handle whose ``remove()`` (or call) takes the hook off."""
         self._forward_hooks.append(fn)
         return RemovableHandle(self._forward_hooks, fn)
+
+    def register_forward_pre_hook(self, fn: Callable[[Module, tuple], Any]) -> RemovableHandle:
+        """Call ``fn(module, inputs)`` before every forward (a returned value replaces the inputs)."""
+        self._forward_pre_hooks.append(fn)
+        return RemovableHandle(self._forward_pre_hooks, fn)
+
+    def add_module(self, name: str, module: Module | None) -> None:
+        """Register ``module`` as the child ``name`` (as ``setattr``), as PyTorch's."""
+        if module is not None and not isinstance(module, Module):
+            raise TypeError(f"add_module: {name!r} must be a Module, got {type(module).__name__}")
+        setattr(self, name, module)
+
+    register_module = add_module
+
+    def get_submodule(self, target: str) -> Module:
+        """The module at dotted path ``target`` ('' for this one)."""
+        mod: Module = self
+        for part in target.split(".") if target else []:
+            child = vars(mod).get(part)
+            if not isinstance(child, Module):
+                raise AttributeError(f"get_submodule: {type(mod).__name__} has no submodule {part!r} (in {target!r})")
+            mod = child
+        return mod
+
+    def get_parameter(self, target: str) -> Parameter:
+        owner, _, name = target.rpartition(".")
+        p = vars(self.get_submodule(owner)).get(name)
+        if not isinstance(p, Parameter):
+            raise AttributeError(f"get_parameter: {target!r} is not a parameter")
+        return p
+
+    def buffers(self) -> Iterator[Tensor]:
+        for _, b in self.named_buffers():
+            yield b
+
+    def float(self) -> Module:
+        return self.to(np.float32)
+
+    def double(self) -> Module:
+        return self.to(np.float64)
+
+    def half(self) -> Module:
+        return self.to(np.float16)
 
     def register_parameter(self, name: str, param: Parameter | None) -> None:
         """Add ``param`` under ``name``, as assigning the attribute does."""
@@ -193,21 +252,36 @@ class Module:
             zero_grad_of(p, set_to_none)
 
     # ---- state
-    def state_dict(self) -> OrderedDict:
-        """Copies of every parameter and buffer, by dotted name."""
-        state: OrderedDict = OrderedDict()
-        for name, p in self.named_parameters():
-            state[name] = p._data.copy()
-        for name, b in self.named_buffers():
-            state[name] = b._data.copy()
+    def state_dict(self, *, destination: Any = None, prefix: str = "", keep_vars: bool = False) -> OrderedDict:
+        """Every parameter and buffer by dotted name, as PyTorch's: module by module (its parameters,
+        its buffers, then its children), a tied tensor under each of its names, each value a
+        detached Tensor sharing the memory (``copy.deepcopy`` it for a snapshot).
+
+        >>> from tinygrad_cnn import nn
+        >>> list(nn.Linear(2, 1).state_dict())
+        ['weight', 'bias']
+        """
+        state: OrderedDict = OrderedDict() if destination is None else destination
+        for name, value in self._own_state():
+            state[prefix + name] = value if keep_vars else value.detach()
+        for name, child in self.named_children():
+            child.state_dict(destination=state, prefix=f"{prefix}{name}.", keep_vars=keep_vars)
         return state
+
+    def _own_state(self) -> Iterator[tuple[str, Tensor]]:
+        for name, value in vars(self).items():
+            if isinstance(value, Parameter):
+                yield name, value
+        for name, buf in self._buffers.items():
+            if buf is not None:
+                yield name, buf
 
     def load_state_dict(self, state: dict, strict: bool = True) -> IncompatibleKeys:
         """Copy ``state`` into the parameters and buffers (in place, keeping dtypes).
 
         Raises StateDictError naming missing or unexpected keys (when ``strict``) and any shape mismatch.
         """
-        own = OrderedDict(list(self.named_parameters()) + list(self.named_buffers()))
+        own = self.state_dict(keep_vars=True)
         missing = [k for k in own if k not in state]
         unexpected = [k for k in state if k not in own]
         if strict and (missing or unexpected):
