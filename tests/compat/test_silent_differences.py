@@ -375,3 +375,34 @@ def test_missing_torch_names_say_they_are_not_supported():
     for expr in ("tc.ones(2) // 2", "tc.ones(2) % 2", "abs(tc.ones(2))", "+tc.ones(2)", "tc.ones(2).double()",
                  "tc.ones(2).std()"):
         eval(expr)  # once missing, now PyTorch's
+
+
+def test_cross_entropy_with_class_probabilities_by_hand():
+    x = np.array([[1.0, 2.0, 0.5], [0.0, -1.0, 3.0]])
+    t = np.array([[0.2, 0.5, 0.3], [1.0, 0.0, 0.0]])
+    logp = x - np.log(np.exp(x).sum(1, keepdims=True))
+    want = -(t * logp).sum(1).mean()
+    got = F.cross_entropy(tc.tensor(x), tc.tensor(t))
+    np.testing.assert_allclose(got.item(), want, rtol=1e-12)
+    smooth = t * 0.9 + 0.1 / 3
+    np.testing.assert_allclose(F.cross_entropy(tc.tensor(x), tc.tensor(t), label_smoothing=0.1).item(),
+                               -(smooth * logp).sum(1).mean(), rtol=1e-12)
+
+
+@needs_torch
+def test_cross_entropy_with_class_probabilities_matches_torch():
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((4, 3, 2)).astype(np.float32)
+    t = rng.random((4, 3, 2)).astype(np.float32)
+    t /= t.sum(1, keepdims=True)
+    w = np.array([0.5, 1.0, 2.0], np.float32)
+    for reduction in ("mean", "sum", "none"):
+        got, want = [], []
+        for lib, out in ((tc, got), (torch, want)):
+            a, b = lib.tensor(x, requires_grad=True), lib.tensor(t, requires_grad=True)
+            loss = lib.nn.functional.cross_entropy(a, b, weight=lib.tensor(w), reduction=reduction,
+                                                   label_smoothing=0.1)
+            loss.sum().backward()
+            out.extend(v.detach().numpy() if lib is torch else v.numpy() for v in (loss, a.grad, b.grad))
+        for g, e in zip(got, want):
+            np.testing.assert_allclose(g, e, rtol=1e-5, atol=1e-6)

@@ -110,9 +110,10 @@ def nll_loss(input: Tensor, target: Any, weight: Any = None, size_average: Any =
 @register
 def cross_entropy(input: Tensor, target: Any, weight: Any = None, size_average: Any = None, ignore_index: int = -100,
                   reduce: Any = None, reduction: str = "mean", label_smoothing: float = 0.0) -> Tensor:
-    """Softmax cross-entropy of logits ``input`` against integer class ``target``, as PyTorch's
-    (``ignore_index`` items excluded from the mean; ``label_smoothing`` mixes in the uniform).
-    Shape: (N, C) logits, (N,) targets -> () (or (N,) with reduction='none').
+    """Softmax cross-entropy of logits ``input`` against integer class ``target`` or class
+    probabilities (a float target of the input's shape), as PyTorch's (``ignore_index`` items
+    excluded from the mean; ``label_smoothing`` mixes in the uniform).
+    Shape: (N, C) logits, (N,) targets or (N, C) probabilities -> () (or (N,) with reduction='none').
 
     >>> round(cross_entropy(Tensor([[0.0, 0.0]]), Tensor(np.array([0]))).item(), 4)
     0.6931
@@ -124,7 +125,28 @@ def cross_entropy(input: Tensor, target: Any, weight: Any = None, size_average: 
     if input.ndim == 0:
         raise ShapeError("cross_entropy: input must have a class dimension, got a scalar")
     logp = log_softmax(input, 0 if input.ndim == 1 else 1)
+    if isinstance(target, Tensor) and target.dtype.kind == "f" or \
+            isinstance(target, np.ndarray) and target.dtype.kind == "f":
+        return _soft_cross_entropy(logp, lift(target, input), reduction, label_smoothing, weight)
     return _nll("cross_entropy", logp, target, ignore_index, reduction, label_smoothing, weight)
+
+
+def _soft_cross_entropy(logp: Tensor, target: Tensor, reduction: str, label_smoothing: float, weight: Any) -> Tensor:
+    """Cross-entropy against class probabilities (``target`` of the input's shape), as PyTorch's:
+    -sum_c w_c t_c log p_c per item, the mean over items (not over weights); differentiable in
+    the target too."""
+    if target.shape != logp.shape:
+        raise ShapeError(f"cross_entropy: probability target shape {target.shape} must equal input shape {logp.shape}")
+    c_axis = 0 if logp.ndim == 1 else 1
+    n_cls = logp.shape[c_axis]
+    t = target if not label_smoothing else target * (1.0 - label_smoothing) + label_smoothing / n_cls
+    if weight is not None:
+        w = weight._data if isinstance(weight, Tensor) else np.asarray(weight)
+        if w.shape != (n_cls,):
+            raise ShapeError(f"cross_entropy: weight must have shape ({n_cls},), got {w.shape}")
+        t = mul(t, Tensor(w.astype(logp.dtype).reshape((n_cls,) + (1,) * (logp.ndim - c_axis - 1))))
+    per_item = -reduce_sum(mul(logp, t), c_axis)
+    return _reduce(per_item, reduction)
 
 
 def _same_shape(op: str, input: Tensor, target: Any) -> Tensor:

@@ -31,6 +31,9 @@ def _classification(draw: Any, log_probs: bool) -> tuple:
 @sample("cross_entropy")
 def _cross_entropy(draw: Any) -> Sample:
     x, t = draw(_classification(False))
+    if draw(st.booleans()):  # class probabilities, differentiable too
+        p = draw(tensors(x.shape, min_value=0.1, max_value=1.0))
+        t = Tensor(p._data / p._data.sum(1, keepdims=True), requires_grad=True)
     kw = {"reduction": draw(st.sampled_from(["mean", "sum", "none"])),
           "label_smoothing": draw(st.sampled_from([0.0, 0.1, 0.3])), "weight": draw(_class_weight(x.shape[1]))}
     return Sample((x, t), kw)
