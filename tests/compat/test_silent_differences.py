@@ -406,3 +406,32 @@ def test_cross_entropy_with_class_probabilities_matches_torch():
             out.extend(v.detach().numpy() if lib is torch else v.numpy() for v in (loss, a.grad, b.grad))
         for g, e in zip(got, want):
             np.testing.assert_allclose(g, e, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("op", ["mul", "div", "matmul", "pow"])
+def test_an_operand_without_grad_changed_in_place_is_caught(op):
+    # the closure reads the constant operand to make x's gradient: its version is checked too
+    x = tc.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    c = tc.tensor([[2.0, 3.0], [4.0, 5.0]])
+    y = {"mul": lambda: x * c, "div": lambda: x / c, "matmul": lambda: x @ c, "pow": lambda: c ** x}[op]()
+    c.add_(1.0)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        y.sum().backward()
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_label_smoothing_by_hand(reduction):
+    x = np.array([[1.0, 2.0, 0.5], [0.0, -1.0, 3.0], [0.3, 0.3, 0.3]])
+    t = np.array([1, 2, -100])
+    w = np.array([0.5, 1.0, 2.0])
+    ls = 0.2
+    logp = x - np.log(np.exp(x).sum(1, keepdims=True))
+    keep = t != -100
+    # PyTorch's rule: (1 - ls) * weighted nll + ls * mean over classes of the weighted -log p,
+    # a mean over the weights of the kept targets
+    nll = np.where(keep, -w[np.where(keep, t, 0)] * logp[np.arange(3), np.where(keep, t, 0)], 0.0)
+    smooth = np.where(keep, -(w * logp).sum(1) / 3, 0.0)
+    per_item = (1 - ls) * nll + ls * smooth
+    want = {"none": per_item, "sum": per_item.sum(), "mean": per_item.sum() / w[t[keep]].sum()}[reduction]
+    got = F.cross_entropy(tc.tensor(x), tc.tensor(t), weight=tc.tensor(w), label_smoothing=ls, reduction=reduction)
+    np.testing.assert_allclose(got.numpy(), want, rtol=1e-12)

@@ -89,3 +89,21 @@ def test_gradcheck_fails_on_a_nan_derivative():
 def test_max_pool2d_args_never_put_a_window_wholly_in_padding(a):
     out = tc.nn.functional.max_pool2d(a.input, **a.kwargs())
     assert np.all(np.isfinite(out.numpy()))
+
+
+@pytest.mark.parametrize("fast_mode", [False, True])
+def test_every_input_is_checked_not_only_the_first(fast_mode):
+    from tests.testing.wrong_functions import WrongSecondInput
+
+    x = Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    y = Tensor(np.array([3.0, -1.0]), requires_grad=True)
+    with pytest.raises(GradcheckError, match="input 1"):
+        gradcheck(WrongSecondInput.apply, (x, y), fast_mode=fast_mode)
+
+
+def test_gradcheck_perturbs_inputs_of_any_memory_layout():
+    # a transposed (non-contiguous) input: a perturbation written into a reshaped copy would be lost
+    base = np.random.default_rng(0).standard_normal((3, 4))
+    x = Tensor(base.T, requires_grad=True)
+    assert not x.numpy().flags.c_contiguous
+    assert gradcheck(lambda t: (t * t).sum(1), (x,))

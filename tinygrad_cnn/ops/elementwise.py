@@ -158,7 +158,8 @@ def div(a: Any, b: Any) -> Tensor:
 
     def backward(g: Tensor) -> tuple:
         ga = div(g, b) if a.requires_grad else None
-        gb = neg(div(mul(g, a), mul(b, b))) if b.requires_grad else None
+        # (a / b) / b, PyTorch's order: b * b would underflow to 0 for tiny b
+        gb = neg(mul(g, div(div(a, b), b))) if b.requires_grad else None
         return ga, gb
 
     saved = (a, b) if b.requires_grad else (b,)
@@ -196,6 +197,8 @@ def power(a: Any, b: Any) -> Tensor:
                     return (_const(np.zeros(a.shape, a.dtype)),)
                 if c == 2.0:
                     return (mul(g, mul(a, 2.0)),)
+                if c == 0.5:  # through sqrt, as PyTorch (its sign at -0 is -inf, as 1 / sqrt(-0))
+                    return (div(mul(g, 0.5), sqrt(a)),)
                 return (mul(g, mul(power(a, c - 1.0), c)),)
 
             with np.errstate(divide="ignore", invalid="ignore"):

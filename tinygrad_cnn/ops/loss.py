@@ -85,6 +85,8 @@ def _legacy(op: str, size_average: Any, reduce: Any) -> None:
 def _nll(op: str, logp: Tensor, target: Any, ignore_index: int, reduction: str, label_smoothing: float,
          weight: Any = None) -> Tensor:
     w, count = _class_weights(op, logp, target, ignore_index, label_smoothing, weight)
+    if not np.isfinite(logp._data).all():  # a masked (-inf) logit outside the target: its weight 0 must not meet it
+        logp = where(np.broadcast_to(w != 0, logp.shape), logp, 0.0)
     if reduction == "none":
         return reduce_sum(mul(logp, Tensor(-w, name="target weights")), 0 if logp.ndim == 1 else 1)
     # the minus sign and the mean's divisor go into the constant weights: two graph nodes, not five
@@ -136,7 +138,8 @@ def _soft_cross_entropy(logp: Tensor, target: Tensor, reduction: str, label_smoo
     -sum_c w_c t_c log p_c per item, the mean over items (not over weights); differentiable in
     the target too."""
     if target.shape != logp.shape:
-        raise ShapeError(f"cross_entropy: probability target shape {target.shape} must equal input shape {logp.shape}")
+        raise ShapeError(f"cross_entropy: a float target holds class probabilities and must have the input's shape "
+                         f"{logp.shape}, got {target.shape} (class indices must be integers)")
     c_axis = 0 if logp.ndim == 1 else 1
     n_cls = logp.shape[c_axis]
     t = target if not label_smoothing else target * (1.0 - label_smoothing) + label_smoothing / n_cls
@@ -282,4 +285,5 @@ def smooth_l1_loss(input: Tensor, target: Any, size_average: Any = None, reduce:
     if beta == 0:
         return _reduce(ad, reduction)
     inside = ad._data < beta
-    return _reduce(where(inside, mul(mul(d, d), 0.5 / beta), sub(ad, 0.5 * beta)), reduction)
+    dq = where(inside, d, 0.0)  # the square only of what it serves: an infinite d outside gives no 0 * inf
+    return _reduce(where(inside, mul(mul(dq, dq), 0.5 / beta), sub(ad, 0.5 * beta)), reduction)

@@ -109,6 +109,20 @@ def var(x: Tensor, dim: Any = None, correction: Any = 1, keepdim: bool = False) 
     return ss * _reciprocal(max(n - correction, 0))
 
 
+def _scaled_norm(x: np.ndarray, p: float, axes: tuple, keepdim: bool) -> np.ndarray:
+    """``(sum |x|^p)^(1/p)`` in float64 with |x| scaled by its largest value: no overflow of the
+    powers (float32's 1e30 squared), as PyTorch's. Shape: as :func:`reduce_sum`."""
+    a = np.abs(x).astype(np.float64)
+    if not a.size:
+        return np.zeros(_keep_shape(x.shape, axes) if keepdim else
+                        tuple(n for i, n in enumerate(x.shape) if i not in axes), dtype=x.dtype)
+    m = np.max(a, axis=axes, keepdims=True)
+    m = np.where((m == 0) | ~np.isfinite(m), 1.0, m)
+    with np.errstate(invalid="ignore", over="ignore"):
+        out = m * np.sum((a / m) ** p, axis=axes, keepdims=True) ** (1.0 / p)
+    return (out if keepdim else np.squeeze(out, axis=axes)).astype(x.dtype)
+
+
 @register
 def norm(x: Tensor, p: float = 2.0, dim: Any = None, keepdim: bool = False) -> Tensor:
     """The vector p-norm ``(sum |x|^p)^(1/p)`` over ``dim`` (all when None), for a finite ``p > 0``,
@@ -120,9 +134,7 @@ def norm(x: Tensor, p: float = 2.0, dim: Any = None, keepdim: bool = False) -> T
     from .elementwise import absolute, div, mul, power, where
 
     axes = normalize_dims(dim, x.ndim, "norm")
-    a = np.abs(x._data)
-    data = np.sqrt(kernels.sum_axes(a * a, axes, keepdim)) if p == 2 else \
-        kernels.sum_axes(a ** p, axes, keepdim) ** (1.0 / p)
+    data = _scaled_norm(x._data, p, axes, keepdim)
     in_shape = x.shape
 
     def backward(g: Tensor, out: Tensor) -> tuple:
@@ -134,8 +146,9 @@ def norm(x: Tensor, p: float = 2.0, dim: Any = None, keepdim: bool = False) -> T
             return (mul(x, div(g, n)),)
         x0 = x._data == 0
         ax = where(x0, 1.0, absolute(x)) if x0.any() else absolute(x)
-        # sign(x) |x|^(p-1) (0 at x = 0, where ax stands at 1) times g / n^(p-1)
-        return (mul(mul(div(x, ax), power(ax, p - 1.0)), div(g, power(n, p - 1.0))),)
+        # sign(x) (|x| / n)^(p-1) g: the ratio is at most 1, so its powers neither overflow nor
+        # divide tiny by tiny (0 at x = 0, where ax stands at 1 and the sign is 0)
+        return (mul(mul(div(x, ax), power(div(ax, n), p - 1.0)), g),)
 
     return make_op("norm", np.asarray(data, dtype=x.dtype), (x,), backward, {"p": p, "dim": dim},
                    needs_output=True)

@@ -55,18 +55,17 @@ def _numerical_jacobians(fn: Callable, inputs: tuple, idx: list[int], eps: float
     for i in idx:
         x = inputs[i]
         original = x._data
-        work = np.array(original, dtype=np.float64, copy=True)
+        work = np.array(original, dtype=np.float64, copy=True)  # the same memory layout as the input's
         x._data = work
-        flat = work.reshape(-1)
         cols = []
         try:
-            for j in range(flat.size):
-                v = flat[j]
-                flat[j] = v + eps
+            for j in np.ndindex(work.shape):  # row-major order, as the outputs; a reshape could copy
+                v = work[j]
+                work[j] = v + eps
                 plus = _flat_output(fn, inputs)
-                flat[j] = v - eps
+                work[j] = v - eps
                 minus = _flat_output(fn, inputs)
-                flat[j] = v
+                work[j] = v
                 with np.errstate(invalid="ignore"):  # inf - inf: reported by the comparison as a NaN mismatch
                     cols.append((plus - minus) / (2 * eps))
         finally:
