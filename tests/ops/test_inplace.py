@@ -5,10 +5,11 @@ is installed the same snippet also runs with torch and must agree.
 """
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 import tinygrad_cnn as tc
+from tests.compat.generators import PROGRAMS
 from tinygrad_cnn import nn, optim
 from tinygrad_cnn.testing import numerical_grad
 
@@ -259,7 +260,9 @@ def test_expanded_tensor_is_read_only():
 
 STEP = st.one_of(
     st.tuples(st.sampled_from(["add_", "sub_", "mul_", "div_"]), st.floats(0.5, 1.5)),
-    st.tuples(st.sampled_from(["add_w", "mul_w", "sigmoid", "tanh", "use", "step", "ng_add", "clone"]), st.just(0.0)),
+    st.tuples(st.sampled_from(["add_w", "mul_w", "sigmoid", "tanh", "use", "step", "ng_add", "clone", "pow_",
+                               "setitem", "setitem_w", "view_add", "use_index", "change_index", "use_where",
+                               "change_condition"]), st.just(0.0)),
 )
 
 
@@ -268,9 +271,26 @@ def _program(lib, w0, steps, record):
     w = lib.tensor(w0.copy(), requires_grad=record)
     h = w * 2
     outs = []
+    idx, cond = lib.tensor([0, 2]), lib.tensor([True, False, True])
     for name, k in steps:
         if name in ("add_", "sub_", "mul_", "div_"):
             getattr(h, name)(k)
+        elif name == "pow_":
+            h **= 2
+        elif name == "setitem":
+            h[1] = 0.5
+        elif name == "setitem_w":
+            h[[0, 2]] = w[1:] * 3
+        elif name == "view_add":  # in place through a view of h
+            h[1:].add_(k)
+        elif name == "use_index":
+            outs.append(h[idx] * w[:2])
+        elif name == "change_index":  # an index tensor changed after an op read it
+            idx[0] = 1
+        elif name == "use_where":
+            outs.append(lib.where(cond, h, w))
+        elif name == "change_condition":
+            cond[1] = True
         elif name == "add_w":
             h.add_(w)
         elif name == "mul_w":
@@ -302,8 +322,12 @@ def _grad_or_error(lib, w0, steps):
         return e
 
 
-@settings(max_examples=150, deadline=None)
+@PROGRAMS
 @given(st.lists(STEP, max_size=6), st.lists(st.floats(0.5, 1.5), min_size=3, max_size=3))
+@example([("use_index", 0.0), ("change_index", 0.0)], [1.0, 1.0, 1.0])
+@example([("use_where", 0.0), ("change_condition", 0.0)], [1.0, 1.2, 0.7])
+@example([("setitem_w", 0.0), ("pow_", 0.0), ("use", 0.0)], [0.6, 1.1, 1.4])
+@example([("view_add", 1.0)], [1.0, 1.0, 1.0])
 def test_random_inplace_programs_give_the_right_gradient_or_raise(steps, w_values):
     w0 = np.array(w_values)
     ours = _grad_or_error(tc, w0, steps)
