@@ -33,15 +33,9 @@ class TorchIndex:
         if isinstance(idx, TorchIndex):
             self.first, self.then, self.advanced, self.tensors = idx.first, idx.then, idx.advanced, idx.tensors
             return
-        if isinstance(idx, list) and any(_is_sequence_item(p) for p in idx):
-            idx = tuple(idx)  # PyTorch's legacy reading of x[[[0, 1]]] or x[[0, slice(None)]]
-        parts = idx if isinstance(idx, tuple) else (idx,)
+        parts = _parts(idx)
         self.tensors = tuple(p for p in parts if isinstance(p, Tensor))
-        out: list = []
-        for p in parts:
-            out.extend(_component(p))
-        if any(p is Ellipsis for p in out) and ndim == sum(_axes(p) for p in out):
-            out = [p for p in out if p is not Ellipsis]  # it stands for no axis, so it parts no index arrays
+        out = _numpy_components(parts, ndim)
         self.advanced = any(isinstance(p, np.ndarray) for p in out)
         ints = any(isinstance(p, (int, np.integer)) for p in out)
         self.first, self.then = (tuple(out), None) if not (self.advanced and ints) else _split(out)
@@ -55,8 +49,22 @@ class TorchIndex:
         return (a, self.first) if self.then is None else (a[self.first], self.then)
 
 
-def _is_sequence_item(p: Any) -> bool:
-    return p is None or p is Ellipsis or isinstance(p, (list, tuple, slice, np.ndarray, Tensor))
+def _parts(idx: Any) -> tuple:
+    """The index as a tuple of components; a list holding lists, slices, None or Ellipsis is one
+    too (PyTorch's legacy reading of ``x[[[0, 1]]]`` or ``x[[0, slice(None)]]``)."""
+    if isinstance(idx, list) and any(p is None or p is Ellipsis or isinstance(p, (list, tuple, slice, np.ndarray,
+                                                                                  Tensor)) for p in idx):
+        return tuple(idx)
+    return idx if isinstance(idx, tuple) else (idx,)
+
+
+def _numpy_components(parts: tuple, ndim: int) -> list:
+    out: list = []
+    for p in parts:
+        out.extend(_component(p))
+    if any(p is Ellipsis for p in out) and ndim == sum(_axes(p) for p in out):
+        out = [p for p in out if p is not Ellipsis]  # it stands for no axis, so it parts no index arrays
+    return out
 
 
 def _axes(p: Any) -> int:

@@ -26,9 +26,14 @@ def _promoted(op: str, a: Tensor, b: Tensor, bools: bool = True) -> tuple[np.nda
     return a._data.astype(dtype, copy=False), b._data.astype(dtype, copy=False)
 
 
-def _no_integer_zero(op: str, y: np.ndarray) -> None:
-    if y.dtype.kind in "iub" and not np.all(y):
+def _divide(op: str, ufunc: Any, a: Tensor, b: Tensor) -> np.ndarray:
+    """``ufunc(a, b)`` (floor_divide or mod) in the promoted dtype; integer division by zero raises,
+    as PyTorch's, and float division by zero gives inf/NaN without a warning."""
+    x, y = _promoted(op, a, b, bools=False)
+    if y.dtype.kind in "iu" and not np.all(y):
         raise ZeroDivisionError(f"{op}: integer division by zero")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return ufunc(x, y)
 
 
 def floor_divide(a: Any, b: Any) -> Tensor:
@@ -38,10 +43,7 @@ def floor_divide(a: Any, b: Any) -> Tensor:
     [3.0, -4.0]
     """
     a, b = _operands(a, b, "floor_divide")
-    x, y = _promoted("floor_divide", a, b, bools=False)
-    _no_integer_zero("floor_divide", y)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        data = np.floor_divide(x, y)
+    data = _divide("floor_divide", np.floor_divide, a, b)
 
     def backward(g: Tensor) -> tuple:
         raise RuntimeError("the derivative for 'floor_divide' is not implemented (as in PyTorch): its gradient "
@@ -58,10 +60,7 @@ def remainder(a: Any, b: Any) -> Tensor:
     [2.0, 1.0]
     """
     a, b = _operands(a, b, "remainder")
-    x, y = _promoted("remainder", a, b, bools=False)
-    _no_integer_zero("remainder", y)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        data = np.mod(x, y)
+    data = _divide("remainder", np.mod, a, b)
 
     def backward(g: Tensor) -> tuple:
         gb = None
