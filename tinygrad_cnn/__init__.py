@@ -11,16 +11,15 @@ from typing import Any
 import numpy as np
 
 from .autograd import Function, detect_anomaly
-from .factories import (arange, eye, full, full_like, manual_seed, ones, ones_like, rand, randn, randn_like,
-                        zeros, zeros_like)
+from .factories import (arange, as_tensor, eye, from_numpy, full, full_like, manual_seed, ones, ones_like, rand,
+                        randn, randn_like, tensor, zeros, zeros_like)
 from .ops.elementwise import maximum, minimum, where
 from .ops.shape import cat, stack
 from . import nn, optim  # noqa: F401
 from .serialization import load, save
 from .errors import OpError, ShapeError, missing_attribute
 from .modes import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
-from .tensor import (Tensor, as_tensor, bool_, float16, float32, float64, from_numpy, grad, int32, int64,
-                     tensor)
+from .tensor import Tensor, bool_, float16, float32, float64, grad, int32, int64
 from . import cuda, utils  # noqa: F401
 from .functions import (abs, add, argmax, argmin, clamp, exp, flatten, is_tensor, log, log_softmax, matmul, max,
                         mean, min, mul, numel, relu, reshape, sigmoid, softmax, sqrt, squeeze, sum, tanh, transpose,

@@ -1,4 +1,5 @@
-"""Tensor factories (float32 unless ``dtype`` says otherwise), drawing from ``seeding``'s generator."""
+"""Tensor factories (float32 unless ``dtype`` says otherwise), drawing from ``seeding``'s generator, and
+the ways to build a tensor from data: ``tensor`` copies, ``from_numpy`` and ``as_tensor`` share."""
 from __future__ import annotations
 
 from typing import Any
@@ -6,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from .seeding import get_rng, manual_seed  # noqa: F401  (manual_seed: also tinygrad_cnn.manual_seed)
-from .tensor import Tensor
+from .tensor import Tensor, _to_array
 
 
 def _size(size: tuple, op: str, keyword: Any = None) -> tuple:
@@ -133,3 +134,39 @@ def randn_like(t: Tensor) -> Tensor:
     (4,)
     """
     return Tensor(get_rng().standard_normal(t.shape).astype(t.dtype))
+
+
+def tensor(data: Any, requires_grad: bool = False, dtype: Any = None, name: str | None = None) -> Tensor:
+    """A new Tensor holding a copy of ``data``, as ``torch.tensor``: lists of floats become float32,
+    of ints int64, of bools bool; an ndarray keeps its dtype.
+
+    >>> tensor([1.0, 2.0]).dtype, tensor([1, 2]).dtype
+    (dtype('float32'), dtype('int64'))
+    """
+    arr = _to_array(data, dtype, ints_stay_ints=True)
+    return Tensor(np.array(arr, copy=True), requires_grad=requires_grad, name=name)
+
+
+def from_numpy(array: np.ndarray) -> Tensor:
+    """A Tensor sharing ``array``'s memory and dtype, as ``torch.from_numpy``.
+
+    >>> a = np.zeros(2, np.float32); t = from_numpy(a); a[0] = 5; t.tolist()
+    [5.0, 0.0]
+    """
+    if not isinstance(array, np.ndarray):
+        raise TypeError(f"from_numpy: expected an np.ndarray, got {type(array).__name__}")
+    return Tensor(array)
+
+
+def as_tensor(data: Any, dtype: Any = None) -> Tensor:
+    """``data`` as a Tensor, sharing memory where it can (a Tensor of that dtype is returned as it is,
+    an ndarray of that dtype is shared), as ``torch.as_tensor``; lists as :func:`tensor`.
+
+    >>> a = np.ones(2); as_tensor(a)._data is a
+    True
+    """
+    if isinstance(data, Tensor):
+        return data if dtype is None or np.dtype(dtype) == data.dtype else data.astype(dtype)
+    if isinstance(data, np.ndarray):
+        return Tensor(data, dtype=dtype)
+    return Tensor(_to_array(data, dtype, ints_stay_ints=True))

@@ -1,5 +1,5 @@
-"""The Tensor, ``make_op`` (how every op wraps its result and records its node) and the ways to
-build tensors from data (``tensor``, ``from_numpy``, ``as_tensor``).
+"""The Tensor and ``make_op`` (how every op wraps its result and records its node); the ways to
+build tensors from data (``tensor``, ``from_numpy``, ``as_tensor``) are in ``factories.py``.
 
 A Tensor wraps a numpy array. Every op builds its result with :func:`make_op`, handing over the
 numpy result, the input Tensors and a backward closure. The closure receives the output's gradient
@@ -362,42 +362,6 @@ class RemovableHandle:
             self._hooks.remove(self._fn)
 
     __call__ = remove  # a handle called like a function removes its hook too
-
-
-def tensor(data: Any, requires_grad: bool = False, dtype: Any = None, name: str | None = None) -> Tensor:
-    """A new Tensor holding a copy of ``data``, as ``torch.tensor``: lists of floats become float32,
-    of ints int64, of bools bool; an ndarray keeps its dtype.
-
-    >>> tensor([1.0, 2.0]).dtype, tensor([1, 2]).dtype
-    (dtype('float32'), dtype('int64'))
-    """
-    arr = _to_array(data, dtype, ints_stay_ints=True)
-    return Tensor(np.array(arr, copy=True), requires_grad=requires_grad, name=name)
-
-
-def from_numpy(array: np.ndarray) -> Tensor:
-    """A Tensor sharing ``array``'s memory and dtype, as ``torch.from_numpy``.
-
-    >>> a = np.zeros(2, np.float32); t = from_numpy(a); a[0] = 5; t.tolist()
-    [5.0, 0.0]
-    """
-    if not isinstance(array, np.ndarray):
-        raise TypeError(f"from_numpy: expected an np.ndarray, got {type(array).__name__}")
-    return Tensor(array)
-
-
-def as_tensor(data: Any, dtype: Any = None) -> Tensor:
-    """``data`` as a Tensor, sharing memory where it can (a Tensor of that dtype is returned as it is,
-    an ndarray of that dtype is shared), as ``torch.as_tensor``; lists as :func:`tensor`.
-
-    >>> a = np.ones(2); as_tensor(a)._data is a
-    True
-    """
-    if isinstance(data, Tensor):
-        return data if dtype is None or np.dtype(dtype) == data.dtype else data.astype(dtype)
-    if isinstance(data, np.ndarray):
-        return Tensor(data, dtype=dtype)
-    return Tensor(_to_array(data, dtype, ints_stay_ints=True))
 
 
 _SCALAR_KIND = {"b": 0, "i": 1, "u": 1, "f": 2}

@@ -2,6 +2,7 @@
 at least as accurate as PyTorch's (within one float32 rounding), and, torch-free, within a bound
 that naive summation breaks, against exact float64 sums (math.fsum for whole-array sums)."""
 import math
+import os
 
 import numpy as np
 import pytest
@@ -13,8 +14,9 @@ import tinygrad_cnn as tc
 from .generators import torch
 
 ULP = 2.0 ** -23  # float32's relative rounding step near 1
-# arrays of up to 10^6 elements are slow to draw by the hundred: this generator draws fewer programs
-PROGRAMS = settings(max_examples=40)
+# arrays of up to 10^6 elements take a while each: fewer programs than the other generators, but for `thorough`
+PROGRAMS = settings(max_examples={"dev": 10, "ci": 40, "thorough": 2000}.get(os.environ.get("HYPOTHESIS_PROFILE",
+                                                                                              "dev"), 10))
 
 
 @st.composite
