@@ -30,6 +30,8 @@ class LoadError(ValueError):
     damaged, of the wrong kind, with the wrong keys or shapes, or too large for its content."""
 
 
+# the Tensor classes save/load keep apart, by tag; nn adds Parameter (nn imports this module, not the reverse)
+TENSOR_TYPES: dict[str, type] = {"tensor": Tensor}
 _FORMAT = "!format"  # a member every file of this format holds; older files (no type tags) lack it
 _CONTAINERS = {"!dict": dict, "!odict": OrderedDict, "!list": list, "!tuple": tuple}
 
@@ -77,7 +79,7 @@ def _leaf(obj: Any, where: str) -> tuple[str, np.ndarray]:
     if isinstance(obj, str):
         return "!str", _utf8(obj)
     if isinstance(obj, Tensor):
-        kind = "parameter" if type(obj).__name__ == "Parameter" else "tensor"
+        kind = next((k for k, cls in TENSOR_TYPES.items() if type(obj) is cls), "tensor")
         return f"!{kind}:{int(obj.requires_grad)}", obj._data
     if isinstance(obj, np.ndarray):
         if obj.dtype.hasobject:
@@ -139,12 +141,8 @@ def _value(tag: str, array: np.ndarray) -> Any:
     if tag == "!npscalar":
         return array[()]
     kind, _, grad = tag[1:].partition(":")
-    if kind == "tensor":
-        return Tensor(array, requires_grad=grad == "1")
-    if kind == "parameter":
-        from .nn.module import Parameter  # nn imports this module: the class is looked up when needed
-
-        return Parameter(array, requires_grad=grad == "1")
+    if kind in TENSOR_TYPES:
+        return TENSOR_TYPES[kind](array, requires_grad=grad == "1")
     raise LoadError(f"load: unknown type tag {tag!r}")
 
 

@@ -271,8 +271,13 @@ class Tensor(TorchSurface):
     def __getitem__(self, idx): return _sh.getitem(self, idx)
     def __setitem__(self, idx, value): _ip.setitem_(self, idx, value)
 
-    def _compare(self, o: Any, fn: Callable) -> Tensor:
-        return Tensor(fn(self._data, o._data if isinstance(o, Tensor) else o))
+    def _compare(self, o: Any, fn: Callable) -> Any:
+        if o is None or isinstance(o, str):
+            return NotImplemented  # t == None is False, as in PyTorch
+        # in the promoted dtype, a number taking this tensor's (a negative int wraps into uint8, as PyTorch)
+        other = lift(o, self)
+        dtype = _ew.result_type(self, other)
+        return Tensor(fn(self._data.astype(dtype, copy=False), other._data.astype(dtype, copy=False)))
 
     def __lt__(self, o): return self._compare(o, np.less)
     def __le__(self, o): return self._compare(o, np.less_equal)

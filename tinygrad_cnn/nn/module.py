@@ -7,7 +7,7 @@ from typing import Any, Callable, Iterator, NamedTuple
 
 import numpy as np
 
-from ..serialization import StateDictError
+from ..serialization import TENSOR_TYPES, StateDictError
 from ..engine import zero_grad_of
 from ..modes import _modes, no_grad
 from ..tensor import RemovableHandle, Tensor
@@ -36,6 +36,9 @@ _TORCH_MODULE_NAMES = frozenset(
     "register_full_backward_pre_hook register_load_state_dict_post_hook register_load_state_dict_pre_hook "
     "register_state_dict_post_hook register_state_dict_pre_hook set_extra_state set_submodule share_memory "
     "to_empty type xpu".split())
+
+
+TENSOR_TYPES["parameter"] = Parameter  # save/load give a Parameter back as a Parameter
 
 
 class IncompatibleKeys(NamedTuple):

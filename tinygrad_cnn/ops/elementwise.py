@@ -152,9 +152,11 @@ def div(a: Any, b: Any) -> Tensor:
     >>> (Tensor([3.0]) / 2).item()
     1.5
     """
+    a0, b0 = a, b
     a, b = _operands(a, b, "div")
     if result_type(a, b).kind in "iub":  # true division of integers gives the default float dtype, as PyTorch's
-        a, b = Tensor(a._data.astype(np.float32)), Tensor(b._data.astype(np.float32))
+        # from the values as given: a number is not first wrapped into a narrow integer dtype (-1 / uint8)
+        a, b = (Tensor(np.asarray(v._data if isinstance(v, Tensor) else v).astype(np.float32)) for v in (a0, b0))
 
     def backward(g: Tensor) -> tuple:
         ga = div(g, b) if a.requires_grad else None

@@ -184,9 +184,9 @@ def bitwise_(t: Tensor, other: Any, op: str, ufunc: Any) -> Tensor:
     """
     if t.dtype.kind not in "iub" or (isinstance(other, Tensor) and other.dtype.kind not in "iub"):
         raise TypeError(f"{op}: defined for integer and bool tensors only, got dtype {t.dtype}")
-    o = _operand(other)
-    _check_cast(op, t, result_type(t, lift(other, t)))
-    return _inplace(t, op, other, lambda d: ufunc(d, o, out=d, casting="unsafe"), lambda old: old)
+    o = lift(other, t)  # a number takes t's dtype, wrapping into a narrow one (uint8 &= -1), as PyTorch
+    _check_cast(op, t, result_type(t, o))
+    return _inplace(t, op, other, lambda d: ufunc(d, o._data, out=d, casting="unsafe"), lambda old: old)
 
 
 def clamp_(t: Tensor, min: float | None = None, max: float | None = None) -> Tensor:  # noqa: A002
@@ -287,9 +287,11 @@ def setitem_(t: Tensor, idx: Any, value: Any) -> Tensor:
     >>> a = Tensor([1.0, 2.0, 3.0]); a[1:] = 0; a.tolist()
     [1.0, 0.0, 0.0]
     """
-    parts = idx if isinstance(idx, tuple) else (idx,)
-    if not isinstance(value, Tensor) and any(isinstance(p, Tensor) and p.dtype == np.uint8 for p in parts):
-        raise RuntimeError("setitem: writing a number through a uint8 index is not supported (as in PyTorch); "
+    # a number through one uint8 mask (whatever basic indices stand beside it) is PyTorch's masked_fill
+    arrays = [p for p in (idx if isinstance(idx, tuple) else (idx,)) if isinstance(p, (Tensor, list, np.ndarray))]
+    if not isinstance(value, Tensor) and len(arrays) == 1 and isinstance(arrays[0], Tensor) and \
+            arrays[0].dtype == np.uint8:
+        raise RuntimeError("setitem: writing a number through a uint8 mask is not supported (as in PyTorch); "
                            "use a bool mask")
     index = TorchIndex(idx, t.ndim)
     v = _operand(value)

@@ -145,10 +145,13 @@ def norm(x: Tensor, p: float = 2.0, dim: Any = None, keepdim: bool = False) -> T
         if p == 2:
             return (mul(x, div(g, n)),)
         x0 = x._data == 0
-        ax = where(x0, 1.0, absolute(x)) if x0.any() else absolute(x)
+        ax = absolute(x)
         # sign(x) (|x| / n)^(p-1) g: the ratio is at most 1, so its powers neither overflow nor
-        # divide tiny by tiny (0 at x = 0, where ax stands at 1 and the sign is 0)
-        return (mul(mul(div(x, ax), power(div(ax, n), p - 1.0)), g),)
+        # divide tiny by tiny; at x = 0 the sign is 0 and the ratio stands at 1 (no 0 ** negative)
+        ratio = div(ax, n)
+        if x0.any():
+            ax, ratio = where(x0, 1.0, ax), where(x0, 1.0, ratio)
+        return (mul(mul(div(x, ax), power(ratio, p - 1.0)), g),)
 
     return make_op("norm", np.asarray(data, dtype=x.dtype), (x,), backward, {"p": p, "dim": dim},
                    needs_output=True)

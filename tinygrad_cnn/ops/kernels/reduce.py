@@ -43,6 +43,8 @@ def sum_axes(a: np.ndarray, axes: tuple, keepdim: bool) -> np.ndarray:
             in_memory = [ax for ax in order if ax not in axes]
             out = out.transpose(np.argsort([kept.index(ax) for ax in in_memory]))
             return out.reshape(_keep_shape(a.shape, axes)) if keepdim else np.ascontiguousarray(out)
+    if a.dtype == np.float32 and not kept and a.size > 4 * _BLOCK:  # a whole-array float32 sum: in float64
+        return np.asarray(np.sum(a, axis=axes, keepdims=keepdim, dtype=np.float64), dtype=np.float32)
     return np.sum(a, axis=axes, keepdims=keepdim)
 
 
@@ -83,7 +85,9 @@ def _sum_middle(m: np.ndarray) -> np.ndarray:
     """
     outer, run, inner = m.shape
     # a row's dot product keeps many partial sums in BLAS; a column sum adds in order
-    block = _BLOCK if inner == 1 else _BLOCK // 4
+    if inner == 1 and m.dtype == np.float32 and run > _BLOCK:
+        return _row_sums(m.reshape(outer, run)).reshape(outer, 1)
+    block = _BLOCK // 4
     if m.dtype != np.float32 or run <= 4 * block:
         return _ones_product(m)
     k = run // block
@@ -95,6 +99,18 @@ def _sum_middle(m: np.ndarray) -> np.ndarray:
     if run % block:
         total += _ones_product(m[:, k * block:])
     return total.astype(np.float32)
+
+
+def _row_sums(m: np.ndarray) -> np.ndarray:
+    """Row sums of a C-contiguous float32 (outer, run) matrix: rows cut into equal blocks of 128 to
+    512 (one matrix-vector product over all of them, as a view) whose sums add in float64; numpy's
+    pairwise sum when no such block divides the run. Shape: (outer,)."""
+    outer, run = m.shape
+    block = next((b for b in range(_BLOCK, _BLOCK // 4 - 1, -1) if run % b == 0), 0)
+    if not block:
+        return np.add.reduce(m, axis=1)
+    partial = m.reshape(outer * (run // block), block) @ ones(block, m.dtype.str)
+    return partial.reshape(outer, run // block).sum(axis=1, dtype=np.float64).astype(np.float32)
 
 
 def _ones_product(m: np.ndarray) -> np.ndarray:
