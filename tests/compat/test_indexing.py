@@ -125,7 +125,7 @@ def write(lib, parts, value_kind):
     v = lib.tensor(np.full(target_shape, 3.0, np.float32), requires_grad=True) if value_kind == "tensor" else 3.0
     y[idx] = v
     y.sum().backward()
-    return y, w.grad, (v.grad if value_kind == "tensor" else None)
+    return y, w.grad, (v.grad if value_kind == "tensor" else None), int(np.prod(target_shape))
 
 
 @pytest.mark.skipif(torch is None, reason="PyTorch is the oracle of this generator")
@@ -142,7 +142,8 @@ def test_writing_matches_torch(parts, value_kind):
         ours = run(write, tc, parts, value_kind)
         theirs = run(write, torch, parts, value_kind)
     program = f"y{SHAPE}[{parts}] = {value_kind}"
-    if _out_of_range_into_nothing(ours, theirs):
+    if isinstance(ours, Raised) and isinstance(ours.error, IndexError) and not isinstance(theirs, Raised) \
+            and theirs[3] == 0:  # an out-of-range index into an empty selection (see _out_of_range_into_nothing)
         return
     if isinstance(ours, Raised) or isinstance(theirs, Raised):
         assert isinstance(ours, Raised) and isinstance(theirs, Raised), f"{program}: {ours!r} vs {theirs!r}"
