@@ -8,8 +8,11 @@ import pytest
 
 import tinygrad_cnn
 
+from .expected import decode, load, record
 from .ported import PORTED
 from .snippets import SNIPPETS, UNSUPPORTED
+
+RECORDED = load()
 
 try:
     import torch as real_torch
@@ -86,6 +89,15 @@ def test_snippet_runs_unchanged(name):
     ours = _plain(_run(SNIPPETS[name], ours=True))
     if real_torch is not None:
         _assert_same(ours, _plain(_run(SNIPPETS[name], ours=False)))
+    _assert_same(ours, RECORDED[name])  # PyTorch's numbers as recorded: compared without PyTorch too
+
+
+@pytest.mark.skipif(real_torch is None, reason="PyTorch records the expected outputs")
+def test_recorded_outputs_are_what_torch_computes():
+    live = {k: decode(v) for k, v in record().items()}
+    assert set(live) == set(RECORDED), "re-record: python -m tests.compat.expected"
+    for name, value in live.items():
+        _assert_same(RECORDED[name], value, name)
 
 
 @pytest.mark.parametrize("name", sorted(UNSUPPORTED))
@@ -102,6 +114,7 @@ def test_ported_program_runs_unchanged(name):
     ours = _plain(_run(PORTED[name], ours=True))
     if real_torch is not None:
         _assert_same(ours, _plain(_run(PORTED[name], ours=False)))
+    _assert_same(ours, RECORDED[name])
 
 
 def test_corpus_count(capsys):
