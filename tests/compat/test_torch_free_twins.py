@@ -1,6 +1,6 @@
 """Torch-free twins of the comparisons that need PyTorch elsewhere in the suite: the same rules
 against numpy written out (np.pad's modes, batch norm's statistics, the losses' formulas,
-OneCycleLR's schedule as PyTorch documents it, AMSGrad and centered RMSprop by hand), so that a
+OneCycleLR's schedule (lr and momentum) as PyTorch documents it, AMSGrad and centered RMSprop by hand), so that a
 run without PyTorch still guards each of them."""
 import math
 
@@ -103,18 +103,19 @@ def test_bce_with_weights_and_pos_weight_by_numpy(reduction):
 
 
 def _one_cycle(t, total, max_lr, pct, div, final_div, anneal, three_phase):
-    """OneCycleLR's lr at step ``t``, from PyTorch's documented phases."""
-    initial, minimum = max_lr / div, max_lr / div / final_div
+    """OneCycleLR's (lr, momentum) at step ``t``, from PyTorch's documented phases (momentum
+    cycles between 0.95 and 0.85 the other way)."""
+    initial, minimum, hi, lo = max_lr / div, max_lr / div / final_div, 0.95, 0.85
     up = float(pct * total) - 1
-    phases = [(up, initial, max_lr), (2 * up, max_lr, initial), (total - 1, initial, minimum)] if three_phase else \
-        [(up, initial, max_lr), (total - 1, max_lr, minimum)]
+    phases = [(up, initial, max_lr, hi, lo), (2 * up, max_lr, initial, lo, hi), (total - 1, initial, minimum, hi, hi)] \
+        if three_phase else [(up, initial, max_lr, hi, lo), (total - 1, max_lr, minimum, lo, hi)]
     start = 0.0
-    for i, (end, a, b) in enumerate(phases):
+    for i, (end, a, b, ma, mb) in enumerate(phases):
         if t <= end or i == len(phases) - 1:
             pct_t = (t - start) / (end - start)
             if anneal == "cos":
-                return b + (a - b) / 2 * (math.cos(math.pi * pct_t) + 1)
-            return (b - a) * pct_t + a
+                return tuple(y + (x - y) / 2 * (math.cos(math.pi * pct_t) + 1) for x, y in ((a, b), (ma, mb)))
+            return tuple((y - x) * pct_t + x for x, y in ((a, b), (ma, mb)))
         start = end
     raise AssertionError("unreachable")
 
@@ -130,7 +131,9 @@ def test_one_cycle_follows_its_documented_phases(kw):
                 div=kw.get("div_factor", 25.0), final_div=1e4, anneal=kw.get("anneal_strategy", "cos"),
                 three_phase=kw.get("three_phase", False))
     for t in range(kw["total_steps"]):
-        assert opt.param_groups[0]["lr"] == pytest.approx(_one_cycle(t, **args), rel=1e-12, abs=1e-15), t
+        lr, momentum = _one_cycle(t, **args)
+        assert opt.param_groups[0]["lr"] == pytest.approx(lr, rel=1e-12, abs=1e-15), t
+        assert opt.param_groups[0]["momentum"] == pytest.approx(momentum, rel=1e-12), t
         if t + 1 < kw["total_steps"]:
             s.step()
 
