@@ -107,3 +107,33 @@ def test_gradcheck_perturbs_inputs_of_any_memory_layout():
     x = Tensor(base.T, requires_grad=True)
     assert not x.numpy().flags.c_contiguous
     assert gradcheck(lambda t: (t * t).sum(1), (x,))
+
+
+def test_numerical_vjp_checks_a_plain_numpy_backward():
+    from tinygrad_cnn.testing import numerical_vjp
+
+    def forward(x, w):  # a learner's numpy layer: y = tanh(x @ w)
+        return np.tanh(x @ w)
+
+    def backward(dout, x, w):
+        dz = dout * (1 - np.tanh(x @ w) ** 2)
+        return dz @ w.T, x.T @ dz
+
+    def wrong_backward(dout, x, w):
+        dz = dout * (1 - np.tanh(x @ w) ** 2)
+        return dz @ w.T, x.T @ dout  # the classic mistake: the activation's derivative left out of dw
+
+    rng = np.random.default_rng(0)
+    x, w, dout = rng.standard_normal((3, 4)), rng.standard_normal((4, 2)), rng.standard_normal((3, 2))
+    dx, dw = numerical_vjp(forward, [x, w], dout)
+    for got, want in zip(backward(dout, x, w), (dx, dw)):
+        np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-8)
+    assert not np.allclose(wrong_backward(dout, x, w)[1], dw, rtol=1e-3)
+    with pytest.raises(ValueError, match="dout has shape"):
+        numerical_vjp(forward, [x, w], np.ones(3))
+
+
+def test_gradgradcheck_says_when_a_backward_is_not_differentiable():
+    x = Tensor(np.array([0.5, -1.0]), requires_grad=True)
+    with pytest.raises(GradcheckError, match="a backward written with numpy instead of Tensor ops"):
+        gradgradcheck(DetachedBackward.apply, x)

@@ -6,7 +6,8 @@
 True
 """
 from .check_grads import check_grads
-from .gradcheck import GradcheckError, gradcheck, gradgradcheck, numerical_grad
+from .gradcheck import GradcheckError, gradcheck, gradgradcheck, numerical_grad, numerical_vjp
 from .opinfo import OPS, OpInfo, Sample
 
-__all__ = ["check_grads", "gradcheck", "gradgradcheck", "numerical_grad", "GradcheckError", "OPS", "OpInfo", "Sample"]
+__all__ = ["check_grads", "gradcheck", "gradgradcheck", "numerical_grad", "numerical_vjp", "GradcheckError", "OPS",
+           "OpInfo", "Sample"]

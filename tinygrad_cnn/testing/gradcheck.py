@@ -121,6 +121,41 @@ def numerical_grad(fn: Callable, inputs: Any, eps: float = 1e-6) -> list:
     return result
 
 
+def numerical_vjp(fn: Callable, arrays: Any, dout: Any, eps: float = 1e-6) -> tuple:
+    """The vector-Jacobian product ``dout . d fn(*arrays) / d array`` of a plain numpy function, by
+    central differences in float64: what a hand-written backward of ``fn`` must return for ``dout``.
+    Shape: one array per input, of its shape.
+
+    >>> dx, dw = numerical_vjp(lambda x, w: x @ w, [np.ones((1, 2)), np.eye(2)], np.array([[1.0, 2.0]]))
+    >>> dx.round(6).tolist(), dw.round(6).tolist()
+    ([[1.0, 2.0]], [[1.0, 2.0], [1.0, 2.0]])
+    """
+    if isinstance(arrays, np.ndarray):
+        arrays = [arrays]
+    xs = [np.array(a, dtype=np.float64, copy=True) for a in arrays]
+    g = np.asarray(dout, dtype=np.float64)
+
+    def value() -> float:
+        out = np.asarray(fn(*xs), dtype=np.float64)
+        if out.shape != g.shape:
+            raise ValueError(f"numerical_vjp: dout has shape {g.shape}, the function's output {out.shape}")
+        return float(np.sum(out * g))
+
+    grads = []
+    for x in xs:
+        d = np.zeros_like(x)
+        for j in np.ndindex(x.shape):
+            v = x[j]
+            x[j] = v + eps
+            plus = value()
+            x[j] = v - eps
+            minus = value()
+            x[j] = v
+            d[j] = (plus - minus) / (2 * eps)
+        grads.append(d)
+    return tuple(grads)
+
+
 def _compare(who: str, inputs: tuple, idx: list[int], num: list, ana: list, atol: float, rtol: float,
              names: Sequence[str] | None) -> str | None:
     for k, i in enumerate(idx):
@@ -133,6 +168,10 @@ def _compare(who: str, inputs: tuple, idx: list[int], num: list, ana: list, atol
             elem = np.unravel_index(int(c), inputs[i].shape) if inputs[i].ndim else ()
             label = names[i] if names else _label(inputs, i)
             hint = "" if np.isfinite(num[k][r, c]) else " (the output is not finite near this point)"
+            if not np.any(ana[k]) and np.any(num[k]):
+                hint += (" (the analytical derivative is 0 everywhere: a backward written with numpy instead of "
+                         "Tensor ops is not differentiable)" if who == "gradgradcheck" else
+                         " (the analytical derivative is 0 everywhere: is the input used, and its gradient returned?)")
             return (f"{who}: mismatch for input {i} ({label}) at index {tuple(int(e) for e in elem)} "
                     f"(output element {int(r)}): numerical {num[k][r, c]:.6g}, analytical {ana[k][r, c]:.6g}{hint}")
     return None
