@@ -10,7 +10,7 @@ from tinygrad_cnn import Tensor
 from tinygrad_cnn.ops.geometry import conv_geometry
 from tinygrad_cnn.testing import gradcheck, gradgradcheck
 from tinygrad_cnn.testing.strategies import conv2d_args, conv_transpose2d_args
-from tests.reference import conv2d_ref, conv_transpose2d_ref
+from tinygrad_cnn.testing.reference import conv2d_ref, conv_transpose2d_ref
 
 try:
     import torch

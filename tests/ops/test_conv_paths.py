@@ -8,7 +8,7 @@ import tinygrad_cnn.nn.functional as F
 from tinygrad_cnn import Tensor
 from tinygrad_cnn.ops.geometry import conv_geometry
 from tinygrad_cnn.testing import gradcheck
-from tests.reference import conv2d_ref, conv_transpose2d_ref
+from tinygrad_cnn.testing.reference import conv2d_ref, conv_transpose2d_ref
 
 # (input shape, weight shape, stride, padding, dilation, groups): each names the path it exercises
 CONV_CASES = {

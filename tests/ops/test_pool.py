@@ -8,7 +8,7 @@ import tinygrad_cnn.nn.functional as F
 from tinygrad_cnn import Tensor
 from tinygrad_cnn.ops.geometry import pair
 from tinygrad_cnn.testing.strategies import pool2d_args
-from tests.reference import avg_pool2d_ref, max_pool2d_ref
+from tinygrad_cnn.testing.reference import avg_pool2d_ref, max_pool2d_ref
 
 try:
     import torch

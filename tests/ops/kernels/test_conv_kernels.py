@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from tinygrad_cnn.ops.geometry import conv_geometry, transpose_geometry
 from tinygrad_cnn.ops.kernels import conv as K
 from tinygrad_cnn.testing.strategies import conv2d_args, conv_transpose2d_args
-from tests.reference import conv2d_ref, conv2d_weight_ref, conv_transpose2d_ref
+from tinygrad_cnn.testing.reference import conv2d_ref, conv2d_weight_ref, conv_transpose2d_ref
 
 
 def _geometry(a):

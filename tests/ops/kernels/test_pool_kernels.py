@@ -5,7 +5,7 @@ from hypothesis import given
 from tinygrad_cnn.ops.geometry import pool_geometry
 from tinygrad_cnn.ops.kernels import pool as K
 from tinygrad_cnn.testing.strategies import pool2d_args
-from tests.reference import avg_pool2d_ref, max_pool2d_ref
+from tinygrad_cnn.testing.reference import avg_pool2d_ref, max_pool2d_ref
 
 
 def _geometry(a, kind):
