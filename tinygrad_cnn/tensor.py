@@ -378,10 +378,10 @@ def lift(x: Any, like: Tensor | None = None) -> Tensor:
     rule that a number never widens a tensor of its own kind."""
     if isinstance(x, Tensor):
         return x
-    if like is not None and np.ndim(x) == 0 and not isinstance(x, np.ndarray):
-        kind = np.asarray(x).dtype.kind
-        if kind in _SCALAR_KIND and _SCALAR_KIND[kind] <= _SCALAR_KIND.get(like._data.dtype.kind, -1):
-            return Tensor(np.asarray(x).astype(like._data.dtype))  # wraps into a narrow integer dtype, as PyTorch
+    if like is not None and not isinstance(x, np.ndarray) and np.ndim(x) == 0:
+        arr = np.asarray(x)
+        if _SCALAR_KIND.get(arr.dtype.kind, 3) <= _SCALAR_KIND.get(like._data.dtype.kind, -1):
+            return Tensor(arr.astype(like._data.dtype))  # wraps into a narrow integer dtype, as PyTorch
     return Tensor(_to_array(x, ints_stay_ints=True))
 
 

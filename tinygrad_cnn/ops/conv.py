@@ -1,5 +1,5 @@
-"""2-D convolution and its transpose, as three primitives that close under differentiation
-(design.md); the numpy kernels they call are in ``kernels/conv.py``.
+"""2-D convolution and its transpose, as three primitives that close under differentiation (the
+table below); the numpy kernels they call are in ``kernels/conv.py``.
 
 - ``conv2d``            y = conv(x, w)            backward: x <- conv_transpose(g, w), w <- conv2d_weight(x, g)
 - ``conv_transpose``    x = conv_transpose(y, w)  backward: y <- conv(g, w),           w <- conv2d_weight(g, y)

@@ -97,11 +97,25 @@ def _check_cast(op: str, t: Tensor, result: np.dtype) -> None:
         raise RuntimeError(f"{op}: result type {result} can't be cast to the desired output type {t.dtype}")
 
 
-def _arithmetic(t: Tensor, op: str, other: Any, graph_op: Any, reads_old: bool) -> Tensor:
-    """``t = graph_op(t, other)`` in place: the out-of-place op's result (so its dtype rules and
-    errors are the in-place form's too) written into ``t`` after PyTorch's casting check; in a
-    graph, the out-of-place op recorded."""
+def _numeric(other: Any) -> bool:
+    """A number or an int/float array or Tensor (no bool): with a float tensor its result is float,
+    so numpy's ufunc writing in place computes what the out-of-place op would, without a copy."""
+    if isinstance(other, (bool, np.bool_)):
+        return False
+    if isinstance(other, (int, float, np.integer, np.floating)):
+        return True
+    return isinstance(other, (Tensor, np.ndarray)) and other.dtype.kind in "fiu"
+
+
+def _arithmetic(t: Tensor, op: str, other: Any, graph_op: Any, reads_old: bool, ufunc: Any) -> Tensor:
+    """``t = graph_op(t, other)`` in place. A float tensor with a numeric operand: ``ufunc`` writes
+    into its memory (the hot path: dropout, gradient clipping). Otherwise the out-of-place op's
+    result (so its dtype rules and errors are the in-place form's too) is written after PyTorch's
+    casting check. In a graph, the out-of-place op is recorded."""
     def kernel(d: np.ndarray) -> None:
+        if d.dtype.kind == "f" and _numeric(other):
+            ufunc(d, _operand(other), out=d, casting="same_kind")
+            return
         with _set_grad_enabled(False):
             res = graph_op(Tensor(d), other)
         _check_cast(op, t, res.dtype)
@@ -118,7 +132,7 @@ def add_(t: Tensor, other: Any, alpha: float = 1) -> Tensor:
     >>> a = Tensor([1.0, 2.0]); add_(a, 1).tolist()
     [2.0, 3.0]
     """
-    return _arithmetic(t, "add_", _scaled(other, alpha), add, False)
+    return _arithmetic(t, "add_", _scaled(other, alpha), add, False, np.add)
 
 
 def sub_(t: Tensor, other: Any, alpha: float = 1) -> Tensor:
@@ -127,7 +141,7 @@ def sub_(t: Tensor, other: Any, alpha: float = 1) -> Tensor:
     >>> a = Tensor([1.0, 2.0]); sub_(a, 1).tolist()
     [0.0, 1.0]
     """
-    return _arithmetic(t, "sub_", _scaled(other, alpha), sub, False)
+    return _arithmetic(t, "sub_", _scaled(other, alpha), sub, False, np.subtract)
 
 
 def mul_(t: Tensor, other: Any) -> Tensor:
@@ -136,7 +150,7 @@ def mul_(t: Tensor, other: Any) -> Tensor:
     >>> a = Tensor([1.0, 2.0]); mul_(a, 3).tolist()
     [3.0, 6.0]
     """
-    return _arithmetic(t, "mul_", other, mul, True)
+    return _arithmetic(t, "mul_", other, mul, True, np.multiply)
 
 
 def div_(t: Tensor, other: Any) -> Tensor:
@@ -145,7 +159,7 @@ def div_(t: Tensor, other: Any) -> Tensor:
     >>> a = Tensor([1.0, 2.0]); div_(a, 2).tolist()
     [0.5, 1.0]
     """
-    return _arithmetic(t, "div_", other, div, True)
+    return _arithmetic(t, "div_", other, div, True, np.divide)
 
 
 def pow_(t: Tensor, other: Any) -> Tensor:
@@ -154,7 +168,7 @@ def pow_(t: Tensor, other: Any) -> Tensor:
     >>> a = Tensor([2.0, 3.0]); pow_(a, 2).tolist()
     [4.0, 9.0]
     """
-    return _arithmetic(t, "pow_", other, power, True)
+    return _arithmetic(t, "pow_", other, power, True, np.power)
 
 
 def floor_divide_(t: Tensor, other: Any) -> Tensor:
@@ -163,7 +177,7 @@ def floor_divide_(t: Tensor, other: Any) -> Tensor:
     >>> a = Tensor([7.0, -7.0]); floor_divide_(a, 2).tolist()
     [3.0, -4.0]
     """
-    return _arithmetic(t, "floor_divide_", other, floor_divide, False)
+    return _arithmetic(t, "floor_divide_", other, floor_divide, False, np.floor_divide)
 
 
 def remainder_(t: Tensor, other: Any) -> Tensor:
@@ -172,7 +186,7 @@ def remainder_(t: Tensor, other: Any) -> Tensor:
     >>> a = Tensor([5.0, -5.0]); remainder_(a, 3).tolist()
     [2.0, 1.0]
     """
-    return _arithmetic(t, "remainder_", other, remainder, True)
+    return _arithmetic(t, "remainder_", other, remainder, True, np.mod)
 
 
 
