@@ -5,10 +5,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from hypothesis import assume
 from hypothesis import strategies as st
 
-from ..ops.geometry import pool_geometry
 from ..tensor import Tensor
 from .tensor_strategies import distinct_tensors
 
@@ -71,8 +69,11 @@ class Pool2dArgs:
         return kw
 
 
-def _maybe_pair(draw: Any, a: int, b: int) -> Any:
-    """Draw an int, or a pair when the two sides differ (both spellings get exercised)."""
+def _maybe_pair(draw: Any, a: int, b: int, int_args: bool = False) -> Any:
+    """Draw an int, or a pair when the two sides differ (both spellings get exercised); always an int
+    with ``int_args``."""
+    if int_args:
+        return a
     return a if a == b and draw(st.booleans()) else (a, b)
 
 
@@ -83,35 +84,93 @@ def _array(draw: Any, shape: tuple, dtype: Any, requires_grad: bool, low: float 
     return Tensor(arr.astype(dtype), requires_grad=requires_grad)
 
 
+def _choice(draw: Any, spec: Any, default: tuple, what: str, low: int | None = None) -> Any:
+    """Draw one value of a narrowable argument: ``spec`` None (the ``default`` (low, high) range), a
+    value, a list of values or an inclusive (low, high) range; only values >= ``low`` (a bound set
+    by earlier draws, never a filter that rejects examples)."""
+    if spec is None:
+        spec = default
+    if isinstance(spec, tuple) and len(spec) == 2:
+        lo, hi = spec
+        lo = lo if low is None else max(lo, low)
+        if lo > hi:
+            raise ValueError(f"strategies: {what} range {spec} holds no value >= {low}")
+        return draw(st.integers(lo, hi))
+    values = list(spec) if isinstance(spec, (list, range)) else [spec]
+    allowed = [v for v in values if low is None or isinstance(v, str) or v >= low]
+    if not allowed:
+        raise ValueError(f"strategies: no {what} in {values} is >= {low}")
+    return allowed[0] if len(allowed) == 1 else draw(st.sampled_from(allowed))
+
+
+def _hw(draw: Any, spec: Any, default: tuple, what: str, square: bool, low: int | None = None) -> tuple:
+    """An (h, w) pair of one narrowable argument: equal sides when ``square``."""
+    a = _choice(draw, spec, default, what, low)
+    return (a, a) if square or isinstance(a, str) else (a, _choice(draw, spec, default, what, low))
+
+
 @st.composite
 def conv2d_args(draw: Any, dtype: Any = np.float64, max_batch: int = 3, max_side: int = 6,
-                padding_strings: bool = True, with_bias: bool | None = None,
-                requires_grad: bool = True) -> Conv2dArgs:
+                padding_strings: bool = True, with_bias: bool | None = None, requires_grad: bool = True, *,
+                stride: Any = None, padding: Any = None, dilation: Any = None, groups: Any = None,
+                kernel_size: Any = None, min_batch: int = 0, sides: Any = None, square: bool = False,
+                int_args: bool = False) -> Conv2dArgs:
     """Valid conv2d arguments: strides, int/pair/'valid'/'same' padding, dilation, groups
-    (depthwise too), rectangular kernels and inputs, batch 0..max_batch (empty, as PyTorch allows), optional bias."""
-    groups = draw(st.integers(1, 3))
+    (depthwise too), rectangular kernels and inputs, batch min_batch..max_batch (0 = empty, as PyTorch
+    allows), optional bias. Each hyper-parameter narrows to a value, a list or a (low, high) range;
+    ``square`` makes kernel and hyper-parameters equal per side, ``int_args`` passes them as ints,
+    ``sides`` fixes (H, W) (or an int for square inputs).
+
+    >>> from hypothesis import given
+    >>> @given(conv2d_args(stride=1, groups=1, dilation=1, square=True, int_args=True, sides=(5, 5), min_batch=1))
+    ... def test(a):
+    ...     assert a.stride == 1 and a.input.shape[2:] == (5, 5) and a.input.shape[0] >= 1
+    >>> test()
+    """
+    square = square or int_args
+    g = _choice(draw, groups, (1, 3), "groups")
     depthwise = draw(st.booleans())
     cg = 1 if depthwise else draw(st.integers(1, 2))
     fg = draw(st.integers(1, 2))
-    kh, kw = draw(st.integers(1, 3)), draw(st.integers(1, 3))
-    sh, sw = draw(st.integers(1, 3)), draw(st.integers(1, 3))
-    dh, dw = draw(st.integers(1, 2)), draw(st.integers(1, 2))
-    pmode = draw(st.sampled_from(["int", "int", "valid", "same"] if padding_strings else ["int"]))
-    if pmode == "int":
-        ph, pw = draw(st.integers(0, 2)), draw(st.integers(0, 2))
-        padding = _maybe_pair(draw, ph, pw)
-    else:
-        ph = pw = 0
-        padding = pmode
+    fixed = (sides, sides) if isinstance(sides, int) else sides
+    pad_default = (0, 2)
+    pspec = padding
+    if pspec is None and padding_strings:
+        mode = draw(st.sampled_from(["int", "int", "valid", "same"]))
+        pspec = pad_default if mode == "int" else mode
+    ph, pw = _hw(draw, pspec, pad_default, "padding", square)
+    sh, sw = (1, 1) if ph == "same" else _hw(draw, stride, (1, 3), "stride", square)  # 'same' needs stride 1
+    dh, dw = _hw(draw, dilation, (1, 2), "dilation", square)
+    kmax = (None, None) if fixed is None else tuple((n + 2 * (0 if isinstance(p, str) else p) - 1) // d + 1
+                                                    for n, p, d in zip(fixed, (ph, pw), (dh, dw)))
+    kh = _choice(draw, kernel_size if kmax[0] is None else _capped(kernel_size, (1, 3), kmax[0]), (1, 3), "kernel_size")
+    kw = kh if square else _choice(draw, kernel_size if kmax[1] is None else _capped(kernel_size, (1, 3), kmax[1]),
+                                  (1, 3), "kernel_size")
+    numeric = (0, 0) if isinstance(ph, str) else (ph, pw)
     eh, ew = dh * (kh - 1) + 1, dw * (kw - 1) + 1
-    h = draw(st.integers(max(1, eh - 2 * ph), max(1, eh - 2 * ph) + max_side - 2))
-    w = draw(st.integers(max(1, ew - 2 * pw), max(1, ew - 2 * pw) + max_side - 2))
-    n = draw(st.integers(0, max_batch))
-    x = _array(draw, (n, cg * groups, h, w), dtype, requires_grad)
-    weight = _array(draw, (fg * groups, cg, kh, kw), dtype, requires_grad)
+    if fixed is not None:
+        h, w = fixed
+    else:
+        lo_h, lo_w = max(1, eh - 2 * numeric[0]), max(1, ew - 2 * numeric[1])
+        h = draw(st.integers(lo_h, lo_h + max_side - 2))
+        w = h if square and lo_h == lo_w else draw(st.integers(lo_w, lo_w + max_side - 2))
+    n = draw(st.integers(min_batch, max(min_batch, max_batch)))
+    x = _array(draw, (n, cg * g, h, w), dtype, requires_grad)
+    weight = _array(draw, (fg * g, cg, kh, kw), dtype, requires_grad)
     use_bias = draw(st.booleans()) if with_bias is None else with_bias
-    bias = _array(draw, (fg * groups,), dtype, requires_grad) if use_bias else None
-    return Conv2dArgs(x, weight, bias, _maybe_pair(draw, sh, sw), padding, _maybe_pair(draw, dh, dw), groups)
+    bias = _array(draw, (fg * g,), dtype, requires_grad) if use_bias else None
+    pad_arg = ph if isinstance(ph, str) else _maybe_pair(draw, ph, pw, int_args)
+    return Conv2dArgs(x, weight, bias, _maybe_pair(draw, sh, sw, int_args), pad_arg,
+                      _maybe_pair(draw, dh, dw, int_args), g)
+
+
+def _capped(spec: Any, default: tuple, high: int) -> Any:
+    """A kernel-size spec limited to ``high`` (a fixed input size bounds the kernel)."""
+    spec = default if spec is None else spec
+    if isinstance(spec, tuple) and len(spec) == 2:
+        return (spec[0], min(spec[1], high))
+    values = list(spec) if isinstance(spec, (list, range)) else [spec]
+    return [v for v in values if v <= high] or values[:1]
 
 
 @st.composite
@@ -138,43 +197,52 @@ def conv_transpose2d_args(draw: Any, dtype: Any = np.float64, max_batch: int = 3
                                _maybe_pair(draw, oph, opw), groups, _maybe_pair(draw, dh, dw))
 
 
-def _windows_reach_input(geo: Any) -> bool:
-    """Whether every pooling window of ``geo`` (a PoolGeometry) covers at least one input element."""
-    for n, k, s, p, d, out in zip(geo.in_hw, geo.kernel, geo.stride, geo.padding, geo.dilation, geo.out_hw):
-        if not all(any(0 <= t * s - p + d * i < n for i in range(k)) for t in range(out)):
-            return False
-    return True
-
-
 @st.composite
 def pool2d_args(draw: Any, kind: str = "max", dtype: Any = np.float64, max_batch: int = 3, max_side: int = 6,
-                requires_grad: bool = True) -> Pool2dArgs:
+                requires_grad: bool = True, *, kernel_size: Any = None, stride: Any = None, padding: Any = None,
+                dilation: Any = None, ceil_mode: bool | None = None, min_batch: int = 0, channels: Any = None,
+                sides: Any = None, square: bool = False, int_args: bool = False) -> Pool2dArgs:
     """Valid pooling arguments: rectangular kernels, default or explicit stride (overlapping windows
     too), padding up to half the kernel, dilation (max), ceil_mode, count_include_pad and
-    divisor_override (avg). Max-pool inputs hold distinct values, so no window has a tie, and no
-    max-pool window lies wholly in the padding (its -inf output has no finite difference)."""
+    divisor_override (avg). Each argument narrows to a value, a list or a (low, high) range (as
+    conv2d_args). Max-pool inputs hold distinct values, so no window has a tie; no max-pool window
+    lies wholly in the padding (its -inf output has no finite difference): a dilated, padded window
+    gets an input side of at least the dilation, which keeps one of its taps inside.
 
+    >>> from hypothesis import given
+    >>> @given(pool2d_args(kernel_size=2, stride=2, padding=0, square=True, int_args=True, min_batch=1))
+    ... def test(a):
+    ...     assert (a.kernel_size, a.stride, a.padding) == (2, 2, 0)
+    >>> test()
+    """
     if kind not in ("max", "avg"):
         raise ValueError(f"pool2d_args: kind must be 'max' or 'avg', got {kind!r}")
-    kh, kw = draw(st.integers(1, 3)), draw(st.integers(1, 3))
-    stride = draw(st.one_of(st.none(), st.tuples(st.integers(1, 3), st.integers(1, 3))))
-    ph, pw = draw(st.integers(0, kh // 2)), draw(st.integers(0, kw // 2))
-    dh, dw = (draw(st.integers(1, 2)), draw(st.integers(1, 2))) if kind == "max" else (1, 1)
-    eh, ew = dh * (kh - 1) + 1, dw * (kw - 1) + 1
-    h = draw(st.integers(max(1, eh - 2 * ph), max(1, eh - 2 * ph) + max_side - 1))
-    w = draw(st.integers(max(1, ew - 2 * pw), max(1, ew - 2 * pw) + max_side - 1))
-    shape = (draw(st.integers(0, max_batch)), draw(st.integers(1, 2)), h, w)
+    square = square or int_args
+    kh, kw = _hw(draw, kernel_size, (1, 3), "kernel_size", square)
+    if stride is None and not int_args and draw(st.booleans()):
+        strides: Any = None  # PyTorch's default: the kernel size
+    else:
+        sh, sw = _hw(draw, stride, (1, 3), "stride", square)
+        strides = _maybe_pair(draw, sh, sw, int_args)
+    ph = _choice(draw, _capped(padding, (0, kh // 2), kh // 2), (0, kh // 2), "padding")
+    pw = ph if square else _choice(draw, _capped(padding, (0, kw // 2), kw // 2), (0, kw // 2), "padding")
+    dh, dw = _hw(draw, dilation, (1, 2), "dilation", square) if kind == "max" else (1, 1)
+    fixed = (sides, sides) if isinstance(sides, int) else sides
+    if fixed is not None:
+        h, w = fixed
+    else:
+        lo = [max(1, d * (k - 1) + 1 - 2 * p, d if p and d > 1 else 1) for k, p, d in ((kh, ph, dh), (kw, pw, dw))]
+        h = draw(st.integers(lo[0], lo[0] + max_side - 1))
+        w = h if square and lo[0] == lo[1] else draw(st.integers(lo[1], lo[1] + max_side - 1))
+    shape = (draw(st.integers(min_batch, max(min_batch, max_batch))), _choice(draw, channels, (1, 2), "channels"), h, w)
     if kind == "max":
         x = draw(distinct_tensors(shape, dtype=dtype, requires_grad=requires_grad))
     else:
         x = _array(draw, shape, dtype, requires_grad)
-    args = Pool2dArgs(kind, x, _maybe_pair(draw, kh, kw), stride, _maybe_pair(draw, ph, pw), draw(st.booleans()))
+    mode = draw(st.booleans()) if ceil_mode is None else ceil_mode
+    args = Pool2dArgs(kind, x, _maybe_pair(draw, kh, kw, int_args), strides, _maybe_pair(draw, ph, pw, int_args), mode)
     if kind == "max":
-        args.dilation = _maybe_pair(draw, dh, dw)
-        # a dilated window can fall wholly in the padding: its output is -inf (as PyTorch's), which
-        # finite differences cannot check (inf - inf); such windows have their own hand-made test
-        assume(_windows_reach_input(pool_geometry("max_pool2d", shape, (kh, kw), stride, (ph, pw), (dh, dw),
-                                                  args.ceil_mode)))
+        args.dilation = _maybe_pair(draw, dh, dw, int_args)
     else:
         args.count_include_pad = draw(st.booleans())
         args.divisor_override = draw(st.one_of(st.none(), st.integers(1, 5)))

@@ -1,0 +1,154 @@
+"""Why a configuration fails: what the call did to its arguments, what shape or pattern the wrong
+output has, and which neighbouring configurations pass (one hyper-parameter changed at a time)."""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import numpy as np
+
+from .domain import Domain
+from .patterns import PATTERNS
+from .runner import Outcome, Runner
+
+_FLAG_SENTENCES = {
+    ("ties", True): "fails only when a window has tied maxima: PyTorch gives a tie's whole gradient to the first "
+                    "maximum in the window (row-major order), not to each of them",
+    ("zeros", True): "fails only where x is exactly 0: PyTorch's relu gradient at 0 is 0",
+    ("bias", True): "fails only with a bias (passes without one)",
+    ("bias", False): "fails only without a bias: with bias off, b is None",
+}
+
+
+def diagnose(runner: Runner, dom: Domain, mapped: frozenset, outcome: Outcome) -> list[str]:
+    """The sentences of a report's diagnosis, most specific first."""
+    found = structural(outcome) + shapes(runner, dom, outcome)
+    pattern = PATTERNS.get(runner.setup.spec.like)
+    if pattern is not None and outcome.error is None:
+        found += pattern(runner, outcome)
+    found += neighbours(runner, dom, mapped, outcome)
+    return [s if s.endswith(".") else s + "." for s in dict.fromkeys(found)]
+
+
+def structural(outcome: Outcome) -> list[str]:
+    """Exceptions, inputs changed in place, outputs sharing memory with inputs."""
+    found = []
+    if outcome.error is not None:
+        found.append(outcome.error_line())
+    for call, name in outcome.modified:
+        what = "dout" if name == "dout" else f"the input {name}"
+        found.append(f"input arrays modified by the call: {call} changes {what} in place; copy it first or write "
+                     "into a new array")
+    for out, name in outcome.aliases:
+        found.append(f"{out} aliases the input {name} (they share memory), so changing one changes the other; "
+                     "return a new array")
+    return found
+
+
+def shapes(runner: Runner, dom: Domain, outcome: Outcome) -> list[str]:
+    """An output empty at padding 0 (``[p:-p]``), or one whose shape ignores the input's size."""
+    found = []
+    cfg = outcome.config
+    for d in outcome.differences:
+        if d.kind != "shape":
+            continue
+        got = np.shape(d.got)
+        pads = cfg.get("padding")
+        if 0 in got and 0 not in d.expected.shape and pads in ((0, 0), 0, "valid"):
+            found.append(f"{d.name} is empty (shape {got}) at padding 0: a slice such as [pad:-pad] is empty when "
+                         "pad = 0; slice [pad:pad + H] instead")
+        elif "sides" in cfg and dom.fixed_sides() is None:
+            other = _resized(runner, cfg)
+            if other is not None:
+                same = [x for x in other.differences if x.name == d.name and x.kind == "shape"
+                        and np.shape(x.got) == got and x.expected.shape != d.expected.shape]
+                if same:
+                    found.append(f"{d.name} has shape {got} whatever the input's size (sides {cfg['sides']} and "
+                                 f"{other.config['sides']} tried): a size is hard-coded")
+    return found
+
+
+def _resized(runner: Runner, cfg: dict) -> Outcome | None:
+    bigger = dict(cfg, sides=(cfg["sides"][0] + 2, cfg["sides"][1] + 3))
+    return runner.evaluate(bigger) if runner.setup.spec.valid(bigger) else None
+
+
+def _fmt(v: Any, square: bool) -> str:
+    if isinstance(v, tuple) and (square or v[0] == v[1]):
+        return str(v[0])
+    return str(v)
+
+
+def _alternatives(runner: Runner, dom: Domain, cfg: dict, key: str) -> list:
+    """Up to three other values of ``key`` inside the domain, nearest first."""
+    values = dom.values(key)
+    current = cfg[key]
+    pairs = key in runner.setup.spec.pair_hparams and key in cfg and isinstance(current, tuple)
+    if pairs or (key == "padding" and isinstance(current, str)):
+        cands = [(v, v) if isinstance(v, int) else v for v in values]
+    else:
+        cands = list(values)
+    if key in ("in_channels", "out_channels") and cfg.get("groups", 1) > 1:
+        cands = [v * cfg["groups"] for v in values]
+    cands = [c for c in cands if c != current]
+    ints = [c for c in cands if not isinstance(c, (str, bool))]
+    base = current[0] if isinstance(current, tuple) else current
+    if ints and isinstance(base, int) and not isinstance(base, bool):
+        ints.sort(key=lambda c: abs((c[0] if isinstance(c, tuple) else c) - base))
+    return ints[:3] + [c for c in cands if isinstance(c, (str, bool))]
+
+
+def _variant(runner: Runner, dom: Domain, cfg: dict, key: str, value: Any) -> dict | None:
+    new = dict(cfg)
+    new[key] = value
+    if key == "groups":
+        g0 = cfg["groups"]
+        new["in_channels"] = cfg["in_channels"] // g0 * value
+        new["out_channels"] = cfg["out_channels"] // g0 * value
+    if new.get("padding") == "same":
+        if key == "stride":
+            return None
+        new["stride"] = (1, 1)
+    spec = runner.setup.spec
+    if not spec.valid(new) and spec.min_sides is not None and dom.fixed_sides() is None and dom.sides is None:
+        mh, mw = spec.min_sides(new)
+        new["sides"] = (max(mh, new["sides"][0]), max(mw, new["sides"][1]))
+    return new if spec.valid(new) else None
+
+
+def _passes(runner: Runner, dom: Domain, cfg: dict) -> bool:
+    """Passes at this configuration on two draws of the arrays, and on a larger input when the domain
+    allows one (a smallest input can have a single window, where stride and overlap cannot show)."""
+    tries = [cfg, dict(cfg, seed=cfg["seed"] + 1)]
+    if "sides" in cfg and dom.sides is None:
+        tries.append(dict(cfg, seed=cfg["seed"] + 2, sides=(cfg["sides"][0] + 2, cfg["sides"][1] + 3)))
+    return all(runner.evaluate(c).ok for c in tries)
+
+
+def neighbours(runner: Runner, dom: Domain, mapped: frozenset, outcome: Outcome) -> list[str]:
+    """'passes at stride 1, fails at stride 2', 'fails only when pad = 0', ... one key changed at a time."""
+    found = []
+    cfg, setup = outcome.config, runner.setup
+    for key in setup.spec.vary:
+        fixed = key in setup.spec.hparams and key not in mapped and key not in setup.spec.unmapped_domain
+        if key not in cfg or key not in dom or fixed:
+            continue
+        passing: list = []
+        failing: list = []
+        for alt in _alternatives(runner, dom, cfg, key):
+            new = _variant(runner, dom, cfg, key, alt)
+            if new is not None:
+                (passing if _passes(runner, dom, new) else failing).append(alt)
+        if passing:
+            found.append(_sentence(key, setup.mapping.get(key), cfg[key], passing, failing, setup.square))
+    return found
+
+
+def _sentence(key: str, theirs: Any, value: Any, passing: list, failing: list, square: bool) -> str:
+    if isinstance(value, bool):
+        return _FLAG_SENTENCES.get((key, value), f"fails only with {key}={value} (passes with {key}={not value})")
+    name = theirs if isinstance(theirs, str) else key
+    fmt: Callable[[Any], str] = lambda v: _fmt(v, square)
+    if not failing and len(passing) >= 2:
+        return f"fails only when {name} = {fmt(value)} (passes at {', '.join(map(fmt, passing))})"
+    fails = ", ".join(fmt(v) for v in [value] + failing)
+    return f"passes at {name} {', '.join(map(fmt, passing))}, fails at {name} {fails}"
