@@ -190,3 +190,48 @@ def test_directory_and_foreign_files_are_named(tmp_path):
     np.savez(tmp_path / "other.npz", a=np.ones(2))
     r = run("evaluate", str(tmp_path / "other.npz"))
     assert r.returncode == 2 and "is not a tinygrad-cnn training checkpoint" in r.stderr
+
+
+LAYERS = '''
+import numpy as np
+
+def relu(x):
+    return np.maximum(x, 0)
+
+def relu_grad(dout, x):
+    return dout * (x > 0)
+
+def relu_grad_wrong(dout, x):
+    return dout * (x >= 0)
+
+def avg_forward(x, k, stride):
+    n, c, h, w = x.shape
+    ho, wo = (h - k) // stride + 1, (w - k) // stride + 1
+    out = np.zeros((n, c, ho, wo))
+    for y in range(ho):
+        for z in range(wo):
+            out[:, :, y, z] = x[:, :, y * stride:y * stride + k, z * stride:z * stride + k].mean(axis=(2, 3))
+    return out
+
+def broken(:
+'''
+
+
+def test_check_command_ok_failing_and_bad_input(tmp_path):
+    (tmp_path / "layers.py").write_text(LAYERS.replace("def broken(:\n", ""))
+    (tmp_path / "broken.py").write_text(LAYERS)
+    layers = str(tmp_path / "layers.py")
+    r = run("check", f"{layers}:relu", "--like", "relu", "--backward", "relu_grad", "--max-examples", "20")
+    assert r.returncode == 0 and "check_layer('relu'): OK, out dx match the reference" in r.stdout, r.stderr
+    r = run("check", f"{layers}:relu_grad_wrong", "--like", "relu", "--backward-only", "--max-examples", "30")
+    assert r.returncode == 1 and "fails only where x is exactly 0" in r.stdout, r.stdout + r.stderr
+    r = run("check", f"{layers}:avg_forward", "--like", "avg_pool2d", "--hparam", "kernel_size=k", "--hparam",
+            "stride=stride", "--domain", "square=true", "--domain", "stride=1..2", "--max-examples", "20")
+    assert r.returncode == 0, r.stdout + r.stderr
+    for args, message in [((f"{layers}:nope", "--like", "relu"), "has no function 'nope'"),
+                          ((f"{tmp_path / 'broken.py'}:relu", "--like", "relu"), "cannot load"),
+                          ((f"{layers}:relu", "--like", "relu", "--domain", "stride"), "--domain takes KEY=VALUES"),
+                          ((f"{layers}:relu", "--like", "conv9d"), "like must be one of")]:
+        r = run("check", *args)
+        assert r.returncode == 2 and message in r.stderr and "Traceback" not in r.stderr, r.stderr
+        assert len(r.stderr.strip().splitlines()) == 1

@@ -56,3 +56,18 @@ def test_higher_order_example(tmp_path):
     except ImportError:
         return
     assert (tmp_path / "conv_jacobian.png").stat().st_size > 1000
+
+
+def test_check_my_conv_example_catches_every_mistake():
+    r = subprocess.run([sys.executable, str(EXAMPLES / "check_my_conv.py")], capture_output=True, text=True,
+                       timeout=600)
+    assert r.returncode == 0, r.stdout + r.stderr
+    out = r.stdout
+    assert out.count("OK, ") == 2 and out.count("FAILED") == 8
+    for phrase in ("passes at stride 1, fails at stride 2", "[pad:-pad] is empty", "bias is added once per window",
+                   "passes at dilation 1, fails at dilation 2", "dw aliases the input w",
+                   "not their window's maximum", "tied maxima", "windows overlap"):
+        assert phrase in out, phrase
+    r = subprocess.run([sys.executable, str(EXAMPLES / "check_my_conv.py"), "--mistake", "stride"],
+                       capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0 and r.stdout.count("FAILED") == 1

@@ -1,4 +1,4 @@
-"""The ``tinygrad-cnn`` command: train, evaluate, graph, gradcheck."""
+"""The ``tinygrad-cnn`` command: train, evaluate, graph, gradcheck, check."""
 from __future__ import annotations
 
 import argparse
@@ -59,6 +59,28 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--examples", type=int, default=5, help="hypothesis examples per op and check")
     c.add_argument("--all", action="store_true",
                    help="also third order and JVPs (default: gradient and second order)")
+
+    k = sub.add_parser("check", help="check your own numpy layer against tinygrad_cnn (see check_layer)")
+    k.add_argument("target", metavar="MODULE:FUNCTION", help="your forward (a FILE.py:NAME or module:NAME); "
+                                                              "with --backward-only, your backward")
+    k.add_argument("--like", required=True, help="conv2d, max_pool2d, avg_pool2d, pad, linear, relu, sigmoid, tanh, "
+                                                 "softmax, mse_loss, binary_cross_entropy, cross_entropy, batch_norm")
+    k.add_argument("--backward", default=None, metavar="FUNCTION", help="your backward (a name in the same module, "
+                                                                        "or MODULE:FUNCTION)")
+    k.add_argument("--backward-only", action="store_true", help="MODULE:FUNCTION is a backward; check it alone")
+    k.add_argument("--backward-takes", default="inputs", help="inputs: backward(dout, x, w, b, **hparams); "
+                                                              "cache: backward(dout, cache)")
+    k.add_argument("--hparam", action="append", default=[], metavar="REF=YOURS",
+                   help="the reference's hyper-parameter and your keyword: padding=pad (repeatable)")
+    k.add_argument("--hparams-style", default="keywords", help="keywords, or dict: one dict argument after the arrays")
+    k.add_argument("--domain", action="append", default=[], metavar="KEY=VALUES",
+                   help="what your code supports: stride=1,2  padding=0..2  sides=28x28  square=true (repeatable)")
+    k.add_argument("--layout", default=None, help="image layout, such as NCHW (default), NHWC or CHWN")
+    k.add_argument("--weight-layout", default=None, help="OIHW (default), HWIO, ...; OI or IO for linear")
+    k.add_argument("--bias-layout", default="vector", help="vector (F,) or broadcast, e.g. (1, 1, 1, F) in NHWC")
+    k.add_argument("--dtype", default="float64", help="float64 or float32")
+    k.add_argument("--max-examples", type=int, default=100, help="configurations to try (default 100)")
+    k.add_argument("--seed", type=int, default=None, help="draw other configurations (default: the same each run)")
     return p
 
 
@@ -132,10 +154,29 @@ def _gradcheck(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def _check(args: argparse.Namespace) -> int:
+    try:
+        from .testing.layercheck import check_layer
+        from .testing.layercheck.command import load_function, parse_domain, parse_hparams
+    except ImportError:
+        raise RuntimeError("the check command needs hypothesis: pip install tinygrad_cnn[testing]") from None
+    first = load_function(args.target)
+    module = args.target.rpartition(":")[0]
+    second = load_function(args.backward, module) if args.backward else None
+    forward, backward = (None, first) if args.backward_only else (first, second)
+    report = check_layer(args.like, forward, backward, backward_takes=args.backward_takes,
+                         hparams=parse_hparams(args.hparam), hparams_style=args.hparams_style,
+                         domain=parse_domain(args.domain), layout=args.layout, weight_layout=args.weight_layout,
+                         bias_layout=args.bias_layout, dtype=args.dtype, max_examples=args.max_examples,
+                         seed=args.seed)
+    print(report)
+    return 0 if report.ok else 1
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit status (2 with a one-line message on bad input)."""
     args = _parser().parse_args(argv)
-    commands = {"train": _train, "evaluate": _evaluate, "graph": _graph, "gradcheck": _gradcheck}
+    commands = {"train": _train, "evaluate": _evaluate, "graph": _graph, "gradcheck": _gradcheck, "check": _check}
     try:
         return commands[args.command](args)
     except NonFiniteLossError as e:  # the last good checkpoint stays as it was

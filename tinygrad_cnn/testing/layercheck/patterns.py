@@ -150,6 +150,9 @@ def _conv(runner: Runner, outcome: Outcome) -> list[str]:
                          "times), not once per output")
         elif np.allclose(per, -1.0, atol=1e-6):
             found.append("out is missing the bias")
+    if cfg["padding"] == "same" and any(k % 2 == 0 for k in cfg["kernel_size"]) and outcome.wrong:
+        found.append("PyTorch's 'same' pads an even kernel asymmetrically: the extra row and "
+                     "column of zeros go at the bottom and right")
     found += sum_axes(runner, outcome, "db", runner.setup.layouts.axis("image", "C"))
     found += wrong_side(runner, outcome)
     return found + overlap(outcome)

@@ -87,7 +87,8 @@ class Outcome:
     def error_line(self) -> str:
         if self.error is None:
             return ""
-        frames = traceback.extract_tb(self.error.__traceback__)
+        here = __file__.rsplit("/", 1)[0]
+        frames = [f for f in traceback.extract_tb(self.error.__traceback__) if not f.filename.startswith(here)]
         at = f" (at {frames[-1].filename.rsplit('/', 1)[-1]}:{frames[-1].lineno})" if frames else ""
         return f"{self.where} raised {type(self.error).__name__}: {self.error}{at}"
 
