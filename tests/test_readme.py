@@ -48,3 +48,17 @@ def test_verified_table_lists_every_registered_op():
     missing = sorted(set(REGISTRY) - set(rows))
     assert not missing, f"ops missing from README's verified table (run `tinygrad-cnn gradcheck --all`): {missing}"
     assert all("FAIL" not in cells for cells in rows.values())
+
+
+def test_check_your_own_layer_block_prints_the_output_shown(capsys):
+    pytest.importorskip("hypothesis")
+    block = next(b for b in BLOCKS if "check_layer(" in b)
+    shown = re.search(r"```python\n" + re.escape(block) + r"```\n\n```text\n(.*?)```", README, flags=re.S).group(1)
+    exec(block, {})
+    printed = capsys.readouterr().out
+
+    def mask(text):
+        return re.sub(r"\d+ configurations tried, \d+\.\d s", "N configurations tried, T s", text)
+
+    assert mask(printed) == mask(shown)
+    assert len([line for line in block.strip().splitlines() if line.strip()]) <= 10

@@ -141,19 +141,10 @@ def conv2d_args(draw: Any, dtype: Any = np.float64, max_batch: int = 3, max_side
     ph, pw = _hw(draw, pspec, pad_default, "padding", square)
     sh, sw = (1, 1) if ph == "same" else _hw(draw, stride, (1, 3), "stride", square)  # 'same' needs stride 1
     dh, dw = _hw(draw, dilation, (1, 2), "dilation", square)
-    kmax = (None, None) if fixed is None else tuple((n + 2 * (0 if isinstance(p, str) else p) - 1) // d + 1
-                                                    for n, p, d in zip(fixed, (ph, pw), (dh, dw)))
-    kh = _choice(draw, kernel_size if kmax[0] is None else _capped(kernel_size, (1, 3), kmax[0]), (1, 3), "kernel_size")
-    kw = kh if square else _choice(draw, kernel_size if kmax[1] is None else _capped(kernel_size, (1, 3), kmax[1]),
-                                  (1, 3), "kernel_size")
     numeric = (0, 0) if isinstance(ph, str) else (ph, pw)
-    eh, ew = dh * (kh - 1) + 1, dw * (kw - 1) + 1
-    if fixed is not None:
-        h, w = fixed
-    else:
-        lo_h, lo_w = max(1, eh - 2 * numeric[0]), max(1, ew - 2 * numeric[1])
-        h = draw(st.integers(lo_h, lo_h + max_side - 2))
-        w = h if square and lo_h == lo_w else draw(st.integers(lo_w, lo_w + max_side - 2))
+    kh, kw = _kernel(draw, kernel_size, fixed, numeric, (dh, dw), square)
+    lows = (max(1, dh * (kh - 1) + 1 - 2 * numeric[0]), max(1, dw * (kw - 1) + 1 - 2 * numeric[1]))
+    h, w = _input_sides(draw, fixed, lows, max_side - 2, square)
     n = draw(st.integers(min_batch, max(min_batch, max_batch)))
     x = _array(draw, (n, cg * g, h, w), dtype, requires_grad)
     weight = _array(draw, (fg * g, cg, kh, kw), dtype, requires_grad)
@@ -162,6 +153,23 @@ def conv2d_args(draw: Any, dtype: Any = np.float64, max_batch: int = 3, max_side
     pad_arg = ph if isinstance(ph, str) else _maybe_pair(draw, ph, pw, int_args)
     return Conv2dArgs(x, weight, bias, _maybe_pair(draw, sh, sw, int_args), pad_arg,
                       _maybe_pair(draw, dh, dw, int_args), g)
+
+
+def _kernel(draw: Any, spec: Any, fixed: Any, pads: tuple, dilation: tuple, square: bool) -> tuple[int, int]:
+    """(kh, kw) from ``spec``; a fixed input size bounds it (the window must fit the padded input)."""
+    caps = [None, None] if fixed is None else [(n + 2 * p - 1) // d + 1 for n, p, d in zip(fixed, pads, dilation)]
+    kh = _choice(draw, spec if caps[0] is None else _capped(spec, (1, 3), caps[0]), (1, 3), "kernel_size")
+    kw = kh if square else _choice(draw, spec if caps[1] is None else _capped(spec, (1, 3), caps[1]), (1, 3),
+                                   "kernel_size")
+    return kh, kw
+
+
+def _input_sides(draw: Any, fixed: Any, lows: tuple, extra: int, square: bool) -> tuple[int, int]:
+    """The fixed (H, W), or each side from its smallest legal value to ``extra`` above it."""
+    if fixed is not None:
+        return tuple(fixed)
+    h = draw(st.integers(lows[0], lows[0] + extra))
+    return h, (h if square and lows[0] == lows[1] else draw(st.integers(lows[1], lows[1] + extra)))
 
 
 def _capped(spec: Any, default: tuple, high: int) -> Any:
@@ -228,12 +236,8 @@ def pool2d_args(draw: Any, kind: str = "max", dtype: Any = np.float64, max_batch
     pw = ph if square else _choice(draw, _capped(padding, (0, kw // 2), kw // 2), (0, kw // 2), "padding")
     dh, dw = _hw(draw, dilation, (1, 2), "dilation", square) if kind == "max" else (1, 1)
     fixed = (sides, sides) if isinstance(sides, int) else sides
-    if fixed is not None:
-        h, w = fixed
-    else:
-        lo = [max(1, d * (k - 1) + 1 - 2 * p, d if p and d > 1 else 1) for k, p, d in ((kh, ph, dh), (kw, pw, dw))]
-        h = draw(st.integers(lo[0], lo[0] + max_side - 1))
-        w = h if square and lo[0] == lo[1] else draw(st.integers(lo[1], lo[1] + max_side - 1))
+    lows = tuple(max(1, d * (k - 1) + 1 - 2 * p, d if p and d > 1 else 1) for k, p, d in ((kh, ph, dh), (kw, pw, dw)))
+    h, w = _input_sides(draw, fixed, lows, max_side - 1, square)
     shape = (draw(st.integers(min_batch, max(min_batch, max_batch))), _choice(draw, channels, (1, 2), "channels"), h, w)
     if kind == "max":
         x = draw(distinct_tensors(shape, dtype=dtype, requires_grad=requires_grad))

@@ -81,10 +81,7 @@ def _domain(spec: Spec, domain: dict | None, mapped: frozenset) -> Domain:
     return Domain(user, spec.domain_defaults, spec.aliases)
 
 
-def _setup(like: str, forward: Callable | None, backward: Callable | None, backward_takes: str, hparams: dict | None,
-           hparams_style: str, layout: str | None, weight_layout: str | None, bias_layout: str, extra: dict | None,
-           dtype: Any, square: bool) -> Setup:
-    spec = _spec(like, layout)
+def _check_functions(forward: Callable | None, backward: Callable | None, backward_takes: str) -> None:
     if forward is None and backward is None:
         raise LayerCheckError("check_layer: give forward=, backward= or both")
     for name, fn in (("forward", forward), ("backward", backward)):
@@ -94,6 +91,13 @@ def _setup(like: str, forward: Callable | None, backward: Callable | None, backw
         raise LayerCheckError(f"check_layer: backward_takes must be 'inputs' or 'cache', got {backward_takes!r}")
     if backward_takes == "cache" and (forward is None or backward is None):
         raise LayerCheckError("check_layer: backward_takes='cache' needs forward (it makes the cache) and backward")
+
+
+def _setup(like: str, forward: Callable | None, backward: Callable | None, backward_takes: str, hparams: dict | None,
+           hparams_style: str, layout: str | None, weight_layout: str | None, bias_layout: str, extra: dict | None,
+           dtype: Any, square: bool) -> Setup:
+    spec = _spec(like, layout)
+    _check_functions(forward, backward, backward_takes)
     if hparams_style not in ("keywords", "dict"):
         raise LayerCheckError(f"check_layer: hparams_style must be 'keywords' or 'dict', got {hparams_style!r}")
     dt = np.dtype(dtype)

@@ -57,19 +57,21 @@ def shapes(runner: Runner, dom: Domain, outcome: Outcome) -> list[str]:
             found.append(f"{d.name} is empty (shape {got}) at padding 0: a slice such as [pad:-pad] is empty when "
                          "pad = 0; slice [pad:pad + H] instead")
         elif "sides" in cfg and dom.fixed_sides() is None:
-            other = _resized(runner, cfg)
-            if other is not None:
-                same = [x for x in other.differences if x.name == d.name and x.kind == "shape"
-                        and np.shape(x.got) == got and x.expected.shape != d.expected.shape]
-                if same:
-                    found.append(f"{d.name} has shape {got} whatever the input's size (sides {cfg['sides']} and "
-                                 f"{other.config['sides']} tried): a size is hard-coded")
+            found += _hard_coded(runner, cfg, d.name, got, d.expected.shape)
     return found
 
 
-def _resized(runner: Runner, cfg: dict) -> Outcome | None:
+def _hard_coded(runner: Runner, cfg: dict, name: str, got: tuple, expected: tuple) -> list[str]:
+    """The output's shape stays the same at a larger input while the expected one changes."""
     bigger = dict(cfg, sides=(cfg["sides"][0] + 2, cfg["sides"][1] + 3))
-    return runner.evaluate(bigger) if runner.setup.spec.valid(bigger) else None
+    if not runner.setup.spec.valid(bigger):
+        return []
+    other = runner.evaluate(bigger)
+    if any(x.name == name and x.kind == "shape" and np.shape(x.got) == got and x.expected.shape != expected
+           for x in other.differences):
+        return [f"{name} has shape {got} whatever the input's size (sides {cfg['sides']} and {bigger['sides']} "
+                "tried): a size is hard-coded"]
+    return []
 
 
 def _fmt(v: Any, square: bool) -> str:
@@ -78,23 +80,31 @@ def _fmt(v: Any, square: bool) -> str:
     return str(v)
 
 
-def _alternatives(runner: Runner, dom: Domain, cfg: dict, key: str) -> list:
-    """Up to three other values of ``key`` inside the domain, nearest first."""
-    values = dom.values(key)
-    current = cfg[key]
-    pairs = key in runner.setup.spec.pair_hparams and key in cfg and isinstance(current, tuple)
-    if pairs or (key == "padding" and isinstance(current, str)):
-        cands = [(v, v) if isinstance(v, int) else v for v in values]
-    else:
-        cands = list(values)
+def _candidates(runner: Runner, dom: Domain, cfg: dict, key: str) -> list:
+    """The domain's values of ``key`` as a configuration holds them: (h, w) pairs for window
+    hyper-parameters, total channels when grouped."""
+    values, current = dom.values(key), cfg[key]
+    if key in runner.setup.spec.pair_hparams and isinstance(current, (tuple, str)):
+        return [(v, v) if isinstance(v, int) else v for v in values]
     if key in ("in_channels", "out_channels") and cfg.get("groups", 1) > 1:
-        cands = [v * cfg["groups"] for v in values]
-    cands = [c for c in cands if c != current]
-    ints = [c for c in cands if not isinstance(c, (str, bool))]
-    base = current[0] if isinstance(current, tuple) else current
-    if ints and isinstance(base, int) and not isinstance(base, bool):
-        ints.sort(key=lambda c: abs((c[0] if isinstance(c, tuple) else c) - base))
-    return ints[:3] + [c for c in cands if isinstance(c, (str, bool))]
+        return [v * cfg["groups"] for v in values]
+    return list(values)
+
+
+def _number(v: Any) -> int | None:
+    v = v[0] if isinstance(v, tuple) else v
+    return v if isinstance(v, int) and not isinstance(v, bool) else None
+
+
+def _alternatives(runner: Runner, dom: Domain, cfg: dict, key: str) -> list:
+    """Up to three other numbers of ``key`` inside the domain, nearest first, then its strings and flags."""
+    current = cfg[key]
+    cands = [c for c in _candidates(runner, dom, cfg, key) if c != current]
+    numbers = [c for c in cands if _number(c) is not None]
+    base = _number(current)
+    if base is not None:
+        numbers.sort(key=lambda c: abs(_number(c) - base))  # type: ignore[operator]
+    return numbers[:3] + [c for c in cands if _number(c) is None]
 
 
 def _variant(runner: Runner, dom: Domain, cfg: dict, key: str, value: Any) -> dict | None:

@@ -18,7 +18,8 @@ def _readable(cfg: dict, square: bool, fixed: frozenset) -> dict:
     for k, v in cfg.items():
         if k == "seed" or k in fixed:
             continue
-        out[k] = v[0] if isinstance(v, tuple) and square and k != "sides" else v
+        equal = isinstance(v, tuple) and len(v) == 2 and v[0] == v[1]
+        out[k] = v[0] if isinstance(v, tuple) and (square or equal) and k != "sides" else v
     return out
 
 

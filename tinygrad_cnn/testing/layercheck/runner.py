@@ -156,16 +156,7 @@ class Runner:
         snapshots = [None if a is None else a.copy() for a in args]
         hp = user_hparams(s, cfg)
         names = [a.name for a in s.spec.args]
-        calls = []
-        if s.forward is not None:
-            calls.append(_describe_call("forward", args, names, hp, s.hparams_style))
-        if s.backward is not None:
-            dout_shape = np.shape(ref["dout"]) if s.spec.out_role != "scalar" else None
-            dout = np.empty(dout_shape) if dout_shape is not None else float(ref["dout"])
-            calls.append(_describe_call("backward", [dout, "cache"] if s.backward_takes == "cache" else [dout] + args,
-                                        ["dout", "cache"] if s.backward_takes == "cache" else ["dout"] + names,
-                                        {} if s.backward_takes == "cache" else hp, s.hparams_style))
-        outcome.call = "; ".join(calls)
+        outcome.call = self._calls(ref, args, names, hp)
         cache = None
         if s.forward is not None:
             try:
@@ -180,6 +171,19 @@ class Runner:
         if s.backward is not None:
             self._backward(outcome, cache, args, names, hp, snapshots)
         return outcome
+
+    def _calls(self, ref: dict, args: list, names: list, hp: dict) -> str:
+        """How the user's functions are called at this configuration, for the report."""
+        s, calls = self.setup, []
+        if s.forward is not None:
+            calls.append(_describe_call("forward", args, names, hp, s.hparams_style))
+        if s.backward is not None:
+            dout: Any = float(ref["dout"]) if s.spec.out_role == "scalar" else np.empty(np.shape(ref["dout"]))
+            if s.backward_takes == "cache":
+                calls.append(_describe_call("backward", [dout, "cache"], ["dout", "cache"], {}, s.hparams_style))
+            else:
+                calls.append(_describe_call("backward", [dout] + args, ["dout"] + names, hp, s.hparams_style))
+        return "; ".join(calls)
 
     def _backward(self, outcome: Outcome, cache: Any, args: list, names: list, hp: dict, snapshots: list) -> None:
         s, ref = self.setup, outcome.ref
