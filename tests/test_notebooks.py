@@ -15,8 +15,8 @@ def execute(path: Path):
     nbformat = pytest.importorskip("nbformat")
     nbclient = pytest.importorskip("nbclient")
     nb = nbformat.read(path, as_version=4)
-    nbclient.NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
-                            ).execute()
+    nbclient.NotebookClient(nb, timeout=600, kernel_name="python3", record_timing=False,  # no timestamps to store
+                            resources={"metadata": {"path": str(path.parent)}}).execute()
     return nb
 
 

@@ -94,7 +94,9 @@ def test_an_exception_inside_the_domain_is_a_failure_with_its_line():
 
     report = check_layer("conv2d", fwd, **KW)
     assert not report.ok and report.config["stride"] == 2
-    assert "forward raised IndexError: index 7 is out of bounds (at test_check_layer_api.py:" in report.diagnosis
+    assert "forward raised IndexError: index 7 is out of bounds (at test_check_layer_api.py:" in report.differences[0]
+    assert "forward raises IndexError at this configuration" in report.diagnosis
+    assert "passes at stride 1, fails at stride 2" in report.diagnosis
 
 
 def test_backward_alone_is_checked_against_the_vjp():

@@ -33,7 +33,8 @@ def structural(outcome: Outcome) -> list[str]:
     """Exceptions, inputs changed in place, outputs sharing memory with inputs."""
     found = []
     if outcome.error is not None:
-        found.append(outcome.error_line())
+        found.append(f"{outcome.where} raises {type(outcome.error).__name__} at this configuration; if your code "
+                     "is not meant to support it, narrow domain= to what it supports")
     for call, name in outcome.modified:
         what = "dout" if name == "dout" else f"the input {name}"
         found.append(f"input arrays modified by the call: {call} changes {what} in place; copy it first or write "
