@@ -137,3 +137,25 @@ def test_gradgradcheck_says_when_a_backward_is_not_differentiable():
     x = Tensor(np.array([0.5, -1.0]), requires_grad=True)
     with pytest.raises(GradcheckError, match="a backward written with numpy instead of Tensor ops"):
         gradgradcheck(DetachedBackward.apply, x)
+
+
+def test_numpy_functions_of_arrays_go_to_numerical_grad_and_gradcheck():
+    x, w = np.array([[0.5, -1.0, 2.0]]), np.array([[1.0], [0.5], [-0.25]])
+    jx, jw = numerical_grad(lambda a, b: a @ b, [x, w])
+    assert jx.shape == (1, 1, 1, 3) and jw.shape == (1, 1, 3, 1)
+    assert np.allclose(jx[0, 0], w.T) and np.allclose(jw[0, 0], x.T)
+    def right(g, a, b):
+        g = g * (1 - np.tanh(a @ b) ** 2)
+        return g @ b.T, a.T @ g
+
+    assert gradcheck(lambda a, b: np.tanh(a @ b), [x, w], backward=right)
+    wrong = lambda g, a, b: (g @ b.T, 2 * a.T @ g)  # noqa: E731
+    with pytest.raises(GradcheckError, match=r"mismatch for input 1 \(shape \(3, 1\)\) at index \(0, 0\)"):
+        gradcheck(lambda a, b: a @ b, [x, w], backward=wrong)
+    assert gradcheck(lambda a, b: a @ b, [x, w], backward=wrong, raise_exception=False) is False
+    with pytest.raises(GradcheckError, match="pass backward="):
+        gradcheck(np.sin, np.array([1.0]))
+    with pytest.raises(GradcheckError, match="returned 1 gradients for 2 input arrays"):
+        gradcheck(lambda a, b: a @ b, [x, w], backward=lambda g, a, b: g @ b.T)
+    with pytest.raises(GradcheckError, match="gradient 0 has shape"):
+        gradcheck(lambda a, b: a @ b, [x, w], backward=lambda g, a, b: (g, a.T @ g))

@@ -2,12 +2,13 @@
 output has, and which neighbouring configurations pass (one hyper-parameter changed at a time)."""
 from __future__ import annotations
 
+import re
 from typing import Any, Callable
 
 import numpy as np
 
 from .domain import Domain
-from .patterns import PATTERNS
+from .patterns import PATTERNS, richer
 from .runner import Outcome, Runner
 
 _FLAG_SENTENCES = {
@@ -21,12 +22,27 @@ _FLAG_SENTENCES = {
 
 def diagnose(runner: Runner, dom: Domain, mapped: frozenset, outcome: Outcome) -> list[str]:
     """The sentences of a report's diagnosis, most specific first."""
-    found = structural(outcome) + shapes(runner, dom, outcome)
-    pattern = PATTERNS.get(runner.setup.spec.like)
-    if pattern is not None and outcome.error is None:
-        found += pattern(runner, outcome)
+    found = structural(outcome) + shapes(runner, dom, outcome) + patterns(runner, outcome)
     found += neighbours(runner, dom, mapped, outcome)
     return [s if s.endswith(".") else s + "." for s in dict.fromkeys(found)]
+
+
+def _template(sentence: str) -> str:
+    return re.sub(r"\d+", "#", sentence)
+
+
+def patterns(runner: Runner, outcome: Outcome) -> list[str]:
+    """The layer's recognisable mistakes, kept only when a richer configuration (more images, larger
+    sides, other values) shows the same one: on a 1x1 input many wrong outputs look alike."""
+    pattern = PATTERNS.get(runner.setup.spec.like)
+    if pattern is None or outcome.error is not None:
+        return []
+    found = pattern(runner, outcome)
+    rich = runner.evaluate(richer(runner, outcome.config))
+    if not found or rich.ok or rich.error is not None:
+        return found
+    confirmed = {_template(s) for s in pattern(runner, rich)}
+    return [s for s in found if _template(s) in confirmed]
 
 
 def structural(outcome: Outcome) -> list[str]:

@@ -39,9 +39,14 @@ def _ratio_sentences(outcome: Outcome, names: tuple, explain: Callable[[str, flo
     found = []
     for name in names:
         if name in outcome.wrong and name in outcome.user:
-            r = ratio(outcome.user[name], outcome.ref[name] if name != "out" else outcome.ref["out"])
-            if r is not None:
-                found.append(explain(name, r) or f"{name} is {r:.4g} times the expected values")
+            r = ratio(outcome.user[name], outcome.ref[name])
+            if r is None:
+                continue
+            sentence = explain(name, r)
+            if sentence is None and np.count_nonzero(outcome.ref[name]) >= 4:  # fewer: a ratio by chance
+                sentence = f"{name} is {r:.4g} times the expected values"
+            if sentence:
+                found.append(sentence)
     return found
 
 
