@@ -114,7 +114,8 @@ def _arithmetic(t: Tensor, op: str, other: Any, graph_op: Any, reads_old: bool, 
     casting check. In a graph, the out-of-place op is recorded."""
     def kernel(d: np.ndarray) -> None:
         if d.dtype.kind == "f" and _numeric(other):
-            ufunc(d, _operand(other), out=d, casting="same_kind")
+            with np.errstate(divide="ignore", invalid="ignore", over="ignore"):  # inf/NaN silently, as out of place
+                ufunc(d, _operand(other), out=d, casting="same_kind")
             return
         with _set_grad_enabled(False):
             res = graph_op(Tensor(d), other)
