@@ -204,15 +204,6 @@ def relu_grad(dout, x):
 def relu_grad_wrong(dout, x):
     return dout * (x >= 0)
 
-def avg_forward(x, k, stride):
-    n, c, h, w = x.shape
-    ho, wo = (h - k) // stride + 1, (w - k) // stride + 1
-    out = np.zeros((n, c, ho, wo))
-    for y in range(ho):
-        for z in range(wo):
-            out[:, :, y, z] = x[:, :, y * stride:y * stride + k, z * stride:z * stride + k].mean(axis=(2, 3))
-    return out
-
 def broken(:
 '''
 
@@ -225,9 +216,11 @@ def test_check_command_ok_failing_and_bad_input(tmp_path):
     assert r.returncode == 0 and "check_layer('relu'): OK, out dx match the reference" in r.stdout, r.stderr
     r = run("check", f"{layers}:relu_grad_wrong", "--like", "relu", "--backward-only", "--max-examples", "30")
     assert r.returncode == 1 and "fails only where x is exactly 0" in r.stdout, r.stdout + r.stderr
-    r = run("check", f"{layers}:avg_forward", "--like", "avg_pool2d", "--hparam", "kernel_size=k", "--hparam",
-            "stride=stride", "--domain", "square=true", "--domain", "stride=1..2", "--max-examples", "20")
-    assert r.returncode == 0, r.stdout + r.stderr
+    example = Path(__file__).resolve().parents[1] / "examples" / "check_my_conv.py"
+    r = run("check", f"{example}:max_pool_forward", "--like", "max_pool2d", "--backward", "max_pool_backward",
+            "--backward-takes", "cache", "--hparam", "kernel_size=size", "--hparam", "stride=stride", "--domain",
+            "square=true", "--domain", "stride=1..2", "--max-examples", "20")
+    assert r.returncode == 0 and "OK, out dx match" in r.stdout, r.stdout + r.stderr
     for args, message in [((f"{layers}:nope", "--like", "relu"), "has no function 'nope'"),
                           ((f"{tmp_path / 'broken.py'}:relu", "--like", "relu"), "cannot load"),
                           ((f"{layers}:relu", "--like", "relu", "--domain", "stride"), "--domain takes KEY=VALUES"),
