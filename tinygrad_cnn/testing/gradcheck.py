@@ -11,13 +11,10 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from ..tensor import Tensor, grad
+from .failures import GradcheckError
 from .numpy_grads import gradcheck_numpy, is_numpy_call, numerical_grad_numpy, numerical_vjp  # noqa: F401
 
 __all__ = ["GradcheckError", "numerical_grad", "gradcheck", "gradgradcheck", "numerical_vjp"]
-
-
-class GradcheckError(AssertionError):
-    """Analytical and numerical gradients disagree (or the check cannot run)."""
 
 
 def _as_inputs(inputs: Any) -> tuple:

@@ -1,6 +1,8 @@
 """Gradient checks of plain numpy functions of arrays: a learner's forward and backward, before any Tensor.
 
 >>> import numpy as np
+
+from .failures import GradcheckError
 >>> gradcheck_numpy(np.tanh, [np.array([0.3, -1.2])], lambda dout, x: dout * (1 - np.tanh(x) ** 2))
 True
 """
@@ -9,6 +11,8 @@ from __future__ import annotations
 from typing import Any, Callable
 
 import numpy as np
+
+from .failures import GradcheckError
 
 __all__ = ["numerical_vjp", "numerical_grad_numpy", "gradcheck_numpy", "is_numpy_call"]
 
@@ -91,8 +95,6 @@ def gradcheck_numpy(fn: Callable, inputs: Any, backward: Callable | None, eps: f
     ...                 lambda g, x, w: (g @ w.T, x.T @ g))
     True
     """
-    from .gradcheck import GradcheckError
-
     if backward is None:
         raise GradcheckError("gradcheck: the inputs are numpy arrays, so fn has no backward to check; pass "
                              "backward=, a function (dout, *arrays) -> one gradient per array")
