@@ -74,7 +74,24 @@ SAMPLES: dict[str, Spec] = {}
 
 
 def sample(name: str, post: Callable | None = None) -> Callable:
-    """Decorator: register a composite strategy (``draw -> Sample``) for the op ``name``."""
+    """Decorator: register a composite strategy (``draw -> Sample``) for the op ``name``: your own op,
+    registered with ``tinygrad_cnn.ops.register``, then joins ``OPS`` and ``verify_ops`` as the
+    built-in ones do.
+
+    >>> from tinygrad_cnn.ops import register
+    >>> from tinygrad_cnn.testing.strategies import tensors
+    >>> from tinygrad_cnn.testing.verify import verify_ops
+    >>> @register
+    ... def softsign(x):
+    ...     return x / (1 + x.abs())
+    >>> @sample("softsign")
+    ... def softsign_samples(draw):               # kink-free: |x| >= 0.1
+    ...     return Sample((draw(tensors(shape=(2, 3), min_magnitude=0.1)),))
+    >>> verify_ops(["softsign"], 5, ["gradient", "second order"])[0].passed
+    {'gradient': 5, 'second order': 5}
+    >>> from tinygrad_cnn.ops.registry import REGISTRY
+    >>> _ = REGISTRY.pop("softsign"), SAMPLES.pop("softsign")   # leave the registry as it was
+    """
     def deco(fn: Callable) -> Callable:
         def strategy() -> Any:
             from hypothesis import strategies as st  # only the strategy modules need hypothesis
