@@ -188,6 +188,14 @@ def cross_entropy_backward(dout, logits, y, bug=None):
     return p * dout if bug == "no_mean" else p * dout / len(y)
 
 
+def mse_forward(pred, y):
+    return ((pred - y) ** 2).mean()
+
+
+def mse_backward(dout, pred, y, bug=None):
+    return dout * (1 if bug == "no_two" else 2) * (pred - y) / pred.size
+
+
 def batchnorm_forward(x, gamma, beta, eps=1e-5, bug=None):
     mu, var = x.mean(axis=0), x.var(axis=0)
     if bug == "in_place":  # centres the caller's array

@@ -70,6 +70,8 @@ WRONG = {
     "cross-entropy gradient without 1/N": ("cross_entropy", L.cross_entropy_forward,
                                            partial(L.cross_entropy_backward, bug="no_mean"), {},
                                            "N = 2 times too large"),
+    "mse gradient without the factor 2": ("mse_loss", L.mse_forward, partial(L.mse_backward, bug="no_two"), {},
+                                          "the derivative of (x − y)² is 2(x − y)"),
     "batch norm without the statistics' gradient": ("batch_norm", L.batchnorm_forward,
                                                     partial(L.batchnorm_backward, bug="no_stats"),
                                                     dict(backward_takes="cache"), "batch mean and variance"),
@@ -90,6 +92,11 @@ RIGHT = {
     "softmax": ("softmax", L.softmax_forward, L.softmax_backward, {}),
     "cross-entropy": ("cross_entropy", L.cross_entropy_forward, L.cross_entropy_backward, {}),
     "batch norm": ("batch_norm", L.batchnorm_forward, L.batchnorm_backward, dict(backward_takes="cache")),
+    "batch norm, eps and a mode in a dict": ("batch_norm", lambda x, g, b, p: L.batchnorm_forward(x, g, b, p["eps"]),
+                                             L.batchnorm_backward, dict(backward_takes="cache", hparams_style="dict",
+                                                                        hparams={"eps": "eps"},
+                                                                        extra={"mode": "train"})),
+    "mse": ("mse_loss", L.mse_forward, L.mse_backward, {}),
 }
 
 

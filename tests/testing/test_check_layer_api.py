@@ -136,6 +136,15 @@ def test_report_fields_and_forms():
     assert assert_layer("relu", L.relu_forward, L.relu_backward, max_examples=10).ok
 
 
+def test_a_formula_wrong_everywhere_says_so():
+    def sigmoid_backward(dout, x):
+        s = 1 / (1 + np.exp(-x))
+        return dout * s * s  # should be s * (1 - s)
+
+    report = check_layer("sigmoid", lambda x: 1 / (1 + np.exp(-x)), sigmoid_backward, max_examples=20)
+    assert report.wrong == ["dx"] and "every neighbouring configuration fails as well" in report.diagnosis
+
+
 def test_a_seed_gives_other_draws_that_still_shrink():
     report = check_layer("conv2d", L.conv_forward, partial(L.conv_backward, mistake="stride"), seed=7, **KW)
     assert not report.ok and report.config["stride"] == 2

@@ -23,7 +23,11 @@ _FLAG_SENTENCES = {
 def diagnose(runner: Runner, dom: Domain, mapped: frozenset, outcome: Outcome) -> list[str]:
     """The sentences of a report's diagnosis, most specific first."""
     found = structural(outcome) + shapes(runner, dom, outcome) + patterns(runner, outcome)
-    found += neighbours(runner, dom, mapped, outcome)
+    near = neighbours(runner, dom, mapped, outcome)
+    found += near
+    if not near and outcome.error is None:
+        found.append("every neighbouring configuration fails as well: the mistake does not depend on a "
+                     "hyper-parameter or a size; compare your formula with the reference's at this configuration")
     return [s if s.endswith(".") else s + "." for s in dict.fromkeys(found)]
 
 
@@ -39,9 +43,12 @@ def patterns(runner: Runner, outcome: Outcome) -> list[str]:
         return []
     found = pattern(runner, outcome)
     rich = runner.evaluate(richer(runner, outcome.config))
-    if not found or rich.ok or rich.error is not None:
+    if rich.ok or rich.error is not None:
         return found
-    confirmed = {_template(s) for s in pattern(runner, rich)}
+    seen = pattern(runner, rich)
+    if not found:  # a pattern that needs more than one element to show (a constant ratio, say)
+        return seen
+    confirmed = {_template(s) for s in seen}
     return [s for s in found if _template(s) in confirmed]
 
 
@@ -167,7 +174,31 @@ def neighbours(runner: Runner, dom: Domain, mapped: frozenset, outcome: Outcome)
                 (passing if _passes(runner, dom, new) else failing).append(alt)
         if passing:
             found.append(_sentence(key, setup.mapping.get(key), cfg[key], passing, failing, setup.square))
-    return found
+    # the input's size last, and only when no hyper-parameter explains the failure (a small input
+    # with a single window passes most mistakes)
+    return found or _sides(runner, dom, cfg)
+
+
+def _sides(runner: Runner, dom: Domain, cfg: dict) -> list[str]:
+    """'passes at sides (2, 2), (2, 4), fails at sides (2, 3)': the input's size, one side at a time."""
+    if "sides" not in cfg or dom.fixed_sides() is not None:
+        return []
+    h, w = cfg["sides"]
+    listed = dom.side_values()
+    if listed is not None:
+        cands = [(a, w) for a in listed if a != h] + [(h, b) for b in listed if b != w]
+    else:
+        cands = [(h, w + 1), (h + 1, w), (h, w - 1), (h - 1, w), (h + 1, w + 1)]
+    passing, failing = [], []
+    for sides in cands[:5]:
+        new = dict(cfg, sides=sides)
+        if min(sides) >= 1 and runner.setup.spec.valid(new):
+            ok = all(runner.evaluate(dict(new, seed=new["seed"] + k)).ok for k in (0, 1))
+            (passing if ok else failing).append(sides)
+    if not passing:
+        return []
+    fails = ", ".join(str(s) for s in [cfg["sides"]] + sorted(failing))
+    return [f"passes at sides {', '.join(map(str, sorted(passing)))}, fails at sides {fails}"]
 
 
 def _sentence(key: str, theirs: Any, value: Any, passing: list, failing: list, square: bool) -> str:

@@ -227,6 +227,8 @@ def _loss(runner: Runner, outcome: Outcome) -> list[str]:
     n, size = outcome.config["batch"], outcome.ref["inputs"]["x"].size
 
     def explain(name: str, r: float) -> str | None:
+        if runner.setup.spec.like == "mse_loss" and name == "dx" and abs(r - 0.5) < 1e-9:
+            return "dx is half the expected: the derivative of (x − y)² is 2(x − y)"
         for value, what in ((n, "N"), (size, "the number of elements")):
             if value > 1 and abs(r - value) < 1e-6 * value:
                 return f"{name} is {what} = {value} times too large: the mean's division is missing"

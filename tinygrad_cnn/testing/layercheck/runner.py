@@ -97,7 +97,7 @@ def user_hparams(setup: Setup, cfg: dict) -> dict:
     """The user's keyword arguments for a configuration: ints when square, else (h, w) pairs."""
     out = dict(setup.extra)
     for ref, theirs in setup.mapping.items():
-        v = cfg[ref]
+        v = cfg[ref] if ref in cfg else setup.spec.hparams[ref]  # a constant such as batch norm's eps
         if isinstance(v, tuple) and setup.square:
             v = v[0]
         if isinstance(theirs, tuple):  # two keywords, such as pool_height and pool_width
