@@ -189,7 +189,8 @@ def _sides(runner: Runner, dom: Domain, cfg: dict) -> list[str]:
         cands = [(a, w) for a in listed if a != h] + [(h, b) for b in listed if b != w]
     else:
         cands = [(h, w + 1), (h + 1, w), (h, w - 1), (h - 1, w), (h + 1, w + 1)]
-    passing, failing = [], []
+    passing: list[tuple] = []
+    failing: list[tuple] = []
     for sides in cands[:5]:
         new = dict(cfg, sides=sides)
         if min(sides) >= 1 and runner.setup.spec.valid(new):
