@@ -201,7 +201,7 @@ def relu(x):
 def relu_grad(dout, x):
     return dout * (x > 0)
 
-def relu_grad_wrong(dout, x):
+def relu_grad_wrong(dout, x, unused=0):
     return dout * (x >= 0)
 
 def broken(:
@@ -214,7 +214,8 @@ def test_check_command_ok_failing_and_bad_input(tmp_path):
     layers = str(tmp_path / "layers.py")
     r = run("check", f"{layers}:relu", "--like", "relu", "--backward", "relu_grad", "--max-examples", "20")
     assert r.returncode == 0 and "check_layer('relu'): OK, out dx match the reference" in r.stdout, r.stderr
-    r = run("check", f"{layers}:relu_grad_wrong", "--like", "relu", "--backward-only", "--max-examples", "30")
+    r = run("check", f"{layers}:relu_grad_wrong", "--like", "relu", "--backward-only", "--max-examples", "30",
+            "--extra", "unused=1")
     assert r.returncode == 1 and "fails only where x is exactly 0" in r.stdout, r.stdout + r.stderr
     example = Path(__file__).resolve().parents[1] / "examples" / "check_my_conv.py"
     r = run("check", f"{example}:max_pool_forward", "--like", "max_pool2d", "--backward", "max_pool_backward",

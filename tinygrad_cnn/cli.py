@@ -75,6 +75,8 @@ def _parser() -> argparse.ArgumentParser:
     k.add_argument("--hparams-style", default="keywords", help="keywords, or dict: one dict argument after the arrays")
     k.add_argument("--domain", action="append", default=[], metavar="KEY=VALUES",
                    help="what your code supports: stride=1,2  padding=0..2  sides=28x28  square=true (repeatable)")
+    k.add_argument("--extra", action="append", default=[], metavar="KEY=VALUE",
+                   help="a fixed keyword (or dict entry) for your functions: mode=train (repeatable)")
     k.add_argument("--layout", default=None, help="image layout, such as NCHW (default), NHWC or CHWN")
     k.add_argument("--weight-layout", default=None, help="OIHW (default), HWIO, ...; OI or IO for linear")
     k.add_argument("--bias-layout", default="vector", help="vector (F,) or broadcast, e.g. (1, 1, 1, F) in NHWC")
@@ -167,8 +169,8 @@ def _check(args: argparse.Namespace) -> int:
     report = check_layer(args.like, forward, backward, backward_takes=args.backward_takes,
                          hparams=parse_hparams(args.hparam), hparams_style=args.hparams_style,
                          domain=parse_domain(args.domain), layout=args.layout, weight_layout=args.weight_layout,
-                         bias_layout=args.bias_layout, dtype=args.dtype, max_examples=args.max_examples,
-                         seed=args.seed)
+                         bias_layout=args.bias_layout, extra=parse_domain(args.extra), dtype=args.dtype,
+                         max_examples=args.max_examples, seed=args.seed)
     print(report)
     return 0 if report.ok else 1
 
