@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from . import tensor as _tensor  # noqa: F401  (first: it imports the engine and the ops in their order)
 from .autograd import Function, detect_anomaly
 from .factories import (arange, as_tensor, eye, from_numpy, full, full_like, manual_seed, ones, ones_like, rand,
                         randn, randn_like, tensor, zeros, zeros_like)

@@ -1,72 +1,17 @@
-"""The backward engine: graph nodes, the order in which backward visits them, and the four steps
-of each visit (hooks, delivering a gradient, checking saved values, propagating to the inputs).
-
-An edge of the graph is a parent Tensor of a :class:`Node`; a node never holds its own output, so
-a graph has no reference cycles and is freed the moment its last tensor is. Ops that need their
-output in backward get it from the engine as the closure's second argument.
+"""The backward engine: the order in which backward visits the recorded graph (``graph.py``), and
+the steps of each visit (hooks, delivering a gradient, checking saved values, calling the op's
+closure, adding the gradients it returns into its inputs'). ``run_backward`` is the loop.
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from typing import Any, Sequence
 
 import numpy as np
 
+from .graph import Node
 from .modes import _check_finite, _modes, _set_grad_enabled
 from .tensor import Tensor
 from .errors import ShapeError
-
-
-class Node:
-    """One recorded op: its name, its input Tensors and the closure that maps the output's
-    gradient to one gradient per input. ``saved`` pairs each tensor the closure reads with its
-    version when recorded; ``out_version`` is the output's version when the closure also reads
-    the output (None otherwise). ``meta`` holds the op's arguments (for pictures; an op may pass a
-    function that makes them, called only when a picture asks); ``site`` is the user's line that
-    created it (under ``detect_anomaly``); ``module`` the innermost ``nn.Module`` that made it."""
-
-    __slots__ = ("name", "parents", "backward", "_meta", "site", "module", "saved", "out_version", "__weakref__")
-
-    def __init__(self, name: str, parents: tuple, backward: Callable, meta: dict | Callable[[], dict] | None,
-                 site: str | None, module: Any = None, saved: tuple = (), out_version: int | None = None):
-        self.name = name
-        self.parents = parents
-        self.backward: Callable | None = backward
-        self._meta = meta
-        self.site = site
-        self.module = module
-        self.saved = saved
-        self.out_version = out_version
-
-    @property
-    def meta(self) -> dict | None:
-        if callable(self._meta):
-            self._meta = self._meta()
-        return self._meta
-
-    def release(self) -> None:
-        """Drop the closure and with it every value it saved."""
-        self.backward = None
-        self.saved = ()
-
-    def __repr__(self) -> str:
-        return f"<{self.name}Backward>"
-
-    @property
-    def next_functions(self) -> tuple:
-        """One ``(node, 0)`` per input, as PyTorch's: the input's grad_fn, an AccumulateGrad for a
-        leaf that requires grad, None for a constant."""
-        return tuple((p.grad_fn if p.grad_fn is not None else AccumulateGrad(p) if p.requires_grad else None, 0)
-                     for p in self.parents)
-
-
-class AccumulateGrad:
-    """Where a leaf's gradient lands (PyTorch's name), as listed in ``next_functions``."""
-
-    def __init__(self, variable: Any):
-        self.variable = variable
-
-    def __repr__(self) -> str:
-        return "<AccumulateGrad>"
 
 
 def _topo_order(roots: Sequence[Tensor], grad_edges_only: bool = True) -> list[Tensor]:
@@ -188,7 +133,7 @@ def _check_saved(node: Node, out: Tensor) -> None:
         raise RuntimeError(f"backward: trying to backward through the graph a second time (op '{node.name}'): "
                            "its saved values were freed; pass retain_graph=True to the first backward")
     found = [(t, v) for t, v in node.saved if t._vc[0] != v]
-    if node.out_version is not None and out._vc[0] != node.out_version:
+    if node.needs_output and out._vc[0] != node.out_version:
         found.append((out, node.out_version))
     if found:
         t, v = found[0]
@@ -202,12 +147,12 @@ def _call_backward(node: Node, out: Tensor, g: Tensor, anomaly: bool) -> Any:
     closure = node.backward
     assert closure is not None
     if not anomaly:
-        return closure(g, out) if node.out_version is not None else closure(g)
+        return closure(g, out) if node.needs_output else closure(g)
     # the closure's own ops are not reported as forward ops: its results are checked by
     # _propagate, under the name of the op whose backward this is
     _modes.anomaly = False
     try:
-        return closure(g, out) if node.out_version is not None else closure(g)
+        return closure(g, out) if node.needs_output else closure(g)
     finally:
         _modes.anomaly = True
 
@@ -250,50 +195,73 @@ def root_gradient(t: Tensor, gradient: Any, who: str, what: str = "gradient") ->
     return g
 
 
+class _Sink:
+    """Where gradients land: leaves' (and retaining tensors') ``.grad`` for ``backward()``, or the
+    results of ``grad(outputs, inputs)``, which also prunes the walk to what reaches the inputs."""
+
+    def __init__(self, inputs: Sequence[Tensor] | None, order: list[Tensor], root_grads: Sequence[Tensor],
+                 create_graph: bool):
+        self.owner, self.create_graph = _Owner(root_grads), create_graph
+        self.wanted = None if inputs is None else {id(t): i for i, t in reversed(list(enumerate(inputs)))}
+        self.needed = None if self.wanted is None else _needed(order, self.wanted)
+        self.results: list = [None] * (len(inputs) if inputs is not None else 0)
+
+    def needs(self, t: Tensor) -> bool:
+        return self.needed is None or id(t) in self.needed
+
+    def deliver(self, t: Tensor, g: Tensor) -> None:
+        if self.wanted is None:
+            if t.grad_fn is None or t._retains_grad:
+                _accumulate(t, g, self.owner, self.create_graph)
+        elif id(t) in self.wanted:
+            self.results[self.wanted[id(t)]] = self.owner.own(g, self.create_graph)
+
+    def finish(self, allow_unused: bool) -> list | None:
+        if self.wanted is None:
+            return None
+        for i, r in enumerate(self.results):
+            if r is None and not allow_unused:
+                raise RuntimeError(f"grad: input {i} was not used in the graph; pass allow_unused=True")
+        return self.results
+
+
+def _backward_step(node: Node, out: Tensor, g: Tensor, grads: dict[int, Tensor], sink: _Sink, retain_graph: bool,
+                   anomaly: bool, observer: Any) -> None:
+    """One op: check what its closure reads, call it, free it, and add the gradients it returns."""
+    _check_saved(node, out)
+    pgrads = _call_backward(node, out, g, anomaly)
+    if not retain_graph:
+        node.release()
+    _propagate(node, pgrads, grads, sink.needed, anomaly, observer)
+
+
 def run_backward(roots: Sequence[Tensor], root_grads: Sequence[Tensor], inputs: Sequence[Tensor] | None,
                  retain_graph: bool | None, create_graph: bool, allow_unused: bool = True,
                  observer: Any = None) -> list | None:
-    """The engine. With ``inputs`` None, accumulate into leaves' ``.grad``; else return their gradients.
-    An ``observer`` (``viz.trace_backward``'s recorder) is told of each tensor visited, with its
-    gradient (``visit(t, g)``), and of each gradient handed to an input (``hand(p, i, pg, running)``)."""
-    if retain_graph is None:
-        retain_graph = create_graph
+    """The engine: visit the tensors from the roots back, in reverse topological order, so that a
+    tensor's gradient is complete before its op runs. At each: run its hooks, deliver its gradient
+    (``_Sink``), then call its op's closure and add the returned gradients into its inputs'
+    (``_backward_step``). With ``inputs`` None the gradients land in ``.grad``; else they are
+    returned. An ``observer`` (``viz.trace_backward``'s recorder) is told of each tensor visited
+    (``visit(t, g)``) and of each gradient handed to an input (``hand(p, i, pg, running)``)."""
     order = _topo_order(roots)
-    wanted = None if inputs is None else {id(t): i for i, t in reversed(list(enumerate(inputs)))}
-    needed = None if wanted is None else _needed(order, wanted)
-    results: list = [None] * (len(inputs) if inputs is not None else 0)
-    owner = _Owner(root_grads)
+    sink = _Sink(inputs, order, root_grads, create_graph)
     grads: dict[int, Tensor] = {}
     for r, g in zip(roots, root_grads):
         grads[id(r)] = grads[id(r)] + g if id(r) in grads else g
+    keep = create_graph if retain_graph is None else retain_graph
     anomaly = _modes.anomaly
     with _set_grad_enabled(create_graph):
         for t in reversed(order):
-            if needed is not None and id(t) not in needed:
-                continue
-            if id(t) not in grads:
+            if id(t) not in grads or not sink.needs(t):
                 continue
             g = _run_hooks(t, grads.pop(id(t)))
             if observer is not None:
                 observer.visit(t, g)
-            if wanted is not None:
-                if id(t) in wanted:
-                    results[wanted[id(t)]] = owner.own(g, create_graph)
-            elif t.grad_fn is None or t._retains_grad:
-                _accumulate(t, g, owner, create_graph)
-            node = t.grad_fn
-            if node is None:
-                continue
-            _check_saved(node, t)
-            pgrads = _call_backward(node, t, g, anomaly)
-            if not retain_graph:
-                node.release()
-            _propagate(node, pgrads, grads, needed, anomaly, observer)
-    if inputs is not None and not allow_unused:
-        for i, r in enumerate(results):
-            if r is None:
-                raise RuntimeError(f"grad: input {i} was not used in the graph; pass allow_unused=True")
-    return results if inputs is not None else None
+            sink.deliver(t, g)
+            if t.grad_fn is not None:
+                _backward_step(t.grad_fn, t, g, grads, sink, keep, anomaly, observer)
+    return sink.finish(allow_unused)
 
 
 def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor], grad_outputs: Any = None,

@@ -13,7 +13,6 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .modes import _check_finite, _modes, _user_site
 from .torch_surface import TorchSurface
 from .errors import ShapeError
 
@@ -385,49 +384,9 @@ def lift(x: Any, like: Tensor | None = None) -> Tensor:
     return Tensor(_to_array(x, ints_stay_ints=True))
 
 
-def _record(out: Tensor, name: str, parents: tuple, backward: Callable, meta: Any, saved: tuple | None,
-            needs_output: bool) -> None:
-    """Give ``out`` the node of the op that made it; mark the parents as used by the graph."""
-    for p in parents:
-        p._used = True
-    stack = _modes.module_stack
-    out.requires_grad = True
-    out.grad_fn = Node(name, parents, backward, meta, _user_site() if _modes.anomaly else None,
-                       stack[-1] if stack else None,
-                       tuple([(t, t._vc[0]) for t in (parents if saved is None else saved)]),
-                       out._vc[0] if needs_output else None)  # a view starts at its base's version
-
-
-def make_op(name: str, data: np.ndarray, parents: tuple, backward: Callable,
-            meta: dict | Callable[[], dict] | None = None, saved: tuple | None = None,
-            needs_output: bool = False) -> Tensor:
-    """Wrap an op's numpy result; record a graph node when a parent requires grad.
-
-    ``backward(grad_output)`` returns one gradient (Tensor or None) per parent, made of Tensor ops;
-    with ``needs_output`` it is called as ``backward(grad_output, output)``. ``saved`` lists the
-    tensors whose data the closure reads (default: every parent): backward checks that none of
-    them was changed in place since.
-    """
-    out = Tensor.__new__(Tensor)
-    out._init_slots(data, False, None)
-    if data.base is not None:  # a view of an input shares its memory, so also its version
-        for p in parents:
-            if np.may_share_memory(data, p._data):
-                out._vc, out._is_view = p._vc, True
-                break
-    modes = _modes
-    if modes.grad_enabled:
-        for p in parents:
-            if p.requires_grad:
-                _record(out, name, parents, backward, meta, saved, needs_output)
-                break
-    if modes.anomaly:
-        _check_finite(data, "forward", name, out.grad_fn.site if out.grad_fn else None)
-    return out
-
-
 # the op modules import Tensor from here, so they are imported last
-from .engine import Node, grad, root_gradient, run_backward, sum_to_shape  # noqa: E402,F401
+from .graph import Node, make_op  # noqa: E402,F401
+from .engine import grad, root_gradient, run_backward, sum_to_shape  # noqa: E402,F401
 from .ops import activation as _act  # noqa: E402
 from .ops import elementwise as _ew  # noqa: E402
 from .ops import inplace as _ip  # noqa: E402

@@ -6,7 +6,8 @@ from typing import Any
 import numpy as np
 
 from ..modes import AnomalyError, _modes, enable_grad, is_grad_enabled, no_grad
-from ..tensor import Tensor, make_op
+from ..graph import make_op
+from ..tensor import Tensor
 from ..engine import grad, run_backward  # after tensor, which imports the engine once Tensor exists
 
 __all__ = ["Function", "FunctionCtx", "detect_anomaly", "functional", "grad", "no_grad", "enable_grad",

@@ -4,7 +4,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..modes import is_grad_enabled
-from ..tensor import Tensor, make_op
+from ..graph import make_op
+from ..tensor import Tensor
 from .elementwise import floating, mul, no_bool, sub
 from .args import normalize_dim
 from .reduce import reduce_sum

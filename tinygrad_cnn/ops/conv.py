@@ -16,7 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from ..tensor import Tensor, make_op
+from ..graph import make_op
+from ..tensor import Tensor
 from .args import pair
 from .geometry import ConvGeometry, batched_input, check_4d, conv_geometry, transpose_geometry
 from .kernels import conv as kernels

@@ -10,7 +10,8 @@ from typing import Any
 
 import numpy as np
 
-from ..tensor import Tensor, lift, make_op
+from ..graph import make_op
+from ..tensor import Tensor, lift
 from .registry import register
 from ..errors import OpError, ShapeError
 

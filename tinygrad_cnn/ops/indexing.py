@@ -15,7 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from ..tensor import Tensor, make_op
+from ..graph import make_op
+from ..tensor import Tensor
 from .registry import register
 
 

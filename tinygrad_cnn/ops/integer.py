@@ -9,7 +9,8 @@ from typing import Any
 
 import numpy as np
 
-from ..tensor import Tensor, make_op
+from ..graph import make_op
+from ..tensor import Tensor
 from .elementwise import _operands, mul, neg, result_type
 from .registry import register
 from ..errors import ShapeError

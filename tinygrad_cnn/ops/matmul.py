@@ -5,7 +5,8 @@ from typing import Any
 
 import numpy as np
 
-from ..tensor import Tensor, lift, make_op
+from ..graph import make_op
+from ..tensor import Tensor, lift
 from .registry import register
 from .reduce import reduce_sum
 from .shape import reshape, transpose

@@ -9,7 +9,8 @@ import numpy as np
 
 from ..errors import OpError, ShapeError
 from ..modes import is_grad_enabled
-from ..tensor import Tensor, make_op
+from ..graph import make_op
+from ..tensor import Tensor
 from .kernels import norm as kernels
 from .registry import register
 

@@ -15,7 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from ..tensor import Tensor, make_op
+from ..graph import make_op
+from ..tensor import Tensor
 from .elementwise import mul
 from .geometry import PoolGeometry, batched_input, pool_geometry
 from .kernels import pool as kernels

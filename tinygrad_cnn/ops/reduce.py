@@ -6,7 +6,8 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from ..tensor import Tensor, make_op
+from ..graph import make_op
+from ..tensor import Tensor
 from .args import normalize_dim, normalize_dims
 from .kernels import reduce as kernels
 from .registry import register

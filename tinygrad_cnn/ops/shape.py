@@ -8,7 +8,8 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from ..tensor import Tensor, make_op
+from ..graph import make_op
+from ..tensor import Tensor
 from .args import normalize_dim
 from .elementwise import promote_types
 from .kernels.layout import pad_indices
