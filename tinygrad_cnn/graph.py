@@ -79,7 +79,7 @@ class AccumulateGrad:
         return "<AccumulateGrad>"
 
 
-def _record(out: Tensor, name: str, parents: tuple, backward: Callable, meta: Any, saved: tuple | None,
+def _record(out: Tensor, name: str, parents: tuple, backward: Callable, meta: Any, saved: tuple,
             needs_output: bool) -> None:
     """Give ``out`` the node of the op that made it; mark the parents as used by the graph."""
     for p in parents:
@@ -87,20 +87,25 @@ def _record(out: Tensor, name: str, parents: tuple, backward: Callable, meta: An
     stack = _modes.module_stack
     out.requires_grad = True
     out.grad_fn = Node(name=name, parents=parents, backward=backward,
-                       saved=tuple([(t, t._vc[0]) for t in (parents if saved is None else saved)]),
+                       saved=tuple([(t, t._vc[0]) for t in saved]),
                        needs_output=needs_output, out_version=out._vc[0],  # a view starts at its base's version
                        meta=meta, site=_user_site() if _modes.anomaly else None, module=stack[-1] if stack else None)
 
 
 def make_op(name: str, data: np.ndarray, parents: tuple, backward: Callable,
-            meta: dict | Callable[[], dict] | None = None, saved: tuple | None = None,
-            needs_output: bool = False) -> Tensor:
+            meta: dict | Callable[[], dict] | None = None, *, saved: tuple, needs_output: bool = False) -> Tensor:
     """Wrap an op's numpy result; record a graph node when a parent requires grad.
+    Shape: the result's, unchanged.
 
     ``backward(grad_output)`` returns one gradient (Tensor or None) per parent, made of Tensor ops;
     with ``needs_output`` it is called as ``backward(grad_output, output)``. ``saved`` lists the
-    tensors whose data the closure reads (default: every parent): backward checks that none of
-    them was changed in place since.
+    tensors whose data the closure reads (required: ``tests/test_saved_declarations.py`` checks it
+    against what every closure reads); backward checks that none of them changed in place since.
+
+    >>> x = Tensor([3.0], requires_grad=True)
+    >>> y = make_op("square", x.numpy() ** 2, (x,), lambda g: (g * 2 * x,), saved=(x,))
+    >>> y.backward(); x.grad.tolist()
+    [6.0]
     """
     out = Tensor.__new__(Tensor)
     out._init_slots(data, False, None)

@@ -183,12 +183,22 @@ def test_optimizer_step_before_backward_raises(lib):
 def test_load_state_dict_bumps_versions_and_keeps_memory():
     model = nn.Linear(2, 2)
     w = model.weight.numpy()
-    x = tc.ones(1, 2)
+    x = tc.ones(1, 2, requires_grad=True)  # x's gradient reads the weight, so backward checks it
     loss = model(x).sum()
     model.load_state_dict(nn.Linear(2, 2).state_dict())
     assert model.weight.numpy() is w  # copied into, as PyTorch's copy_
     with pytest.raises(RuntimeError, match="modified by an inplace operation"):
         loss.backward()
+
+
+def test_a_weight_changed_in_place_is_fine_when_no_gradient_reads_it():
+    """As PyTorch's addmm, linear keeps the weight only for the input's gradient: with a constant
+    input, loading new weights between forward and backward is allowed (the weight's gradient reads x)."""
+    model = nn.Linear(2, 2)
+    loss = model(tc.ones(1, 2)).sum()
+    model.load_state_dict(nn.Linear(2, 2).state_dict())
+    loss.backward()
+    assert model.weight.grad.tolist() == [[1.0, 1.0], [1.0, 1.0]]
 
 
 def test_writes_through_data_are_not_checked():

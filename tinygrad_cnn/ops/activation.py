@@ -117,4 +117,4 @@ def softplus(x: Tensor) -> Tensor:
     0.6931
     """
     return make_op("softplus", np.logaddexp(0, x._data).astype(x.dtype, copy=False), (x,),
-                   lambda g: (mul(g, sigmoid(x)),))
+                   lambda g: (mul(g, sigmoid(x)),), saved=(x,))

@@ -38,7 +38,8 @@ def conv2d_op(x: Tensor, w: Tensor, b: Tensor | None, geo: ConvGeometry) -> Tens
         return gx, gw, gb
 
     parents = (x, w) if b is None else (x, w, b)
-    return make_op("conv2d", out, parents, backward, geo.meta)
+    # x and w as PyTorch saves them (the closure reads the windows made in forward); the bias never
+    return make_op("conv2d", out, parents, backward, geo.meta, saved=(x, w))
 
 
 def conv_transpose_op(y: Tensor, w: Tensor, b: Tensor | None, geo: ConvGeometry,
@@ -56,7 +57,7 @@ def conv_transpose_op(y: Tensor, w: Tensor, b: Tensor | None, geo: ConvGeometry,
         return gy, gw, gb
 
     parents = (y, w) if b is None else (y, w, b)
-    return make_op("conv_transpose2d", out, parents, backward, geo.meta)
+    return make_op("conv_transpose2d", out, parents, backward, geo.meta, saved=(y, w))
 
 
 def conv2d_weight_op(x: Tensor, y: Tensor, geo: ConvGeometry, windows: np.ndarray | None = None,
@@ -69,7 +70,7 @@ def conv2d_weight_op(x: Tensor, y: Tensor, geo: ConvGeometry, windows: np.ndarra
         return gx, gy
 
     return make_op("conv2d_weight", kernels.conv_weight(x._data, y._data, geo, windows, y_gemm), (x, y), backward,
-                   geo.meta)
+                   geo.meta, saved=(x, y))
 
 
 @register

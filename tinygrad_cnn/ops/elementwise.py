@@ -206,7 +206,7 @@ def power(a: Any, b: Any) -> Tensor:
 
             with np.errstate(divide="ignore", invalid="ignore"):
                 out = a._data ** np.asarray(c, dtype=a.dtype) if a._data.dtype.kind == "f" else _int_power(a, b)
-            return make_op("pow", out, (a,), backward_scalar, {"exponent": c})
+            return make_op("pow", out, (a,), backward_scalar, {"exponent": c}, saved=(a,))
     a, b = _operands(a, b, "pow")
     with np.errstate(divide="ignore", invalid="ignore"):
         out_data = _apply("pow", _integer_power if result_type(a, b).kind in "biu" else np.power, a, b)
@@ -225,7 +225,7 @@ def power(a: Any, b: Any) -> Tensor:
             gb = mul(g, where(a0, 0.0, mul(out, log(where(a0, 1.0, a))))) if a0.any() else mul(g, mul(out, log(a)))
         return ga, gb
 
-    return make_op("pow", out_data, (a, b), backward, needs_output=True)
+    return make_op("pow", out_data, (a, b), backward, saved=(a, b), needs_output=True)
 
 
 def _int_power(a: Tensor, b: Any) -> np.ndarray:
@@ -275,7 +275,7 @@ def log(a: Tensor) -> Tensor:
     a = floating(a)
     with np.errstate(divide="ignore", invalid="ignore"):
         data = np.log(a._data)
-    return make_op("log", data, (a,), lambda g: (div(g, a),))
+    return make_op("log", data, (a,), lambda g: (div(g, a),), saved=(a,))
 
 
 @register
@@ -299,7 +299,7 @@ def absolute(a: Tensor) -> Tensor:
     2.0
     """
     no_bool("abs", a)
-    return make_op("abs", np.abs(a._data), (a,), lambda g: (mul(g, _const(np.sign(a._data))),))
+    return make_op("abs", np.abs(a._data), (a,), lambda g: (mul(g, _const(np.sign(a._data))),), saved=(a,))
 
 
 @register

@@ -71,7 +71,7 @@ def remainder(a: Any, b: Any) -> Tensor:
             gb = neg(mul(g, Tensor(q)))
         return g, gb
 
-    return make_op("remainder", data, (a, b), backward)
+    return make_op("remainder", data, (a, b), backward, saved=(a, b) if b.requires_grad else ())
 
 
 def _bitwise(op: str, ufunc: Any, a: Any, b: Any) -> Tensor:

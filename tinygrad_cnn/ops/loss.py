@@ -225,7 +225,8 @@ def _bce(p: Tensor, t: Tensor) -> Tensor:
                 gt = mul(g, sub(clip(log(sub(1.0, p)), -100.0), clip(log(p), -100.0)))
         return gp, gt
 
-    return make_op("binary_cross_entropy", data.astype(p.dtype, copy=False), (p, t), backward)
+    return make_op("binary_cross_entropy", data.astype(p.dtype, copy=False), (p, t), backward,
+                   saved=(p, t) if p.requires_grad else (p,))
 
 
 @register

@@ -24,7 +24,8 @@ def _matmul_nd(a: Tensor, b: Tensor) -> Tensor:
         return (_matmul_nd(g, _mT(b)) if a.requires_grad else None,
                 _matmul_nd(_mT(a), g) if b.requires_grad else None)
 
-    return make_op("matmul", np.matmul(a._data, b._data), (a, b), backward)
+    saved = ((b,) if a.requires_grad else ()) + ((a,) if b.requires_grad else ())
+    return make_op("matmul", np.matmul(a._data, b._data), (a, b), backward, saved=saved)
 
 
 @register
@@ -95,4 +96,5 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
         return (gx, gw) if bias is None else (gx, gw, gb)
 
     parents = (input, weight) if bias is None else (input, weight, bias)
-    return make_op("linear", data, parents, backward)
+    saved = ((weight,) if input.requires_grad else ()) + ((input,) if weight.requires_grad else ())
+    return make_op("linear", data, parents, backward, saved=saved)

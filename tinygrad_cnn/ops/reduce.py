@@ -154,7 +154,7 @@ def norm(x: Tensor, p: float = 2.0, dim: Any = None, keepdim: bool = False) -> T
             ax, ratio = where(x0, 1.0, ax), where(x0, 1.0, ratio)
         return (mul(mul(div(x, ax), power(ratio, p - 1.0)), g),)
 
-    return make_op("norm", np.asarray(data, dtype=x.dtype), (x,), backward, {"p": p, "dim": dim},
+    return make_op("norm", np.asarray(data, dtype=x.dtype), (x,), backward, {"p": p, "dim": dim}, saved=(x,),
                    needs_output=True)
 
 
