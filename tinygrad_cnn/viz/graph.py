@@ -69,78 +69,99 @@ def draw_graph(root: Any, params: Any = None, show_grad: bool = False, show_valu
     names, module_names = _param_names(params)
     if backward:
         return backward_graph(roots, names, rankdir)
-    collapsed: dict[int, Any] = {}
-    boxes: list = []
     tensors = graph_tensors(roots)
-    if depth is not None:
-        if not isinstance(depth, int) or isinstance(depth, bool) or depth < 1:
-            raise ValueError(f"draw_graph: depth must be a positive int, got {depth!r}")
-        if not module_names:
-            raise ValueError("draw_graph: depth needs params to be the Module whose sub-modules collapse")
-        from .collapse import module_groups, module_types
-
-        collapsed, boxes = module_groups(tensors, roots, names, module_names, module_types(params), depth)
-    if clusters and not module_names:
-        clusters = False
+    collapsed, boxes = _collapse(tensors, roots, names, module_names, params, depth)
+    look = _Look(names, module_names if clusters else {}, {id(r) for r in roots}, show_grad, show_values)
     ids = node_ids(tensors)
     box_ids = {id(b): f"m{i}" for i, b in enumerate(boxes)}
-    rep = lambda t: box_ids[id(collapsed[id(t)])] if id(t) in collapsed else ids[id(t)]  # noqa: E731
-    root_ids = {id(r) for r in roots}
-
-    dot = Graph("graph", graph_attr={"rankdir": rankdir, "fontname": "Helvetica", "fontsize": "11"},
-                           node_attr={"fontname": "Helvetica", "fontsize": "10"}, edge_attr={"color": "#555555"})
     groups: dict[str, list[tuple[str, dict]]] = {}
     for b in boxes:
-        parent = b.names[0].rsplit(".", 1)[0] if clusters and "." in b.names[0] else ""
+        parent = b.names[0].rsplit(".", 1)[0] if look.module_names and "." in b.names[0] else ""
         groups.setdefault(parent, []).append((box_ids[id(b)], {"label": b.label(), "id": box_ids[id(b)],
                                                                "shape": "box3d", "style": "filled",
                                                                "fillcolor": "#e8eaf6"}))
     for t in tensors:
-        if id(t) in collapsed:
-            continue
+        if id(t) not in collapsed:
+            groups.setdefault(look.group(t), []).append((ids[id(t)], look.attrs(t, ids[id(t)])))
+    dot = Graph("graph", graph_attr={"rankdir": rankdir, "fontname": "Helvetica", "fontsize": "11"},
+                node_attr={"fontname": "Helvetica", "fontsize": "10"}, edge_attr={"color": "#555555"})
+    _add_nodes(dot, groups)
+    _add_edges(dot, tensors, lambda t: box_ids[id(collapsed[id(t)])] if id(t) in collapsed else ids[id(t)])
+    return dot
+
+
+def _collapse(tensors: list, roots: list, names: dict, module_names: dict, params: Any,
+              depth: int | None) -> tuple[dict, list]:
+    """With ``depth``: which tensors fold into which sub-module's box, and the boxes."""
+    if depth is None:
+        return {}, []
+    if not isinstance(depth, int) or isinstance(depth, bool) or depth < 1:
+        raise ValueError(f"draw_graph: depth must be a positive int, got {depth!r}")
+    if not module_names:
+        raise ValueError("draw_graph: depth needs params to be the Module whose sub-modules collapse")
+    from .collapse import module_groups, module_types
+
+    return module_groups(tensors, roots, names, module_names, module_types(params), depth)
+
+
+class _Look:
+    """How one tensor is drawn: its label lines, colours and cluster."""
+
+    def __init__(self, names: dict, module_names: dict, root_ids: set, show_grad: bool, show_values: bool):
+        self.names, self.module_names, self.root_ids = names, module_names, root_ids
+        self.show_grad, self.show_values = show_grad, show_values
+
+    def _head(self, t: Any) -> tuple[str, list[str]]:
+        """The box's kind and first lines: the op with its arguments, or the leaf's name."""
         node = t.grad_fn
-        lines = []
         if node is not None:
-            kind = "root" if id(t) in root_ids else "op"
             head = node.name + (f" {node.meta['args']}" if node.meta and "args" in node.meta else "")
-            lines.append(head)
-            if t.name:
-                lines.append(graphviz.escape(_short(t.name)))
-        else:
-            name = names.get(id(t)) or t.name
-            kind = "param" if id(t) in names or t.requires_grad else "input"
-            if id(t) in root_ids:
-                kind = "root"
-            lines.append(graphviz.escape(_short(name)) if name else ("constant" if t.numel() == 1 else "input"))
+            return ("root" if id(t) in self.root_ids else "op"), [head] + ([graphviz.escape(_short(t.name))]
+                                                                         if t.name else [])
+        name = self.names.get(id(t)) or t.name
+        kind = "root" if id(t) in self.root_ids else "param" if id(t) in self.names or t.requires_grad else "input"
+        return kind, [graphviz.escape(_short(name)) if name else ("constant" if t.numel() == 1 else "input")]
+
+    def attrs(self, t: Any, nid: str) -> dict:
+        kind, lines = self._head(t)
         lines.append(f"{_shape(t.shape)} {t.dtype}")
-        if node is None and t.requires_grad:
+        if t.grad_fn is None and t.requires_grad:
             lines.append("requires_grad")
         attrs = dict(_STYLE[kind])
-        if show_values:
-            s = _stats(t._data)
-            if s:
-                lines.append(s)
+        stats = _stats(t._data) if self.show_values else ""
+        if stats:
+            lines.append(stats)
         if not _finite(t._data):
             lines.append("NaN/inf!")
             attrs["fillcolor"] = _BAD
-        if show_grad and t.grad is not None:
-            gd = t.grad._data
-            norm = float(np.linalg.norm(gd.astype(np.float64, copy=False).ravel())) if gd.size else 0.0
-            lines.append(f"grad {_shape(gd.shape)} norm {norm:.3g}")
-            if not np.isfinite(norm):
-                attrs["fillcolor"] = _BAD
-            elif norm < VANISHING:
-                attrs["fillcolor"] = _VANISHED
-        attrs["label"] = "\\n".join(lines)
-        attrs["tooltip"] = f"{node.name if node else 'leaf'} {_shape(t.shape)}"
-        attrs["id"] = ids[id(t)]
-        group = ""
-        if clusters:
-            if node is not None and node.module is not None:
-                group = module_names.get(id(node.module), "")
-            elif id(t) in names and "." in names[id(t)]:
-                group = names[id(t)].rsplit(".", 1)[0]
-        groups.setdefault(group, []).append((ids[id(t)], attrs))
+        if self.show_grad and t.grad is not None:
+            lines.append(self._grad_line(t.grad._data, attrs))
+        attrs.update(label="\\n".join(lines), tooltip=f"{t.grad_fn.name if t.grad_fn else 'leaf'} {_shape(t.shape)}",
+                     id=nid)
+        return attrs
+
+    @staticmethod
+    def _grad_line(gd: np.ndarray, attrs: dict) -> str:
+        """'grad (shape) norm x', colouring the box when the norm is not finite or vanishes."""
+        norm = float(np.linalg.norm(gd.astype(np.float64, copy=False).ravel())) if gd.size else 0.0
+        if not np.isfinite(norm):
+            attrs["fillcolor"] = _BAD
+        elif norm < VANISHING:
+            attrs["fillcolor"] = _VANISHED
+        return f"grad {_shape(gd.shape)} norm {norm:.3g}"
+
+    def group(self, t: Any) -> str:
+        """The cluster (a sub-module's name) of the tensor's box; '' outside every cluster."""
+        if not self.module_names:
+            return ""
+        node = t.grad_fn
+        if node is not None and node.module is not None:
+            return self.module_names.get(id(node.module), "")
+        name = self.names.get(id(t), "")
+        return name.rsplit(".", 1)[0] if "." in name else ""
+
+
+def _add_nodes(dot: Any, groups: dict) -> None:
     for group, members in groups.items():
         if not group:
             for nid, attrs in members:
@@ -150,15 +171,17 @@ def draw_graph(root: Any, params: Any = None, show_grad: bool = False, show_valu
             sub.attr(label=graphviz.escape(group), style="rounded,dashed", color="#8888aa", fontsize="10")
             for nid, attrs in members:
                 sub.node(nid, **attrs)
+
+
+def _add_edges(dot: Any, tensors: list, rep: Any) -> None:
+    """One edge per input of each op (once, and none inside a collapsed box)."""
     edges: set[tuple[str, str]] = set()
     for t in tensors:
-        if t.grad_fn is not None:
-            for p in t.grad_fn.parents:
-                edge = (rep(p), rep(t))
-                if edge[0] != edge[1] and edge not in edges:
-                    edges.add(edge)
-                    dot.edge(*edge)
-    return dot
+        for p in t.grad_fn.parents if t.grad_fn is not None else ():
+            edge = (rep(p), rep(t))
+            if edge[0] != edge[1] and edge not in edges:
+                edges.add(edge)
+                dot.edge(*edge)
 
 
 def to_dot(root: Any, params: Any = None, show_grad: bool = False, show_values: bool = False,
