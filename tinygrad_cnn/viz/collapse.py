@@ -46,6 +46,21 @@ def module_groups(tensors: list[Tensor], roots: list[Tensor], names: dict[int, s
     """Which tensors collapse into which module box at ``depth`` (1: the top-level sub-modules),
     after folding chains of identical consecutive blocks. Returns id(tensor) -> Group, and the
     groups in order from inputs to outputs."""
+    by_name, of = _assign(roots, names, module_names, module_types, depth)
+    consumers: dict[int, set[int]] = {}
+    for t in tensors:
+        for p in t.grad_fn.parents if t.grad_fn is not None else ():
+            consumers.setdefault(id(p), set()).add(id(t))
+    _adopt_constants(tensors, names, of, consumers)
+    root_ids = {id(r) for r in roots}
+    for group in by_name.values():
+        _connect(group, of, consumers, names, root_ids)
+    return of, _fold(list(by_name.values()), of, consumers)
+
+
+def _assign(roots: list[Tensor], names: dict[int, str], module_names: dict[int, str], module_types: dict[str, str],
+            depth: int) -> tuple[dict[str, Group], dict[int, Group]]:
+    """Each tensor made or held by a module at least ``depth`` deep, into its ancestor's group at that depth."""
     by_name: dict[str, Group] = {}
     of: dict[int, Group] = {}
     for t in _topo_order(roots, grad_edges_only=False):  # inputs first
@@ -53,36 +68,39 @@ def module_groups(tensors: list[Tensor], roots: list[Tensor], names: dict[int, s
         if parts == [""] or len(parts) < depth:
             continue
         key = ".".join(parts[:depth])
-        group = by_name.get(key)
-        if group is None:
-            group = by_name[key] = Group(key, module_types.get(key, "Module"))
-        group.members.append(t)
-        of[id(t)] = group
-    consumers: dict[int, set[int]] = {}
+        if key not in by_name:
+            by_name[key] = Group(key, module_types.get(key, "Module"))
+        by_name[key].members.append(t)
+        of[id(t)] = by_name[key]
+    return by_name, of
+
+
+def _adopt_constants(tensors: list[Tensor], names: dict[int, str], of: dict[int, Group],
+                     consumers: dict[int, set[int]]) -> None:
+    """A scalar constant used only inside one box belongs to it."""
     for t in tensors:
-        if t.grad_fn is not None:
-            for p in t.grad_fn.parents:
-                consumers.setdefault(id(p), set()).add(id(t))
-    for t in tensors:  # a scalar constant used only inside one box belongs to it
-        users = {id(of.get(c)) for c in consumers.get(id(t), ())}
-        if t.grad_fn is None and not t.requires_grad and t.numel() == 1 and id(t) not in names and len(users) == 1:
-            owner = of.get(next(iter(consumers[id(t)])))
+        users = consumers.get(id(t), set())
+        if t.grad_fn is not None or t.requires_grad or t.numel() != 1 or id(t) in names:
+            continue
+        if len({id(of.get(c)) for c in users}) == 1:
+            owner = of.get(next(iter(users)))
             if owner is not None:
                 owner.members.append(t)
                 of[id(t)] = owner
-    root_ids = {id(r) for r in roots}
-    for group in by_name.values():
-        seen: set[int] = set()
-        for t in group.members:
-            for p in (t.grad_fn.parents if t.grad_fn is not None else ()):
-                if of.get(id(p)) is not group and id(p) not in seen and not (p.grad_fn is None and id(p) in names):
-                    seen.add(id(p))
-                    group.inputs.append(p)
-            if id(t) in root_ids or any(of.get(c) is not group for c in consumers.get(id(t), ())):
-                group.outputs.append(t)
-        group.signature = (tuple(t.shape for t in group.inputs), tuple(t.shape for t in group.outputs))
-    ordered = list(by_name.values())
-    return of, _fold(ordered, of, consumers)
+
+
+def _connect(group: Group, of: dict[int, Group], consumers: dict[int, set[int]], names: dict[int, str],
+             root_ids: set[int]) -> None:
+    """The group's inputs (tensors from outside it, parameters aside) and outputs (used outside it)."""
+    seen: set[int] = set()
+    for t in group.members:
+        for p in (t.grad_fn.parents if t.grad_fn is not None else ()):
+            if of.get(id(p)) is not group and id(p) not in seen and not (p.grad_fn is None and id(p) in names):
+                seen.add(id(p))
+                group.inputs.append(p)
+        if id(t) in root_ids or any(of.get(c) is not group for c in consumers.get(id(t), ())):
+            group.outputs.append(t)
+    group.signature = (tuple(t.shape for t in group.inputs), tuple(t.shape for t in group.outputs))
 
 
 def _fold(groups: list[Group], of: dict[int, Group], consumers: dict[int, set[int]]) -> list[Group]:
