@@ -108,9 +108,25 @@ class Optimizer:
             raise StateDictError(f"{name}: expected a dict with 'state' and 'param_groups', got "
                                  f"{sorted(state_dict) if isinstance(state_dict, dict) else type(state_dict).__name__}")
         groups = state_dict["param_groups"]
+        self._check_groups(groups, name)
+        params = self._all_params()
+        restored_state: defaultdict[Tensor, dict] = defaultdict(dict)
+        for i, s in state_dict.get("state", {}).items():
+            if not 0 <= int(i) < len(params):
+                raise StateDictError(f"{name}: state for parameter {i}, but there are only {len(params)}")
+            restored_state[params[int(i)]] = _restored(s, params[int(i)], f"{name}: state", i)
+        for mine, theirs in zip(self.param_groups, groups):
+            for k, v in theirs.items():
+                if k != "params":  # arrays here come from a saved file: back to numbers and tuples
+                    if isinstance(v, np.ndarray):
+                        v = v.item() if v.ndim == 0 else tuple(v.tolist())
+                    mine[k] = v
+        self.state = restored_state
+
+    def _check_groups(self, groups: list, name: str) -> None:
+        """The saved groups match this optimizer's: as many, as large, with no unknown hyper-parameter."""
         if len(groups) != len(self.param_groups):
             raise StateDictError(f"{name}: got {len(groups)} parameter groups, expected {len(self.param_groups)}")
-        params = self._all_params()
         for mine, theirs in zip(self.param_groups, groups):
             if not isinstance(theirs, dict) or "params" not in theirs:
                 raise StateDictError(f"{name}: a parameter group has no 'params'")
@@ -120,28 +136,16 @@ class Optimizer:
             unknown = set(theirs) - set(mine) - {"params", "initial_lr"}
             if unknown:
                 raise StateDictError(f"{name}: unexpected hyper-parameters {sorted(unknown)}")
-        restored_state: defaultdict[Tensor, dict] = defaultdict(dict)
-        for i, s in state_dict.get("state", {}).items():
-            if not 0 <= int(i) < len(params):
-                raise StateDictError(f"{name}: state for parameter {i}, but there are only {len(params)}")
-            p = params[int(i)]
-            restored = {}
-            for k, v in s.items():
-                if isinstance(v, np.ndarray) and v.ndim > 0:
-                    if v.shape != p.shape:
-                        raise StateDictError(f"{name}: state {k!r} of parameter {i} has shape {v.shape}, "
-                                             f"the parameter {p.shape}")
-                    restored[k] = v.astype(p.dtype, copy=True)
-                elif isinstance(v, np.ndarray):
-                    restored[k] = v.item()
-                else:
-                    restored[k] = copy.deepcopy(v)
-            restored_state[p] = restored
-        for mine, theirs in zip(self.param_groups, groups):
-            for k, v in theirs.items():
-                if k != "params":  # arrays here come from a saved file: back to numbers and tuples
-                    if isinstance(v, np.ndarray):
-                        v = v.item() if v.ndim == 0 else tuple(v.tolist())
-                    mine[k] = v
-        self.state = restored_state
 
+
+def _restored(saved: dict, p: Tensor, what: str, i: Any) -> dict:
+    """One parameter's saved state: arrays of the parameter's shape (copied, in its dtype), numbers."""
+    restored = {}
+    for k, v in saved.items():
+        if isinstance(v, np.ndarray) and v.ndim > 0:
+            if v.shape != p.shape:
+                raise StateDictError(f"{what} {k!r} of parameter {i} has shape {v.shape}, the parameter {p.shape}")
+            restored[k] = v.astype(p.dtype, copy=True)
+        else:
+            restored[k] = v.item() if isinstance(v, np.ndarray) else copy.deepcopy(v)
+    return restored
