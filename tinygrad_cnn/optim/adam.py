@@ -79,29 +79,21 @@ class Adam(Optimizer):
         states = [self.state[p] for p in params]
         key = tuple(id(p) for p in params)
         hit = self._flat.get(key)  # (exp_avg, exp_avg_sq, scratch, scratch), flat
-        if hit is not None and all(isinstance(s.get("exp_avg"), np.ndarray) and s["exp_avg"].base is hit[0]
-                                   and isinstance(s.get("exp_avg_sq"), np.ndarray) and s["exp_avg_sq"].base is hit[1]
+        if hit is not None and all(_is_piece(s.get("exp_avg"), hit[0]) and _is_piece(s.get("exp_avg_sq"), hit[1])
                                    for s in states):
             steps = {s["step"] for s in states}
             return (hit[0], hit[1], steps.pop() + 1, hit[2], hit[3]) if len(steps) == 1 else None
-        if all(not s for s in states):
-            m_parts = [np.zeros(p._data.size, p._data.dtype) for p in params]
-            v_parts = [np.zeros(p._data.size, p._data.dtype) for p in params]
-            step = 0
-        elif all(s.keys() >= {"step", "exp_avg", "exp_avg_sq"} for s in states) \
-                and len({s["step"] for s in states}) == 1:
-            m_parts = [s["exp_avg"].ravel() for s in states]
-            v_parts = [s["exp_avg_sq"].ravel() for s in states]
-            step = states[0]["step"]
-        else:
+        start = _moments_to_join(params, states)
+        if start is None:
             return None
+        (m_parts, v_parts), step = start
         m, v = np.concatenate(m_parts), np.concatenate(v_parts)
-        start = 0
+        offset = 0
         for p, s in zip(params, states):
-            end = start + p._data.size
-            s.update(step=step, exp_avg=m[start:end].reshape(p._data.shape),
-                     exp_avg_sq=v[start:end].reshape(p._data.shape))
-            start = end
+            end = offset + p._data.size
+            s.update(step=step, exp_avg=m[offset:end].reshape(p._data.shape),
+                     exp_avg_sq=v[offset:end].reshape(p._data.shape))
+            offset = end
         scratch = np.empty_like(m), np.empty_like(m)
         self._flat[key] = (m, v) + scratch
         return (m, v, step + 1) + scratch
@@ -140,3 +132,19 @@ class AdamW(Adam):
     def __init__(self, params: Iterable[Any], lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
                  eps: float = 1e-8, weight_decay: float = 1e-2, amsgrad: bool = False):
         super().__init__(params, lr, betas, eps, weight_decay, amsgrad)
+
+
+def _is_piece(a: Any, flat: np.ndarray) -> bool:
+    """Whether a parameter's moment array is still a piece of the group's flat buffer."""
+    return isinstance(a, np.ndarray) and a.base is flat
+
+
+def _moments_to_join(params: list, states: list) -> tuple | None:
+    """((exp_avg pieces, exp_avg_sq pieces), step) to concatenate: zeros for a fresh group, the
+    saved moments when every parameter has them at one step; None otherwise (per-parameter path)."""
+    if all(not s for s in states):
+        zeros = [[np.zeros(p._data.size, p._data.dtype) for p in params] for _ in range(2)]
+        return (zeros[0], zeros[1]), 0
+    if all(s.keys() >= {"step", "exp_avg", "exp_avg_sq"} for s in states) and len({s["step"] for s in states}) == 1:
+        return ([s["exp_avg"].ravel() for s in states], [s["exp_avg_sq"].ravel() for s in states]), states[0]["step"]
+    return None
