@@ -291,13 +291,7 @@ class OneCycleLR(LRScheduler):
                  last_epoch: int = -1):
         if not isinstance(optimizer, Optimizer):
             raise TypeError(f"OneCycleLR: optimizer must be an Optimizer, got {type(optimizer).__name__}")
-        if total_steps is None:
-            if not all(isinstance(v, int) and v > 0 for v in (epochs, steps_per_epoch)):
-                raise ValueError("OneCycleLR: give total_steps, or epochs and steps_per_epoch as positive ints, "
-                                 f"got total_steps=None, epochs={epochs!r}, steps_per_epoch={steps_per_epoch!r}")
-            total_steps = int(epochs) * int(steps_per_epoch)  # type: ignore[arg-type]
-        if not isinstance(total_steps, int) or total_steps < 1:
-            raise ValueError(f"OneCycleLR: total_steps must be a positive int, got {total_steps!r}")
+        total_steps = _one_cycle_steps(total_steps, epochs, steps_per_epoch)
         if not 0.0 <= pct_start <= 1.0:
             raise ValueError(f"OneCycleLR: pct_start must be in [0, 1], got {pct_start!r}")
         if anneal_strategy not in ("cos", "linear"):
@@ -312,23 +306,17 @@ class OneCycleLR(LRScheduler):
                   (total_steps - 1, "initial_lr", "min_lr", "max_momentum", "max_momentum")]
         self.phases = phases if three_phase else [
             phases[0], (total_steps - 1, "max_lr", "min_lr", "base_momentum", "max_momentum")]
-        groups = optimizer.param_groups
-        per_group = {name: list(v) if isinstance(v, (list, tuple)) else [v] * len(groups)
-                     for name, v in (("max_lr", max_lr), ("base_momentum", base_momentum),
-                                     ("max_momentum", max_momentum))}
-        for name, values in per_group.items():
-            if len(values) != len(groups):
-                raise ValueError(f"OneCycleLR: got {len(values)} values of {name} for {len(groups)} parameter groups")
-        if last_epoch == -1:
-            for i, g in enumerate(groups):
-                g["initial_lr"] = per_group["max_lr"][i] / div_factor
-                g["max_lr"] = per_group["max_lr"][i]
+        values = _per_group(len(optimizer.param_groups), max_lr=max_lr, base_momentum=base_momentum,
+                            max_momentum=max_momentum)
+        for i, g in enumerate(optimizer.param_groups):
+            if last_epoch == -1:
+                g["initial_lr"] = values["max_lr"][i] / div_factor
+                g["max_lr"] = values["max_lr"][i]
                 g["min_lr"] = g["initial_lr"] / final_div_factor
-        if cycle_momentum:
-            for i, g in enumerate(groups):
+            if cycle_momentum:
                 if last_epoch == -1:
-                    self._set_momentum(g, per_group["max_momentum"][i])
-                g["max_momentum"], g["base_momentum"] = per_group["max_momentum"][i], per_group["base_momentum"][i]
+                    self._set_momentum(g, values["max_momentum"][i])
+                g["max_momentum"], g["base_momentum"] = values["max_momentum"][i], values["base_momentum"][i]
         super().__init__(optimizer, last_epoch)
 
     def _set_momentum(self, group: dict, value: float) -> None:
@@ -371,3 +359,24 @@ class OneCycleLR(LRScheduler):
 
 
 __getattr__ = missing_attribute("tinygrad_cnn.optim.lr_scheduler", "torch.optim.lr_scheduler")
+
+
+def _one_cycle_steps(total_steps: int | None, epochs: int | None, steps_per_epoch: int | None) -> int:
+    """OneCycleLR's length: ``total_steps``, or ``epochs * steps_per_epoch``."""
+    if total_steps is None:
+        if not (isinstance(epochs, int) and epochs > 0 and isinstance(steps_per_epoch, int) and steps_per_epoch > 0):
+            raise ValueError("OneCycleLR: give total_steps, or epochs and steps_per_epoch as positive ints, "
+                             f"got total_steps=None, epochs={epochs!r}, steps_per_epoch={steps_per_epoch!r}")
+        total_steps = epochs * steps_per_epoch
+    if not isinstance(total_steps, int) or total_steps < 1:
+        raise ValueError(f"OneCycleLR: total_steps must be a positive int, got {total_steps!r}")
+    return total_steps
+
+
+def _per_group(n: int, **given: Any) -> dict:
+    """Each value as a list of one per parameter group (a single value repeats)."""
+    out = {name: list(v) if isinstance(v, (list, tuple)) else [v] * n for name, v in given.items()}
+    for name, values in out.items():
+        if len(values) != n:
+            raise ValueError(f"OneCycleLR: got {len(values)} values of {name} for {n} parameter groups")
+    return out
