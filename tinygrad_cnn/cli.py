@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from .data import DataLoader
 from .serialization import LoadError, StateDictError
@@ -20,6 +20,12 @@ def _parser() -> argparse.ArgumentParser:
     p = _Parser(prog="tinygrad-cnn", description="Train and inspect LeNet-5 with tinygrad_cnn.")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
+    for add in (_add_train, _add_evaluate, _add_graph, _add_gradcheck, _add_check):
+        add(sub)
+    return p
+
+
+def _add_train(sub: Any) -> None:
     t = sub.add_parser("train", help="train LeNet-5 on MNIST (or Fashion-MNIST)")
     t.add_argument("--epochs", type=int, default=None, help="number of epochs (default 3; with --resume, the "
                                                             "run's own)")
@@ -40,11 +46,15 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--limit-test", type=int, default=None, help="test on the first N images only")
     t.add_argument("--no-progress", action="store_true", help="no progress bar")
 
+
+def _add_evaluate(sub: Any) -> None:
     e = sub.add_parser("evaluate", help="test accuracy of a checkpoint")
     e.add_argument("checkpoint")
     e.add_argument("--data-dir", default=None)
     e.add_argument("--dataset", default=None, help="defaults to the dataset the model was trained on")
 
+
+def _add_graph(sub: Any) -> None:
     g = sub.add_parser("graph", help="draw LeNet-5's training graph (forward through the loss), its backward "
                                      "graph, or a page that steps through backward")
     g.add_argument("--out", default=None, help="output file; .svg, .png or .pdf (.dot needs no Graphviz); "
@@ -54,12 +64,16 @@ def _parser() -> argparse.ArgumentParser:
                    help="write a page that steps through LeNet-5's backward, one engine step at a time")
     g.add_argument("--batch-size", type=int, default=2)
 
+
+def _add_gradcheck(sub: Any) -> None:
     c = sub.add_parser("gradcheck", help="run the op registry's gradient checks and print a table")
     c.add_argument("--op", action="append", default=None, help="only this op (repeatable)")
     c.add_argument("--examples", type=int, default=5, help="hypothesis examples per op and check")
     c.add_argument("--all", action="store_true",
                    help="also third order and JVPs (default: gradient and second order)")
 
+
+def _add_check(sub: Any) -> None:
     k = sub.add_parser("check", help="check your own numpy layer against tinygrad_cnn (see check_layer)")
     k.add_argument("target", metavar="MODULE:FUNCTION", help="your forward (a FILE.py:NAME or module:NAME); "
                                                               "with --backward-only, your backward")
@@ -83,7 +97,6 @@ def _parser() -> argparse.ArgumentParser:
     k.add_argument("--dtype", default="float64", help="float64 or float32")
     k.add_argument("--max-examples", type=int, default=100, help="configurations to try (default 100)")
     k.add_argument("--seed", type=int, default=None, help="draw other configurations (default: the same each run)")
-    return p
 
 
 # ------------------------------------------------------------------------------------------ train
