@@ -8,7 +8,7 @@ import math
 import os
 import signal
 import time
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
@@ -42,7 +42,6 @@ class TrainConfig:
     seed: int = 0
     limit_train: int | None = None
     limit_test: int | None = None
-    extras: dict = field(default_factory=dict)
 
     def validate(self) -> None:
         """Raise ValueError (one line, naming the option) for any value out of type or range."""
@@ -50,14 +49,10 @@ class TrainConfig:
             ("--epochs", self.epochs, 1), ("--batch-size", self.batch_size, 1), ("--seed", self.seed, 0),
             ("--limit-train", self.limit_train, 1), ("--limit-test", self.limit_test, 1))
         for arg, value, low in checks:
-            if value is None and arg.startswith("--limit"):
-                continue
-            if not isinstance(value, int) or isinstance(value, bool):
-                raise ValueError(f"{arg} must be an integer, got {value!r}")
-            if value < low:
-                raise ValueError(f"{arg} must be at least {low}, got {value}")
-        if not isinstance(self.lr, (int, float)) or isinstance(self.lr, bool) or not math.isfinite(self.lr) \
-                or self.lr <= 0:
+            if value is not None or not arg.startswith("--limit"):
+                _check_int(arg, value, low)
+        lr = self.lr
+        if not isinstance(lr, (int, float)) or isinstance(lr, bool) or not math.isfinite(lr) or lr <= 0:
             raise ValueError(f"--lr must be a finite number > 0, got {self.lr!r}")
         choices_of: tuple[tuple[str, Any, Any], ...] = (
             ("--optimizer", self.optimizer, OPTIMIZERS), ("--dataset", self.dataset, DATASETS),
@@ -70,6 +65,13 @@ class TrainConfig:
         for arg, value in paths:
             if value is not None and not isinstance(value, str):
                 raise ValueError(f"{arg} must be a path, got {value!r}")
+
+
+def _check_int(arg: str, value: Any, low: int) -> None:
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise ValueError(f"{arg} must be an integer, got {value!r}")
+    if value < low:
+        raise ValueError(f"{arg} must be at least {low}, got {value}")
 
 
 def load_data(cfg: TrainConfig, train: bool) -> Any:
@@ -196,6 +198,8 @@ def load_checkpoint(path: str | os.PathLike) -> tuple[dict, TrainConfig]:
         raise LoadError(f"{path} is not a tinygrad-cnn training checkpoint (missing {', '.join(missing)})")
     try:
         raw = json.loads(str(state["config"]))
+        if isinstance(raw, dict) and raw.get("extras") == {}:  # older checkpoints carry an empty, unused field
+            del raw["extras"]
         known = {f.name for f in fields(TrainConfig)}
         if not isinstance(raw, dict) or set(raw) - known:
             raise ValueError(f"unknown config keys {sorted(set(raw) - known) if isinstance(raw, dict) else raw}")
