@@ -27,13 +27,20 @@ def default_collate(items: list) -> Any:
         return Tensor(np.stack([t._data for t in items]))
     if isinstance(first, (np.ndarray, np.generic)):
         return Tensor(np.stack([np.asarray(x) for x in items]))
-    if isinstance(first, bool):
-        return Tensor(np.array(items, dtype=np.bool_))
-    if isinstance(first, int):  # torch.tensor(items): int64, or float32 when a float is among them
-        return Tensor(np.array(items, dtype=np.int64 if all(isinstance(x, int) for x in items) else np.float32))
-    if isinstance(first, float):
-        return Tensor(np.array(items, dtype=np.float64))
+    if isinstance(first, (bool, int, float)):
+        return Tensor(_numbers(items))
     raise TypeError(f"default_collate: cannot batch items of type {type(first).__name__}; pass collate_fn=")
+
+
+def _numbers(items: list) -> np.ndarray:
+    """Python numbers as PyTorch batches them: bools to bool, ints to int64 (float32 when a float is
+    among them, as torch.tensor), floats to float64."""
+    first = items[0]
+    if isinstance(first, bool):
+        return np.array(items, dtype=np.bool_)
+    if isinstance(first, int):
+        return np.array(items, dtype=np.int64 if all(isinstance(x, int) for x in items) else np.float32)
+    return np.array(items, dtype=np.float64)
 
 
 class DataLoader:

@@ -33,25 +33,30 @@ def _check_common(op: str, input: Any, reduction: str) -> None:
         raise OpError(f"{op}: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
 
 
-def _class_weights(op: str, logp: Tensor, target: Any, ignore_index: int, label_smoothing: float,
-                   weight: Any = None) -> tuple:
-    """The constant (N, C, ...) matrix W with loss_i = -sum_c W[i, c] * logp[i, c], and the mean's
-    divisor: the count of non-ignored targets, or with class ``weight`` the sum of their weights
-    (PyTorch's rule). W folds one-hot targets, label smoothing, class weights and ignore_index
-    into one product."""
+def _class_targets(op: str, logp: Tensor, target: Any) -> tuple[np.ndarray, tuple]:
+    """Integer class targets of the input's batch shape, and the input's shape with a batch axis
+    (a single (C,) input is a batch of one). Shape: (N, ...) targets for (N, C, ...) inputs."""
     t = target._data if isinstance(target, Tensor) else np.asarray(target)
     if t.dtype.kind not in "iu":
         raise TypeError(f"{op}: target must hold integer class indices, got dtype {t.dtype}")
     if logp.ndim == 1:
         if t.ndim != 0:
             raise ShapeError(f"{op}: for input of shape {logp.shape}, target must be a scalar, got shape {t.shape}")
-        logp_shape, t = (1,) + logp.shape, t.reshape(1)
-    else:
-        logp_shape = logp.shape
-    expected = logp_shape[:1] + logp_shape[2:]
+        return t.reshape(1), (1,) + logp.shape
+    expected = logp.shape[:1] + logp.shape[2:]
     if t.shape != expected:
         raise ShapeError(f"{op}: target shape {t.shape} does not match input shape {logp.shape} "
                          f"(expected target shape {expected})")
+    return t, logp.shape
+
+
+def _class_weights(op: str, logp: Tensor, target: Any, ignore_index: int, label_smoothing: float,
+                   weight: Any = None) -> tuple:
+    """The constant (N, C, ...) matrix W with loss_i = -sum_c W[i, c] * logp[i, c], and the mean's
+    divisor: the count of non-ignored targets, or with class ``weight`` the sum of their weights
+    (PyTorch's rule). W folds one-hot targets, label smoothing, class weights and ignore_index
+    into one product."""
+    t, logp_shape = _class_targets(op, logp, target)
     n_cls = logp_shape[1]
     valid = t != ignore_index
     all_valid = bool(valid.all())

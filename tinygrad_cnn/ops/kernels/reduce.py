@@ -36,16 +36,24 @@ def sum_axes(a: np.ndarray, axes: tuple, keepdim: bool) -> np.ndarray:
     # large: BLAS is faster; float32 with long sums: the blocked sums are more accurate than numpy's
     if a.dtype.kind == "f" and kept and axes and (a.size >= 8192 or a.dtype == np.float32 and
                                                   a.size // max(1, int(np.prod([a.shape[k] for k in kept]))) > 512):
-        order = sorted(range(a.ndim), key=lambda ax: a.strides[ax], reverse=True)
-        moved = a.transpose(order)
-        if moved.flags.c_contiguous:
-            out = _sum_runs(moved, [ax in axes for ax in order])
-            in_memory = [ax for ax in order if ax not in axes]
-            out = out.transpose(np.argsort([kept.index(ax) for ax in in_memory]))
+        out = _sum_in_memory_order(a, axes, kept)
+        if out is not None:
             return out.reshape(_keep_shape(a.shape, axes)) if keepdim else np.ascontiguousarray(out)
     if a.dtype == np.float32 and not kept and a.size > 4 * _BLOCK:  # a whole-array float32 sum: in float64
         return np.asarray(np.sum(a, axis=axes, keepdims=keepdim, dtype=np.float64), dtype=np.float32)
     return np.sum(a, axis=axes, keepdims=keepdim)
+
+
+def _sum_in_memory_order(a: np.ndarray, axes: tuple, kept: list) -> np.ndarray | None:
+    """``a`` summed over ``axes`` by :func:`_sum_runs` on its axes in memory order, the kept axes
+    back in their order; None when ``a``'s memory is not one block. Shape: ``a.shape`` without ``axes``."""
+    order = sorted(range(a.ndim), key=lambda ax: a.strides[ax], reverse=True)
+    moved = a.transpose(order)
+    if not moved.flags.c_contiguous:
+        return None
+    out = _sum_runs(moved, [ax in axes for ax in order])
+    in_memory = [ax for ax in order if ax not in axes]
+    return out.transpose(np.argsort([kept.index(ax) for ax in in_memory]))
 
 
 def _sum_runs(m: np.ndarray, summed: list) -> np.ndarray:
