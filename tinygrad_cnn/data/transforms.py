@@ -58,7 +58,12 @@ class Normalize:
 
 
 class Lambda:
-    """Any function of one image."""
+    """Any function of one image, as ``torchvision.transforms.Lambda``; in a ``Compose`` it has no
+    batch form, so the dataset applies the transforms image by image.
+
+    >>> Compose([ToTensor(), Lambda(lambda t: t * 2)])(np.full((1, 1), 255, np.uint8)).tolist()
+    [[[2.0]]]
+    """
 
     def __init__(self, fn: Callable[[Any], Any]):
         self.fn = fn

@@ -1,6 +1,7 @@
 """Optimizers with PyTorch's update rules, and learning-rate schedulers (``optim.lr_scheduler``)."""
 from . import lr_scheduler
-from .adadelta import Adadelta, Adagrad
+from .adadelta import Adadelta
+from .adagrad import Adagrad
 from .adam import Adam, AdamW
 from .optimizer import Optimizer
 from .rmsprop import RMSprop

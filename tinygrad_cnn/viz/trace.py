@@ -9,7 +9,6 @@ of the running sum, so that accumulation at fan-out nodes can be followed.
 from __future__ import annotations
 
 import html
-import json
 from pathlib import Path
 from typing import Any
 
@@ -100,9 +99,6 @@ class BackwardTrace:
         # in an iframe, so that the page's script runs in Jupyter without touching the notebook
         return (f'<iframe srcdoc="{html.escape(self.to_html(), quote=True)}" style="width:100%;height:640px;'
                 'border:1px solid #ddd"></iframe>')
-
-    def to_json(self) -> str:
-        return json.dumps(self.steps)
 
 
 def trace_backward(root: Tensor, params: Any = None, gradient: Any = None, retain_graph: bool = False,
