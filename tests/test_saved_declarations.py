@@ -17,7 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 from tinygrad_cnn import Tensor
-from tinygrad_cnn.modes import _set_grad_enabled
+from tinygrad_cnn.modes import _grad_mode
 from tinygrad_cnn.ops.registry import REGISTRY
 from tinygrad_cnn.testing import OPS
 
@@ -66,7 +66,7 @@ def _poison(a: np.ndarray) -> np.ndarray:
 
 
 def _run(node, out, g):
-    with _set_grad_enabled(False), np.errstate(all="ignore"), warnings.catch_warnings():
+    with _grad_mode(False), np.errstate(all="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
             res = node.backward(g, out) if node.needs_output else node.backward(g)

@@ -22,7 +22,7 @@ from .errors import OpError, ShapeError, missing_attribute
 from .modes import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .tensor import Tensor, bool_, float16, float32, float64, grad, int32, int64
 from . import cuda, utils  # noqa: F401
-from .functions import (abs, add, argmax, argmin, clamp, exp, flatten, is_tensor, log, log_softmax, matmul, max,
+from .torch_functions import (abs, add, argmax, argmin, clamp, exp, flatten, is_tensor, log, log_softmax, matmul, max,
                         mean, min, mul, numel, relu, reshape, sigmoid, softmax, sqrt, squeeze, sum, tanh, transpose,
                         unsqueeze)
 from .torch_surface import Device as device

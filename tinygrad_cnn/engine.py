@@ -9,7 +9,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from .graph import Node
-from .modes import _check_finite, _modes, _set_grad_enabled
+from .modes import _check_finite, _modes, _grad_mode
 from .tensor import Tensor
 from .errors import ShapeError
 
@@ -73,7 +73,7 @@ def _memory_of(a: np.ndarray) -> int:
     return id(a)
 
 
-class _Owner:
+class _OwnedGradients:
     """Hands out gradients that own their memory: a gradient whose memory was already given to
     another tensor, is the user's ``gradient=`` array, or is read-only, is copied first (a fresh
     array, or a view of one, goes as it is)."""
@@ -100,7 +100,7 @@ def _run_hooks(t: Tensor, g: Tensor) -> Tensor:
     return g
 
 
-def _accumulate(t: Tensor, g: Tensor, owner: _Owner, create_graph: bool) -> None:
+def _accumulate(t: Tensor, g: Tensor, owner: _OwnedGradients, create_graph: bool) -> None:
     """Add ``g`` into ``t.grad`` (a leaf, or a tensor that retains its gradient)."""
     old = t.grad
     if old is None:
@@ -109,7 +109,7 @@ def _accumulate(t: Tensor, g: Tensor, owner: _Owner, create_graph: bool) -> None
         t.grad = old + g if create_graph else Tensor(old._data + g._data)
     else:  # PyTorch adds into the same tensor, so a reference kept to .grad sees the sum
         np.add(old._data, g._data, out=old._data)
-        old._vc[0] += 1
+        old._version_counter[0] += 1
 
 
 def _addable_in_place(grad: np.ndarray, g: np.ndarray) -> bool:
@@ -124,7 +124,7 @@ def zero_grad_of(p: Tensor, set_to_none: bool) -> None:
         p.grad = Tensor(np.zeros_like(p.grad._data))
     else:
         p.grad._data[...] = 0
-        p.grad._vc[0] += 1
+        p.grad._version_counter[0] += 1
 
 
 def _check_saved(node: Node, out: Tensor) -> None:
@@ -132,8 +132,8 @@ def _check_saved(node: Node, out: Tensor) -> None:
     if node.backward is None:
         raise RuntimeError(f"backward: trying to backward through the graph a second time (op '{node.name}'): "
                            "its saved values were freed; pass retain_graph=True to the first backward")
-    found = [(t, v) for t, v in node.saved if t._vc[0] != v]
-    if node.needs_output and out._vc[0] != node.out_version:
+    found = [(t, v) for t, v in node.saved if t._version_counter[0] != v]
+    if node.needs_output and out._version_counter[0] != node.out_version:
         found.append((out, node.out_version))
     if found:
         t, v = found[0]
@@ -201,7 +201,7 @@ class _Sink:
 
     def __init__(self, inputs: Sequence[Tensor] | None, order: list[Tensor], root_grads: Sequence[Tensor],
                  create_graph: bool):
-        self.owner, self.create_graph = _Owner(root_grads), create_graph
+        self.owner, self.create_graph = _OwnedGradients(root_grads), create_graph
         self.wanted = None if inputs is None else {id(t): i for i, t in reversed(list(enumerate(inputs)))}
         self.needed = None if self.wanted is None else _needed(order, self.wanted)
         self.results: list = [None] * (len(inputs) if inputs is not None else 0)
@@ -251,7 +251,7 @@ def run_backward(roots: Sequence[Tensor], root_grads: Sequence[Tensor], inputs: 
         grads[id(r)] = grads[id(r)] + g if id(r) in grads else g
     keep = create_graph if retain_graph is None else retain_graph
     anomaly = _modes.anomaly
-    with _set_grad_enabled(create_graph):
+    with _grad_mode(create_graph):
         for t in reversed(order):
             if id(t) not in grads or not sink.needs(t):
                 continue

@@ -83,12 +83,13 @@ def _record(out: Tensor, name: str, parents: tuple, backward: Callable, meta: An
             needs_output: bool) -> None:
     """Give ``out`` the node of the op that made it; mark the parents as used by the graph."""
     for p in parents:
-        p._used = True
+        p._in_graph = True
     stack = _modes.module_stack
     out.requires_grad = True
+    # a view's version counter is its base's, so it may not start at 0
     out.grad_fn = Node(name=name, parents=parents, backward=backward,
-                       saved=tuple([(t, t._vc[0]) for t in saved]),
-                       needs_output=needs_output, out_version=out._vc[0],  # a view starts at its base's version
+                       saved=tuple([(t, t._version_counter[0]) for t in saved]),
+                       needs_output=needs_output, out_version=out._version_counter[0],
                        meta=meta, site=_user_site() if _modes.anomaly else None, module=stack[-1] if stack else None)
 
 
@@ -112,7 +113,7 @@ def make_op(name: str, data: np.ndarray, parents: tuple, backward: Callable,
     if data.base is not None:  # a view of an input shares its memory, so also its version
         for p in parents:
             if np.may_share_memory(data, p._data):
-                out._vc, out._is_view = p._vc, True
+                out._version_counter, out._is_view = p._version_counter, True
                 break
     modes = _modes
     if modes.grad_enabled:

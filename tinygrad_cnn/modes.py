@@ -41,7 +41,7 @@ class _GradMode:
         enabled = self.enabled
 
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            with _set_grad_enabled(enabled):  # a fresh context per call: calls may nest or recurse
+            with _grad_mode(enabled):  # a fresh context per call: calls may nest or recurse
                 return fn(*args, **kwargs)
 
         wrapper.__name__ = getattr(fn, "__name__", "wrapper")
@@ -77,7 +77,7 @@ class enable_grad(_GradMode):
     enabled = True
 
 
-class _set_grad_enabled(_GradMode):
+class _grad_mode(_GradMode):
     def __init__(self, enabled: bool):
         self.enabled = enabled
 

@@ -65,9 +65,9 @@ class Tensor(TorchSurface):
     [[2.0, 4.0], [6.0, 8.0]]
     """
 
-    __slots__ = ("_data", "requires_grad", "grad", "grad_fn", "name", "_hooks", "_retains_grad", "_vc", "_is_view",
-                 "_used", "__weakref__")
-    _vc: list[int]
+    __slots__ = ("_data", "requires_grad", "grad", "grad_fn", "name", "_hooks", "_retains_grad", "_version_counter",
+                 "_is_view", "_in_graph", "__weakref__")
+    _version_counter: list[int]
     __array_priority__ = 1000  # numpy scalars on the left defer to our reflected operators
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None, name: str | None = None):
@@ -76,7 +76,7 @@ class Tensor(TorchSurface):
             raise TypeError(f"Tensor: only floating-point tensors can require grad, got dtype {arr.dtype}")
         self._init_slots(arr, bool(requires_grad), name)
         if isinstance(data, Tensor) and arr is data._data:  # shared memory: one version, as PyTorch's
-            self._vc = data._vc
+            self._version_counter = data._version_counter
 
     def _init_slots(self, data: np.ndarray, requires_grad: bool, name: str | None) -> None:
         self._data = data
@@ -86,9 +86,9 @@ class Tensor(TorchSurface):
         self.name = name
         self._hooks: list | None = None
         self._retains_grad = False
-        self._vc = [0]  # the version: in-place changes so far; one list shared by tensors sharing memory
+        self._version_counter = [0]  # the version: in-place changes so far; one list shared by tensors sharing memory
         self._is_view = False  # shares memory (and so its version) with another tensor
-        self._used = False  # an input of a recorded op: in-place ops can no longer rebase its history
+        self._in_graph = False  # an input of a recorded op: in-place ops can no longer rebase its history
 
     # ---- attributes
     @property
@@ -134,7 +134,7 @@ class Tensor(TorchSurface):
     @property
     def _version(self) -> int:
         """How many in-place changes this tensor's memory has seen (checked by backward)."""
-        return self._vc[0]
+        return self._version_counter[0]
 
     @property
     def is_leaf(self) -> bool:
@@ -170,7 +170,7 @@ class Tensor(TorchSurface):
     def detach(self) -> Tensor:
         """A new leaf sharing the data and its version counter, cut off from the graph."""
         out = Tensor(self._data)
-        out._vc, out._is_view = self._vc, True
+        out._version_counter, out._is_view = self._version_counter, True
         return out
 
     def astype(self, dtype: Any) -> Tensor:

@@ -185,7 +185,7 @@ class Module:
             for t in list(self.parameters()) + [b for _, b in self.named_buffers() if b is not None]:
                 if t.dtype.kind == "f":
                     t._data = t._data.astype(dtype)
-                    t._vc[0] += 1
+                    t._version_counter[0] += 1
         return self
 
     def cpu(self) -> Module:

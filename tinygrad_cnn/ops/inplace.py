@@ -15,7 +15,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from ..modes import _set_grad_enabled, is_grad_enabled
+from ..modes import _grad_mode, is_grad_enabled
 from ..seeding import get_rng
 from ..tensor import Tensor, lift
 from .elementwise import _category, add, clip, div, mul, power, result_type, sub, where
@@ -31,9 +31,9 @@ def _alias(t: Tensor, copy: bool) -> Tensor:
     old._init_slots(t._data.copy() if copy else t._data, t.requires_grad, t.name)
     old.grad_fn = t.grad_fn
     if copy:  # a snapshot has memory of its own but the version of the value it copies
-        old._vc[0] = t._vc[0]
+        old._version_counter[0] = t._version_counter[0]
     else:
-        old._vc, old._is_view = t._vc, True
+        old._version_counter, old._is_view = t._version_counter, True
     return old
 
 
@@ -53,7 +53,7 @@ def _write(t: Tensor, op: str, values: np.ndarray | Callable[[np.ndarray], Any])
             raise RuntimeError(f"{op}: the tensor's memory is read-only (an expanded view?): "
                                "clone() it before changing it in place") from None
         raise OpError(f"{op}: {e}") from None
-    t._vc[0] += 1
+    t._version_counter[0] += 1
 
 
 def _inplace(t: Tensor, op: str, other: Any, kernel: Callable[[np.ndarray], Any],
@@ -73,7 +73,7 @@ def _inplace(t: Tensor, op: str, other: Any, kernel: Callable[[np.ndarray], Any]
     if t._is_view:
         raise RuntimeError(f"{op}: in-place change of a view (it shares memory with another tensor) while "
                            "recording the graph is not supported; clone() it first or use the out-of-place op")
-    if t._used:
+    if t._in_graph:
         raise RuntimeError(f"{op}: the tensor was already used by another op in the graph, whose gradient the "
                            "change would alter; use the out-of-place op (x = x + y) instead")
     result = record(_alias(t, copy=reads_old and other_grad))
@@ -117,7 +117,7 @@ def _arithmetic(t: Tensor, op: str, other: Any, graph_op: Any, reads_old: bool, 
             with np.errstate(divide="ignore", invalid="ignore", over="ignore"):  # inf/NaN silently, as out of place
                 ufunc(d, _operand(other), out=d, casting="same_kind")
             return
-        with _set_grad_enabled(False):
+        with _grad_mode(False):
             res = graph_op(Tensor(d), other)
         _check_cast(op, t, res.dtype)
         if np.broadcast_shapes(res.shape, d.shape) != d.shape:

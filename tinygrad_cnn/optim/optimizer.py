@@ -69,7 +69,7 @@ class Optimizer:
             self._step_group(group)
             for p in group["params"]:
                 if p.grad is not None:
-                    p._vc[0] += 1
+                    p._version_counter[0] += 1
 
     def _step_group(self, group: dict) -> None:
         for p in group["params"]:
