@@ -22,7 +22,7 @@ def tune_malloc(threshold_bytes: int = 1 << 30) -> bool:
         return False
     try:
         libc = ctypes.CDLL("libc.so.6")
-        ok = libc.mallopt(_M_MMAP_THRESHOLD, min(threshold_bytes, 1 << 30))  # glibc caps it at 32 MiB
+        ok = libc.mallopt(_M_MMAP_THRESHOLD, min(threshold_bytes, 1 << 30))  # mallopt's value is a C int
         ok2 = libc.mallopt(_M_TRIM_THRESHOLD, threshold_bytes)
         return bool(ok and ok2)
     except (OSError, AttributeError):

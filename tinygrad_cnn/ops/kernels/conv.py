@@ -279,7 +279,7 @@ def fuses_bias(row_len: int) -> bool:
 def pairs_output_rows(geo: ConvGeometry, m: int, row_len: int) -> bool:
     """Whether the forward multiplies two output rows at a time through a banded kernel: with 16
     filters or fewer a GEMM has too few rows for OpenBLAS, and two rows' band (one kernel row of
-    zeros more per row) runs 15-27% faster for 8-16 filters over rows of 18 or more window
+    zeros more per row) runs faster for 8-16 filters over rows of 18 or more window
     elements (a 3x3 kernel over 6 or more channels), where the extra products cost less than
     they save; one group, unit row stride."""
     return geo.groups == 1 and geo.stride[0] == 1 and m <= 16 and row_len >= 18 and geo.out_hw[0] >= 2
