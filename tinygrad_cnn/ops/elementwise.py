@@ -139,7 +139,7 @@ def mul(a: Any, b: Any) -> Tensor:
     """
     a, b = _operands(a, b, "mul")
 
-    def backward(g: Tensor) -> tuple:
+    def backward(g: Tensor) -> tuple:  # d(a*b)/da = b, d(a*b)/db = a
         return (mul(g, b) if a.requires_grad else None, mul(g, a) if b.requires_grad else None)
 
     saved = ((b,) if a.requires_grad else ()) + ((a,) if b.requires_grad else ())
