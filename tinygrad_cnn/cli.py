@@ -17,7 +17,10 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _parser() -> argparse.ArgumentParser:
+    from . import __version__
+
     p = _Parser(prog="tinygrad-cnn", description="Train and inspect LeNet-5 with tinygrad_cnn.")
+    p.add_argument("--version", action="version", version=f"tinygrad-cnn {__version__}")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     for add in (_add_train, _add_evaluate, _add_graph, _add_gradcheck, _add_check):
@@ -27,21 +30,23 @@ def _parser() -> argparse.ArgumentParser:
 
 def _add_train(sub: Any) -> None:
     t = sub.add_parser("train", help="train LeNet-5 on MNIST (or Fashion-MNIST)")
+    # the run's options default to None here, so that --resume can tell a given option from a default
     t.add_argument("--epochs", type=int, default=None, help="number of epochs (default 3; with --resume, the "
                                                             "run's own)")
-    t.add_argument("--batch-size", type=int, default=64)
-    t.add_argument("--optimizer", default="adam", help="adam, adamw, sgd or rmsprop")
-    t.add_argument("--lr", type=float, default=2e-3, help="initial learning rate (default 2e-3)")
-    t.add_argument("--schedule", default="cosine", help="cosine (annealed to 0 over the run, per batch), step "
-                                                        "(x0.1 at half the epochs) or none")
-    t.add_argument("--pool", default="max", help="max or avg")
-    t.add_argument("--dataset", default="mnist", help="mnist or fashion-mnist")
+    t.add_argument("--batch-size", type=int, default=None, help="images per step (default 64)")
+    t.add_argument("--optimizer", default=None, metavar="{adam,adamw,sgd,rmsprop}", help="(default adam)")
+    t.add_argument("--lr", type=float, default=None, help="initial learning rate (default 2e-3)")
+    t.add_argument("--schedule", default=None, metavar="{cosine,step,none}",
+                   help="cosine: annealed to 0 over the run, per batch (the default); step: x0.1 at half the epochs")
+    t.add_argument("--pool", default=None, metavar="{max,avg}", help="(default max)")
+    t.add_argument("--dataset", default=None, metavar="{mnist,fashion-mnist}", help="(default mnist)")
     t.add_argument("--data-dir", default=None, help="folder holding mnist/ and fashion-mnist/ "
                                                     "(default $TINYGRAD_CNN_DATA, else ~/.cache/tinygrad_cnn)")
     t.add_argument("--out", default=None, help="folder for model.npz, metrics.json, curves.png and graph.svg "
                                                "(default runs/lenet5; with --resume, the run's own)")
-    t.add_argument("--seed", type=int, default=0)
-    t.add_argument("--resume", default=None, metavar="CHECKPOINT", help="continue a run from its model.npz")
+    t.add_argument("--seed", type=int, default=None, help="(default 0)")
+    t.add_argument("--resume", default=None, metavar="CHECKPOINT", help="continue a run from its model.npz; "
+                                                                       "only --epochs, --out and --data-dir may change")
     t.add_argument("--limit-train", type=int, default=None, help="train on the first N images only")
     t.add_argument("--limit-test", type=int, default=None, help="test on the first N images only")
     t.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -62,13 +67,13 @@ def _add_graph(sub: Any) -> None:
     g.add_argument("--backward", action="store_true", help="draw the backward closures instead of the forward ops")
     g.add_argument("--backward-steps", default=None, metavar="HTML",
                    help="write a page that steps through LeNet-5's backward, one engine step at a time")
-    g.add_argument("--batch-size", type=int, default=2)
+    g.add_argument("--batch-size", type=int, default=2, help="images in the drawn step (default 2)")
 
 
 def _add_gradcheck(sub: Any) -> None:
     c = sub.add_parser("gradcheck", help="run the op registry's gradient checks and print a table")
     c.add_argument("--op", action="append", default=None, help="only this op (repeatable)")
-    c.add_argument("--examples", type=int, default=5, help="hypothesis examples per op and check")
+    c.add_argument("--examples", type=int, default=5, help="hypothesis examples per op and check (default 5)")
     c.add_argument("--all", action="store_true",
                    help="also third order and JVPs (default: gradient and second order)")
 
@@ -100,17 +105,24 @@ def _add_check(sub: Any) -> None:
 
 
 # ------------------------------------------------------------------------------------------ train
+_RUN_OPTIONS = ("batch_size", "optimizer", "lr", "schedule", "pool", "dataset", "seed", "limit_train", "limit_test")
+
+
 def _train(args: argparse.Namespace) -> int:
     from . import training as T
     resume = None
+    given = {k: getattr(args, k) for k in _RUN_OPTIONS if getattr(args, k) is not None}
     if args.resume:
         state, cfg = T.resume_config(args.resume, args.epochs, args.out, args.data_dir)
+        for k, v in given.items():
+            if v != getattr(cfg, k):
+                raise ValueError(f"--{k.replace('_', '-')} {v} conflicts with the checkpoint's "
+                                 f"{getattr(cfg, k)}: --resume continues a run as it was (only --epochs, --out "
+                                 "and --data-dir may change); start a new run to change it")
         resume = (args.resume, state)
     else:
-        cfg = T.TrainConfig(epochs=3 if args.epochs is None else args.epochs, batch_size=args.batch_size,
-                            optimizer=args.optimizer, lr=args.lr, schedule=args.schedule, pool=args.pool,
-                            dataset=args.dataset, data_dir=args.data_dir, out=args.out or "runs/lenet5",
-                            seed=args.seed, limit_train=args.limit_train, limit_test=args.limit_test)
+        cfg = T.TrainConfig(epochs=3 if args.epochs is None else args.epochs, data_dir=args.data_dir,
+                            out=args.out or "runs/lenet5", **given)
     import numpy as np
 
     with np.errstate(over="ignore", invalid="ignore"):  # a non-finite loss is reported by the run itself
@@ -139,6 +151,10 @@ def _graph(args: argparse.Namespace) -> int:
 
     if args.batch_size < 1:
         raise ValueError(f"--batch-size must be at least 1, got {args.batch_size}")
+    if args.out and Path(args.out).suffix.lower() not in (".svg", ".png", ".pdf", ".dot"):
+        raise ValueError(f"--out must end in .svg, .png, .pdf or .dot, got {args.out}")
+    if args.backward_steps and Path(args.backward_steps).suffix.lower() not in (".html", ".htm"):
+        raise ValueError(f"--backward-steps writes a web page: give a .html name, got {args.backward_steps}")
     if args.backward_steps:
         print(write_backward_steps(Path(args.backward_steps), args.batch_size))
     if args.out or not args.backward_steps:
@@ -154,6 +170,9 @@ def _gradcheck(args: argparse.Namespace) -> int:
     from .testing import OPS
     from .testing.verify import CHECKS, markdown_table, verify_ops
 
+    if args.examples < 1:
+        raise ValueError(f"--examples must be at least 1, got {args.examples}")
+    _hypothesis_home()
     names = args.op or sorted(OPS)
     unknown = [n for n in names if n not in OPS]
     if unknown:
@@ -169,12 +188,25 @@ def _gradcheck(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def _hypothesis_home() -> None:
+    """Hypothesis keeps files (a cache of constants) in ./.hypothesis unless told otherwise: the
+    commands keep them in the user's cache folder, so a run leaves nothing in the working directory."""
+    import os
+
+    if not os.environ.get("HYPOTHESIS_STORAGE_DIRECTORY"):
+        from hypothesis.configuration import set_hypothesis_home_dir
+
+        cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+        set_hypothesis_home_dir(cache / "tinygrad_cnn" / "hypothesis")
+
+
 def _check(args: argparse.Namespace) -> int:
     try:
         from .testing.layercheck import check_layer
         from .testing.layercheck.command import load_function, parse_domain, parse_hparams
     except ImportError:
         raise RuntimeError("the check command needs hypothesis: pip install tinygrad_cnn[testing]") from None
+    _hypothesis_home()
     first = load_function(args.target)
     module = args.target.rpartition(":")[0]
     second = load_function(args.backward, module) if args.backward else None

@@ -191,13 +191,20 @@ class Tensor(TorchSurface):
         return self
 
     def __repr__(self) -> str:
-        body = np.array2string(self._data, separator=", ", precision=4, threshold=50)
+        """As PyTorch prints it: rows aligned under ``tensor(``, the dtype unless it is a default
+        one (float32, int64, bool).
+
+        >>> Tensor([[1.0, -20.5], [300.0, 2.0]])
+        tensor([[  1. , -20.5],
+                [300. ,   2. ]])
+        """
+        body = np.array2string(self._data, separator=", ", precision=4, threshold=50, prefix="tensor(")
         extra = ""
         if self.grad_fn is not None:
             extra = f", grad_fn={self.grad_fn!r}"
         elif self.requires_grad:
             extra = ", requires_grad=True"
-        if self._data.dtype != np.float32:
+        if self._data.dtype not in (np.float32, np.int64, np.bool_):
             extra = f", dtype={self._data.dtype}" + extra
         return f"tensor({body}{extra})"
 

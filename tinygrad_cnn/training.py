@@ -194,6 +194,10 @@ def load_checkpoint(path: str | os.PathLike) -> tuple[dict, TrainConfig]:
     (one line naming the file) for anything that is not one."""
     state = load(path)
     missing = [k for k in _CHECKPOINT_KEYS if k not in state]
+    if missing and state and all(isinstance(k, str) and "." in k for k in state):
+        raise LoadError(f"{path} holds a state_dict ({next(iter(state))}, ...), not a training checkpoint of "
+                        "tinygrad-cnn train: evaluate it in Python (model = LeNet5(); "
+                        "model.load_state_dict(tinygrad_cnn.load(path)); then run the test set through model)")
     if missing:
         raise LoadError(f"{path} is not a tinygrad-cnn training checkpoint (missing {', '.join(missing)})")
     try:
@@ -235,6 +239,18 @@ def epoch_loader(dataset: Any, cfg: TrainConfig, epoch: int) -> DataLoader:
 
 
 # ----------------------------------------------------------------------------- a whole run
+def _remove_empty(folder: Path, top: Path | None) -> None:
+    """Remove ``folder`` and its parents up to ``top`` (the first one this run created), while empty."""
+    if top is None:
+        return
+    for d in [folder, *folder.parents]:
+        if not d.is_dir() or any(d.iterdir()):
+            return
+        d.rmdir()
+        if d == top:
+            return
+
+
 def check_writable(folder: Path) -> None:
     """Create ``folder`` and write and remove a probe file in it, so a read-only ``--out`` fails
     before any work rather than at the first checkpoint."""
@@ -302,12 +318,21 @@ def run(cfg: TrainConfig, resume: tuple[str, dict] | None = None, progress: bool
     started = time.time()
     cfg.validate()
     out = Path(cfg.out)
+    if resume is not None and int(resume[1]["epoch"]) >= cfg.epochs:
+        log(f"nothing to do: {resume[0]} has finished its {cfg.epochs} epochs; pass --epochs N (more than "
+            f"{cfg.epochs}) to train further")
+        return out
+    made = next((d for d in reversed([out, *out.parents]) if not d.exists()), None)  # the first folder to create
     check_writable(out)
     swept = sweep_temporaries(out, older_than=started)
     if swept:
         log(f"removed {len(swept)} temporary file(s) left by interrupted saves in {out}")
     manual_seed(cfg.seed)
-    train_ds, test_ds = load_data(cfg, True), load_data(cfg, False)
+    try:
+        train_ds, test_ds = load_data(cfg, True), load_data(cfg, False)
+    except BaseException:
+        _remove_empty(out, made)  # a run that never started leaves no empty --out behind
+        raise
     model, opt, sched = build(cfg, len(epoch_loader(train_ds, cfg, 1)))
     start_epoch, metrics = (1, []) if resume is None else _restore(resume[0], resume[1], model, opt, sched)
     if resume is not None:
