@@ -62,3 +62,25 @@ def test_check_your_own_layer_block_prints_the_output_shown(capsys):
 
     assert mask(printed) == mask(shown)
     assert len([line for line in block.strip().splitlines() if line.strip()]) <= 10
+
+
+def test_every_block_runs_in_order_and_prints_what_it_shows(tmp_path, monkeypatch, capsys):
+    """The README read top to bottom as one session: each Python block after the ones above it."""
+    pytest.importorskip("hypothesis")
+    monkeypatch.chdir(tmp_path)
+    ns: dict = {}
+    printed = []
+    for block in BLOCKS:
+        if shutil.which("dot") is None:
+            block = block.replace('.render("graph", format="svg")', "")
+            block = block.replace('print(trace.to_html("steps.html"))', "")
+        exec(block, ns)
+        printed.append(capsys.readouterr().out)
+        if "test_softsign" in ns and "def test_softsign" in block:
+            ns["test_softsign"]()
+    # what the blocks show in their comments
+    assert "(4, 1, 3, 3)" in printed[0]
+    watch = printed[-1].splitlines()
+    assert watch[0] == "linear [8, 10]"
+    if shutil.which("dot"):
+        assert watch[1] == "steps.html" and (tmp_path / "steps.html").stat().st_size > 10_000

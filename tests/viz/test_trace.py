@@ -98,7 +98,8 @@ class _Parts(html.parser.HTMLParser):
 def test_page_is_self_contained_with_one_step_per_engine_step(tmp_path) -> None:
     model, loss = _lenet_loss()
     trace = viz.trace_backward(loss, params=model)
-    page = trace.to_html(tmp_path / "steps.html")
+    assert trace.to_html(tmp_path / "steps.html") == str(tmp_path / "steps.html")  # the path, not the page
+    page = trace.to_html()
     assert (tmp_path / "steps.html").read_text(encoding="utf-8") == page
     parts = _Parts()
     parts.feed(page)

@@ -89,11 +89,13 @@ class BackwardTrace:
         steps through backward: a slider and Prev/Next, the current node highlighted, nodes done
         marked, the step's numbers in a side panel, accumulation at fan-out nodes shown; open
         it at ``#step=K`` (K counts from 0) to start at step K. Needs Graphviz's ``dot``.
-        Returns the HTML; writes it to ``path`` when given."""
+        With ``path``, writes the page there and returns the path (a REPL shows a name, not
+        the page); without, returns the page's HTML."""
         page = render_page(self.title, self.dot, self.steps)
-        if path is not None:
-            Path(path).write_text(page, encoding="utf-8")
-        return page
+        if path is None:
+            return page
+        Path(path).write_text(page, encoding="utf-8")
+        return str(path)
 
     def _repr_html_(self) -> str:
         # in an iframe, so that the page's script runs in Jupyter without touching the notebook
