@@ -135,7 +135,14 @@ def test_page_in_a_headless_browser_opens_at_the_step_in_its_address(tmp_path, k
     assert current == [step["node"]]
     grad_text = re.search(r'<span id="p-grad">(.*?)</span>', dom).group(1)
     assert grad_text == step["grad"]["text"]
-    assert re.search(r'<b id="p-step">(.*?)</b>', dom).group(1) == f"{k} of {len(trace) - 1}"
+    assert re.search(r'<b id="p-step">(.*?)</b>', dom).group(1) == f"{k + 1} of {len(trace)}"  # from 1 in text
+    assert re.search(r'<span id="p-node">(.*?)</span>', dom).group(1) == step["caption"]  # as the picture's box
+    if step["kind"] == "op":
+        assert re.search(r'<div class="rule" id="p-rule">(.*?)</div>', dom).group(1) == step["rule"].replace(
+            "&", "&amp;")
+    assert dom.count('<canvas class="heat"') >= 1 + sum(h["grad"]["heat"] is not None for h in step["handed"])
+    panel = dom[dom.index('<div id="panel">'):]
+    assert not re.search(r"\bt\d+\b", re.sub(r"<[^>]+>", "", panel.split("<script")[0]))  # no bare node ids
     done = re.findall(r'<g id="([^"]+)" class="node[^"]*\bdone\b', dom)
     assert sorted(done) == sorted({s["node"] for s in trace.steps[:k]} - {step["node"]})
 
@@ -153,3 +160,41 @@ def test_missing_dot_gives_one_clear_error(monkeypatch) -> None:
         viz.draw_graph(loss).render("x", format="svg")
     with pytest.raises(viz.DotNotFoundError):
         viz.draw_graph(loss).pipe(format="svg")
+
+
+def test_each_op_step_carries_its_rule_its_call_and_heatmaps() -> None:
+    model, loss = _lenet_loss()
+    trace = viz.trace_backward(loss, params=model)
+    conv = [s for s in trace.steps if s["op"] == "conv2d"][-1]  # conv1: the engine reaches it last
+    assert conv["rule"].startswith("dx = conv_transpose2d(g, w), dw = conv2d_weight(x, g)")
+    assert conv["call"].startswith("conv2d(") and "conv1.weight (6, 1, 5, 5)" in conv["call"]
+    assert conv["caption"].startswith("conv2d 5x5 s1 p2 (")
+    weight = next(h for h in conv["handed"] if h["caption"].startswith("conv1.weight"))
+    assert len(weight["grad"]["heat"]["tiles"]) == 6  # one tile per filter
+    assert all(abs(v) <= 9 for tile in weight["grad"]["heat"]["tiles"] for row in tile for v in row)
+    leaf = next(s for s in trace.steps if s["kind"] == "leaf")
+    assert "rule" not in leaf and leaf["caption"].split()[0] in dict(model.named_parameters())
+
+
+def test_every_op_the_graph_records_has_a_backward_rule() -> None:
+    import ast
+    from pathlib import Path
+
+    from tinygrad_cnn.viz.rules import RULES
+
+    root = Path(__file__).resolve().parents[2] / "tinygrad_cnn"
+    names = {"maximum", "minimum", "max", "min"}  # recorded under a name passed in
+    for path in root.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "make_op" and isinstance(
+                    node.args[0], ast.Constant):
+                names.add(node.args[0].value)
+    assert not names - set(RULES), f"ops without a rule in viz/rules.py: {sorted(names - set(RULES))}"
+
+
+@needs_dot
+def test_the_page_has_a_static_table_for_readers_without_script() -> None:
+    x = Tensor(np.ones(2), requires_grad=True)
+    page = viz.trace_backward((x * x).sum()).to_html()
+    table = page[page.index("<noscript>"):page.index("</noscript>")]
+    assert table.count("<tr>") == 1 + 3 and "da = g·b, db = g·a" in table

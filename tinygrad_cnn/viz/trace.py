@@ -16,24 +16,37 @@ import numpy as np
 
 from ..engine import root_gradient, run_backward
 from ..tensor import Tensor
-from .base import _param_names, _roots, graph_tensors, node_ids
+from .base import _param_names, _roots, _shape, graph_tensors, node_ids
 from .graph import draw_graph
+from .heat import heatmap
 from .page import render_page
+from .rules import rule_of
 
 __all__ = ["trace_backward", "BackwardTrace"]
 
 
+def caption(t: Tensor, labels: dict[int, str]) -> str:
+    """A tensor as the picture labels its box: the op with its arguments, or the leaf's name, and the shape."""
+    node = t.grad_fn
+    if node is None:
+        head = labels.get(id(t)) or ("constant" if t.numel() == 1 else "input")
+    else:
+        head = node.name + (f" {node.meta['args']}" if node.meta and "args" in node.meta else "")
+    return f"{head} {_shape(t.shape)}"
+
+
 def _stats(a: np.ndarray) -> dict:
-    """Shape, norm, min and max of a gradient, as numbers and as the text the page shows."""
+    """Shape, norm, min and max of a gradient, as numbers and as the text the page shows, and its heatmap."""
     if a.size == 0:
-        return {"shape": list(a.shape), "norm": 0.0, "min": 0.0, "max": 0.0, "text": f"{tuple(a.shape)} empty"}
+        return {"shape": list(a.shape), "norm": 0.0, "min": 0.0, "max": 0.0, "text": f"{tuple(a.shape)} empty",
+                "heat": None}
     # flatten in memory order: a conv's gradient lies batch-innermost, and a.reshape(-1) would copy it
     by_memory = a.transpose(sorted(range(a.ndim), key=lambda ax: -a.strides[ax]))
     flat = by_memory.reshape(-1) if by_memory.flags.c_contiguous else a.reshape(-1)
     norm = float(np.sqrt(np.dot(flat, flat))) if a.dtype.kind == "f" else float(np.linalg.norm(flat))
     lo, hi = float(a.min()), float(a.max())
     return {"shape": list(a.shape), "norm": norm, "min": lo, "max": hi,
-            "text": f"{tuple(a.shape)} norm {norm:.4g}, min {lo:.4g}, max {hi:.4g}"}
+            "text": f"{tuple(a.shape)} norm {norm:.4g}, min {lo:.4g}, max {hi:.4g}", "heat": heatmap(a)}
 
 
 class _Recorder:
@@ -48,14 +61,19 @@ class _Recorder:
         node = t.grad_fn
         op = node.name if node is not None else "AccumulateGrad"
         label = self.labels.get(id(t), "")
-        self.steps.append({"step": len(self.steps), "node": self.ids.get(id(t), ""), "op": op, "label": label,
-                           "kind": "op" if node is not None else "leaf", "grad": _stats(g._data),
-                           "contributions": self.received.get(id(t), 0), "handed": []})
+        step = {"step": len(self.steps), "node": self.ids.get(id(t), ""), "op": op, "label": label,
+                "caption": caption(t, self.labels), "kind": "op" if node is not None else "leaf",
+                "grad": _stats(g._data), "contributions": self.received.get(id(t), 0), "handed": []}
+        if node is not None:
+            step["rule"] = rule_of(node.name)
+            step["call"] = f"{node.name}({', '.join(caption(p, self.labels) for p in node.parents)})"
+        self.steps.append(step)
 
     def hand(self, p: Tensor, i: int, pg: Tensor, running: Tensor) -> None:
         k = self.received[id(p)] = self.received.get(id(p), 0) + 1
         record = {"input": i, "to": self.ids.get(id(p), ""), "label": self.labels.get(id(p), ""),
-                  "grad": _stats(pg._data), "contribution": k, "of": self.expected.get(id(p), k)}
+                  "caption": caption(p, self.labels), "grad": _stats(pg._data), "contribution": k,
+                  "of": self.expected.get(id(p), k)}
         if k > 1:
             s = _stats(running._data)
             record["running"] = {"norm": s["norm"], "text": f"running sum's norm {s['norm']:.4g}"}
@@ -99,7 +117,7 @@ class BackwardTrace:
 
     def _repr_html_(self) -> str:
         # in an iframe, so that the page's script runs in Jupyter without touching the notebook
-        return (f'<iframe srcdoc="{html.escape(self.to_html(), quote=True)}" style="width:100%;height:640px;'
+        return (f'<iframe srcdoc="{html.escape(self.to_html(), quote=True)}" style="width:100%;height:720px;'
                 'border:1px solid #ddd"></iframe>')
 
 
