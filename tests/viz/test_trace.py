@@ -196,6 +196,8 @@ def test_every_op_the_graph_records_has_a_backward_rule() -> None:
 @needs_dot
 def test_the_page_has_a_static_table_for_readers_without_script() -> None:
     x = Tensor(np.ones(2), requires_grad=True)
-    page = viz.trace_backward((x * x).sum()).to_html()
+    trace = viz.trace_backward((x * x).sum())
+    assert "dir=back" in trace.dot  # arrows the way gradients flow
+    page = trace.to_html()
     table = page[page.index("<noscript>"):page.index("</noscript>")]
     assert table.count("<tr>") == 1 + 3 and "da = g·b, db = g·a" in table

@@ -93,7 +93,9 @@ class BackwardTrace:
     @property
     def dot(self) -> str:
         if self._dot is None:
-            self._dot = draw_graph(self._root, self._params, clusters=self._params is not None).source
+            graph = draw_graph(self._root, self._params, clusters=self._params is not None)
+            graph.edge_attr["dir"] = "back"  # the forward layout, arrows the way the gradients flow
+            self._dot = graph.source
         return self._dot
 
     def __len__(self) -> int:
