@@ -7,6 +7,8 @@ its output gets it from the engine as the closure's second argument.
 """
 from __future__ import annotations
 
+import functools
+import itertools
 from typing import Any, Callable
 
 import numpy as np
@@ -32,11 +34,11 @@ class Node:
     """
 
     __slots__ = ("name", "parents", "backward", "_meta", "site", "module", "saved", "needs_output", "out_version",
-                 "__weakref__")
+                 "composite", "__weakref__")
 
     def __init__(self, name: str, parents: tuple, backward: Callable, saved: tuple, needs_output: bool = False,
                  out_version: int = 0, meta: dict | Callable[[], dict] | None = None, site: str | None = None,
-                 module: Any = None):
+                 module: Any = None, composite: tuple | None = None):
         self.name = name
         self.parents = parents
         self.backward: Callable | None = backward
@@ -46,6 +48,7 @@ class Node:
         self._meta = meta
         self.site = site
         self.module = module
+        self.composite = composite  # (name, instance) when an op made of ops recorded it: one box in pictures
 
     @property
     def meta(self) -> dict | None:
@@ -90,7 +93,7 @@ def _record(out: Tensor, name: str, parents: tuple, backward: Callable, meta: An
     # a view's version counter is its base's, so out_version need not be 0
     out.grad_fn = Node(name, parents, backward, tuple([(t, t._version_counter[0]) for t in saved]), needs_output,
                        out._version_counter[0], meta, _user_site() if _modes.anomaly else None,
-                       stack[-1] if stack else None)
+                       stack[-1] if stack else None, _modes.composite)
 
 
 def make_op(name: str, data: np.ndarray, parents: tuple, backward: Callable,
@@ -124,3 +127,33 @@ def make_op(name: str, data: np.ndarray, parents: tuple, backward: Callable,
     if modes.anomaly:
         _check_finite(data, "forward", name, out.grad_fn.site if out.grad_fn else None)
     return out
+
+
+_instances = itertools.count()
+
+
+def composite(name: str) -> Callable:
+    """Decorator for an op made of other ops (a loss, say): the nodes it records are marked as one
+    ``name``, so that pictures draw them as one box (``draw_graph(expand=True)`` opens it). The
+    outermost such op names the box.
+
+    >>> from tinygrad_cnn import Tensor
+    >>> @composite("square_sum")
+    ... def square_sum(x):
+    ...     return (x * x).sum()
+    >>> y = square_sum(Tensor([1.0, 2.0], requires_grad=True))
+    >>> y.grad_fn.name, y.grad_fn.composite[0], y.grad_fn.parents[0].grad_fn.composite == y.grad_fn.composite
+    ('sum', 'square_sum', True)
+    """
+    def deco(fn: Callable) -> Callable:
+        @functools.wraps(fn)
+        def op(*args: Any, **kwargs: Any) -> Any:
+            if _modes.composite is not None:
+                return fn(*args, **kwargs)
+            _modes.composite = (name, next(_instances))
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                _modes.composite = None
+        return op
+    return deco

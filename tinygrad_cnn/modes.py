@@ -11,6 +11,7 @@ import numpy as np
 class _Modes(threading.local):
     grad_enabled = True
     anomaly = False
+    composite: tuple | None = None  # (name, instance) of the op made of ops now running, for pictures
 
     def __init__(self) -> None:
         # Modules being called, innermost last: each new node records the innermost (graph pictures)

@@ -95,3 +95,19 @@ def test_rendered_svg_has_expected_node_titles(tmp_path):
     assert titles == {"t0", "t1", "t2", "t3", "t4"}
     texts = " ".join(t.text or "" for t in root.iter("{http://www.w3.org/2000/svg}text"))
     assert "weight" in texts and "matmul" in texts
+
+
+def test_a_loss_is_one_box_with_its_name_unless_expanded() -> None:
+    import tinygrad_cnn as tc
+    from tinygrad_cnn import nn
+    from tinygrad_cnn.viz import to_dot
+
+    model = nn.Sequential(nn.Linear(3, 2))
+    loss = nn.functional.cross_entropy(model(tc.randn(4, 3)), tc.tensor([0, 1, 1, 0]))
+    boxed = to_dot(loss, params=model)
+    assert 'label="cross_entropy\\n(4, 2) → ()"' in boxed and "log_softmax" not in boxed
+    assert "target weights" not in boxed  # the loss's own constant is inside its box
+    opened = to_dot(loss, params=model, expand=True)
+    assert "log_softmax" in opened and "cross_entropy" not in opened
+    mse = nn.functional.mse_loss(model(tc.randn(4, 3)), tc.randn(4, 2))
+    assert 'label="mse_loss\\n(4, 2), (4, 2) → ()"' in to_dot(mse)

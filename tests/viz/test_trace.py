@@ -33,7 +33,10 @@ def test_one_step_per_engine_step_in_the_engines_order() -> None:
     ids = node_ids(graph_tensors(loss))
     engine_order = [ids[id(t)] for t in reversed(_topo_order([loss]))]
     trace = viz.trace_backward(loss, params=model)
-    assert [s["node"] for s in trace.steps] == engine_order
+    # the loss's three ops are one cross_entropy box in the picture: their steps highlight it
+    assert [s["node"] for s in trace.steps[:3]] == ["m0"] * 3 and trace.steps[3]["op"] == "linear"
+    assert [s["node"] for s in trace.steps[3:]] == engine_order[3:]
+    assert [s["op"] for s in trace.steps[:3]] == ["sum", "mul", "log_softmax"]
     assert trace.steps[0]["op"] == "sum" and trace.steps[0]["grad"]["norm"] == 1.0
     leaves = [s for s in trace.steps if s["kind"] == "leaf"]
     assert sorted(s["label"] for s in leaves) == sorted(n for n, _ in model.named_parameters())

@@ -5,7 +5,7 @@ from typing import Any
 
 import numpy as np
 
-from ..graph import make_op
+from ..graph import composite, make_op
 from ..tensor import Tensor, lift
 from .activation import log_softmax, softplus
 from .elementwise import absolute, clip, div, log, mul, sub, where
@@ -102,6 +102,7 @@ def _nll(op: str, logp: Tensor, target: Any, ignore_index: int, reduction: str, 
 
 
 @register
+@composite("nll_loss")
 def nll_loss(input: Tensor, target: Any, weight: Any = None, size_average: Any = None, ignore_index: int = -100,
              reduce: Any = None, reduction: str = "mean") -> Tensor:
     """Negative log-likelihood of integer ``target`` classes under log-probabilities ``input``.
@@ -116,6 +117,7 @@ def nll_loss(input: Tensor, target: Any, weight: Any = None, size_average: Any =
 
 
 @register
+@composite("cross_entropy")
 def cross_entropy(input: Tensor, target: Any, weight: Any = None, size_average: Any = None, ignore_index: int = -100,
                   reduce: Any = None, reduction: str = "mean", label_smoothing: float = 0.0) -> Tensor:
     """Softmax cross-entropy of logits ``input`` against integer class ``target`` or class
@@ -166,6 +168,7 @@ def _same_shape(op: str, input: Tensor, target: Any) -> Tensor:
 
 
 @register
+@composite("mse_loss")
 def mse_loss(input: Tensor, target: Any, size_average: Any = None, reduce: Any = None,
              reduction: str = "mean") -> Tensor:
     """Squared error ``(input - target) ** 2``. Shape: input and target alike -> () or same.
@@ -194,6 +197,7 @@ def _elementwise_weight(op: str, name: str, w: Any, input: Tensor, trailing: boo
 
 
 @register
+@composite("binary_cross_entropy")
 def binary_cross_entropy(input: Tensor, target: Any, weight: Any = None, size_average: Any = None,
                          reduce: Any = None, reduction: str = "mean") -> Tensor:
     """BCE of probabilities ``input`` in [0, 1], each element's loss times ``weight`` (broadcast);
@@ -235,6 +239,7 @@ def _bce(p: Tensor, t: Tensor) -> Tensor:
 
 
 @register
+@composite("binary_cross_entropy_with_logits")
 def binary_cross_entropy_with_logits(input: Tensor, target: Any, weight: Any = None, size_average: Any = None,
                                      reduce: Any = None, reduction: str = "mean", pos_weight: Any = None) -> Tensor:
     """BCE of ``sigmoid(input)``, computed as ``softplus(x) - x*t``: stable for large logits and
@@ -259,6 +264,7 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Any, weight: Any = N
 
 
 @register
+@composite("l1_loss")
 def l1_loss(input: Tensor, target: Any, size_average: Any = None, reduce: Any = None,
             reduction: str = "mean") -> Tensor:
     """Absolute error ``|input - target|`` (gradient 0 where they are equal, as PyTorch).
@@ -274,6 +280,7 @@ def l1_loss(input: Tensor, target: Any, size_average: Any = None, reduce: Any = 
 
 
 @register
+@composite("smooth_l1_loss")
 def smooth_l1_loss(input: Tensor, target: Any, size_average: Any = None, reduce: Any = None,
                    reduction: str = "mean", beta: float = 1.0) -> Tensor:
     """Huber-like loss: ``0.5 d**2 / beta`` where ``|d| < beta``, else ``|d| - 0.5 beta``, with

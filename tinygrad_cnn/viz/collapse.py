@@ -9,7 +9,7 @@ import graphviz
 from ..engine import _topo_order
 from ..tensor import Tensor
 
-__all__ = ["module_groups", "Group"]
+__all__ = ["module_groups", "composite_groups", "Group"]
 
 
 class Group:
@@ -29,7 +29,7 @@ class Group:
     def label(self) -> str:
         name = self.names[0] if self.count == 1 else f"{self.names[0]} … {self.names[-1]}"
         shapes = lambda ts: ", ".join("(" + ", ".join(map(str, t.shape)) + ")" for t in ts) or "-"  # noqa: E731
-        head = f"{name}: {self.type_name}" + (f" ×{self.count}" if self.count > 1 else "")
+        head = (f"{name}: {self.type_name}" if self.type_name else name) + (f" ×{self.count}" if self.count > 1 else "")
         return "\\n".join([graphviz.escape(head), f"{shapes(self.inputs)} → {shapes(self.outputs)}"])
 
 
@@ -134,3 +134,34 @@ def module_types(params: Any) -> dict[str, str]:
     if params is None or not hasattr(params, "named_modules"):
         return {}
     return {n: type(m).__name__ for n, m in params.named_modules() if n}
+
+
+def composite_groups(tensors: list[Tensor], roots: list[Tensor], names: dict[int, str],
+                     of: dict[int, Group]) -> list[Group]:
+    """One box per call of an op made of ops (``graph.composite``: cross_entropy, mse_loss, ...),
+    for the tensors not already in a box; a constant used only inside one (cross_entropy's
+    target weights, a mean's scale) goes in with it. Adds to ``of``; returns the new groups."""
+    by_call: dict[tuple, Group] = {}
+    for t in tensors:
+        call = t.grad_fn.composite if t.grad_fn is not None else None
+        if call is not None and id(t) not in of:
+            group = by_call.get(call)
+            if group is None:
+                group = by_call[call] = Group(call[0], "")
+            group.members.append(t)
+            of[id(t)] = group
+    consumers: dict[int, set[int]] = {}
+    for t in tensors:
+        for p in t.grad_fn.parents if t.grad_fn is not None else ():
+            consumers.setdefault(id(p), set()).add(id(t))
+    for t in tensors:
+        users = {id(of.get(c)) for c in consumers.get(id(t), ())}
+        owner = of.get(next(iter(consumers.get(id(t), {0}))))
+        own_constant = t.grad_fn is None and not t.requires_grad and (t.name or t.numel() == 1) and id(t) not in names
+        if owner is not None and own_constant and len(users) == 1 and owner in by_call.values():
+            owner.members.append(t)
+            of[id(t)] = owner
+    root_ids = {id(r) for r in roots}
+    for group in by_call.values():
+        _connect(group, of, consumers, names, root_ids)
+    return list(by_call.values())

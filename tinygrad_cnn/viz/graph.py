@@ -44,7 +44,7 @@ def _stats(data: np.ndarray) -> str:
 
 def draw_graph(root: Any, params: Any = None, show_grad: bool = False, show_values: bool = False,
                rankdir: str = "TB", clusters: bool = False, backward: bool = False,
-               depth: int | None = None) -> graphviz.Digraph:
+               depth: int | None = None, expand: bool = False) -> graphviz.Digraph:
     """The graph that produced ``root`` as a ``graphviz.Digraph`` (shows inline in Jupyter; render
     with ``.render(format='svg')``, which needs the ``dot`` program).
 
@@ -55,7 +55,8 @@ def draw_graph(root: Any, params: Any = None, show_grad: bool = False, show_valu
     (one per op, "AccumulateGrad" per leaf; for a gradient made with ``create_graph=True`` this
     is the double backward). ``depth`` (with a Module as ``params``): each sub-module that deep
     (1: the top-level ones) collapses into one box with its name, type and input/output shapes,
-    and consecutive identical blocks fold into one box marked "×N".
+    and consecutive identical blocks fold into one box marked "×N". An op made of other ops
+    (cross_entropy and the other losses) is one box with its name; ``expand=True`` draws its ops.
 
     >>> from tinygrad_cnn import Tensor
     >>> w = Tensor([1.0, 2.0], requires_grad=True)
@@ -70,7 +71,7 @@ def draw_graph(root: Any, params: Any = None, show_grad: bool = False, show_valu
     if backward:
         return backward_graph(roots, names, rankdir)
     tensors = graph_tensors(roots)
-    collapsed, boxes = _collapse(tensors, roots, names, module_names, params, depth)
+    collapsed, boxes = boxes_of(tensors, roots, names, module_names, params, depth, expand)
     look = _Look(names, module_names if clusters else {}, {id(r) for r in roots}, show_grad, show_values)
     ids = node_ids(tensors)
     box_ids = {id(b): f"m{i}" for i, b in enumerate(boxes)}
@@ -88,6 +89,29 @@ def draw_graph(root: Any, params: Any = None, show_grad: bool = False, show_valu
     _add_nodes(dot, groups)
     _add_edges(dot, tensors, lambda t: box_ids[id(collapsed[id(t)])] if id(t) in collapsed else ids[id(t)])
     return dot
+
+
+def boxes_of(tensors: list, roots: list, names: dict, module_names: dict, params: Any, depth: int | None,
+             expand: bool) -> tuple[dict, list]:
+    """Which tensors fold into which box (id(tensor) -> box), and the boxes: sub-modules at
+    ``depth``, then each call of an op made of ops unless ``expand``."""
+    collapsed, boxes = _collapse(tensors, roots, names, module_names, params, depth)
+    if not expand:
+        from .collapse import composite_groups
+
+        boxes = boxes + composite_groups(tensors, roots, names, collapsed)
+    return collapsed, boxes
+
+
+def box_node_ids(roots: list, params: Any) -> dict[int, str]:
+    """The DOT node id of each tensor in :func:`draw_graph`'s default picture of ``roots`` (its
+    box's id when it is drawn inside one), for pages that highlight tensors in it."""
+    tensors = graph_tensors(roots)
+    names, module_names = _param_names(params)
+    collapsed, boxes = boxes_of(tensors, roots, names, module_names, params, None, False)
+    box_ids = {id(b): f"m{i}" for i, b in enumerate(boxes)}
+    ids = node_ids(tensors)
+    return {k: box_ids[id(collapsed[k])] if k in collapsed else v for k, v in ids.items()}
 
 
 def _collapse(tensors: list, roots: list, names: dict, module_names: dict, params: Any,
@@ -185,7 +209,8 @@ def _add_edges(dot: Any, tensors: list, rep: Any) -> None:
 
 
 def to_dot(root: Any, params: Any = None, show_grad: bool = False, show_values: bool = False,
-           rankdir: str = "TB", clusters: bool = False, backward: bool = False, depth: int | None = None) -> str:
+           rankdir: str = "TB", clusters: bool = False, backward: bool = False, depth: int | None = None,
+           expand: bool = False) -> str:
     """DOT source of :func:`draw_graph`'s picture; needs no Graphviz program.
 
     >>> from tinygrad_cnn import Tensor
@@ -193,5 +218,5 @@ def to_dot(root: Any, params: Any = None, show_grad: bool = False, show_values: 
     >>> to_dot(x.exp()).count("->")
     1
     """
-    return draw_graph(root, params, show_grad, show_values, rankdir, clusters, backward, depth).source
+    return draw_graph(root, params, show_grad, show_values, rankdir, clusters, backward, depth, expand).source
 

@@ -16,8 +16,8 @@ import numpy as np
 
 from ..engine import root_gradient, run_backward
 from ..tensor import Tensor
-from .base import _param_names, _roots, _shape, graph_tensors, node_ids
-from .graph import draw_graph
+from .base import _param_names, _roots, _shape, graph_tensors
+from .graph import box_node_ids, draw_graph
 from .heat import heatmap
 from .page import render_page
 from .rules import rule_of
@@ -140,7 +140,7 @@ def trace_backward(root: Tensor, params: Any = None, gradient: Any = None, retai
         raise ValueError("trace_backward: root must be one Tensor")
     g = root_gradient(root, gradient, "trace_backward")
     tensors = graph_tensors(roots)
-    ids = node_ids(tensors)
+    ids = box_node_ids(roots, params)  # a step inside a composite op's box highlights the box
     names, _ = _param_names(params)
     labels = {id(t): names.get(id(t)) or t.name or "" for t in tensors}
     expected: dict[int, int] = {}
