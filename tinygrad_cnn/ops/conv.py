@@ -31,10 +31,10 @@ def conv2d_op(x: Tensor, w: Tensor, b: Tensor | None, geo: ConvGeometry) -> Tens
     kept = windows if w.requires_grad else None  # the weight gradient reads the same windows
 
     def backward(g: Tensor) -> tuple:
-        g_gemm = kernels.grad_layout(g._data, geo)  # shared by the gradients' GEMMs
-        gx = conv_transpose_op(g, w, None, geo, g_gemm) if x.requires_grad else None
-        gw = conv2d_weight_op(x, g, geo, kept, g_gemm) if w.requires_grad else None
-        gb = conv_bias_grad(g, geo, g_gemm) if b is not None and b.requires_grad else None
+        with kernels.shared_layouts():  # the three read g in one layout, made once
+            gx = conv_transpose_op(g, w, None, geo) if x.requires_grad else None
+            gw = conv2d_weight_op(x, g, geo, kept) if w.requires_grad else None
+            gb = conv_bias_grad(g, geo) if b is not None and b.requires_grad else None
         return gx, gw, gb
 
     parents = (x, w) if b is None else (x, w, b)
@@ -42,11 +42,9 @@ def conv2d_op(x: Tensor, w: Tensor, b: Tensor | None, geo: ConvGeometry) -> Tens
     return make_op("conv2d", out, parents, backward, geo.meta, saved=(x, w))
 
 
-def conv_transpose_op(y: Tensor, w: Tensor, b: Tensor | None, geo: ConvGeometry,
-                      y_gemm: np.ndarray | None = None) -> Tensor:
-    """The adjoint of :func:`conv2d_op` in its input. Shape: (N, F, H', W') -> (N, C, H, W).
-    ``y_gemm`` optionally holds ``y`` already in the kernels' internal layout."""
-    out = kernels.conv_transpose(y._data, w._data, geo, y_gemm)
+def conv_transpose_op(y: Tensor, w: Tensor, b: Tensor | None, geo: ConvGeometry) -> Tensor:
+    """The adjoint of :func:`conv2d_op` in its input. Shape: (N, F, H', W') -> (N, C, H, W)."""
+    out = kernels.conv_transpose(y._data, w._data, geo)
     if b is not None:
         out += b._data.reshape(1, -1, 1, 1)
 
@@ -60,23 +58,22 @@ def conv_transpose_op(y: Tensor, w: Tensor, b: Tensor | None, geo: ConvGeometry,
     return make_op("conv_transpose2d", out, parents, backward, geo.meta, saved=(y, w))
 
 
-def conv2d_weight_op(x: Tensor, y: Tensor, geo: ConvGeometry, windows: np.ndarray | None = None,
-                     y_gemm: np.ndarray | None = None) -> Tensor:
+def conv2d_weight_op(x: Tensor, y: Tensor, geo: ConvGeometry, windows: np.ndarray | None = None) -> Tensor:
     """The correlation of input and output gradient: conv2d's weight gradient. Shape -> (F, C/G, kh, kw).
-    ``windows``/``y_gemm`` optionally hold x's windows and y in the internal layout, already made."""
+    ``windows`` optionally holds x's windows, as the forward made them."""
     def backward(g: Tensor) -> tuple:
         gx = conv_transpose_op(y, g, None, geo) if x.requires_grad else None
         gy = conv2d_op(x, g, None, geo) if y.requires_grad else None
         return gx, gy
 
-    return make_op("conv2d_weight", kernels.conv_weight(x._data, y._data, geo, windows, y_gemm), (x, y), backward,
+    return make_op("conv2d_weight", kernels.conv_weight(x._data, y._data, geo, windows), (x, y), backward,
                    geo.meta, saved=(x, y))
 
 
 @register
-def conv_bias_grad(g: Tensor, geo: ConvGeometry | None = None, g_gemm: np.ndarray | None = None) -> Tensor:
-    """The sum of ``g`` over batch and space per channel: a conv's bias gradient. ``geo``/``g_gemm``
-    let the kernel read ``g`` in the layout the conv's GEMMs already made. Shape: (N, F, H', W') -> (F,).
+def conv_bias_grad(g: Tensor, geo: ConvGeometry | None = None) -> Tensor:
+    """The sum of ``g`` over batch and space per channel: a conv's bias gradient; ``geo``, the
+    conv's, lets the kernel read ``g`` in the layout its GEMMs use. Shape: (N, F, H', W') -> (F,).
 
     >>> conv_bias_grad(Tensor(np.ones((2, 3, 4, 4)))).tolist()
     [32.0, 32.0, 32.0]
@@ -86,7 +83,7 @@ def conv_bias_grad(g: Tensor, geo: ConvGeometry | None = None, g_gemm: np.ndarra
     if geo is None:  # a 1x1 convolution's geometry: its output side is g's
         geo = ConvGeometry(g.shape[2:], g.shape[2:], (1, 1), (1, 1), (0, 0, 0, 0), (1, 1), 1)
     shape = g.shape
-    return make_op("conv_bias_grad", kernels.bias_grad(g._data, geo, g_gemm), (g,),
+    return make_op("conv_bias_grad", kernels.bias_grad(g._data, geo), (g,),
                    lambda gg: (gg.reshape(1, -1, 1, 1).expand(*shape),), saved=())
 
 

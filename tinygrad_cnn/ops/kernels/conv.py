@@ -17,6 +17,10 @@ Every function takes a :class:`ConvGeometry`, the sizes of the *forward* convolu
 """
 from __future__ import annotations
 
+import contextlib
+import threading
+from typing import Iterator
+
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
@@ -144,12 +148,46 @@ def uses_stacked_rows(geo: ConvGeometry) -> bool:
     return geo.stride == (1, 1) and geo.dilation[0] == 1
 
 
+class _Layouts(threading.local):
+    made: dict | None = None  # (id(y), geo) -> (y, y's layout) while a conv's gradients are made
+
+
+_layouts = _Layouts()
+
+
+@contextlib.contextmanager
+def shared_layouts() -> Iterator[None]:
+    """Within the block, :func:`grad_layout` makes each array's layout once: a conv's three
+    gradients (input, weight, bias) read the incoming gradient in the same layout.
+
+    >>> with shared_layouts():
+    ...     pass
+    """
+    outer = _layouts.made
+    _layouts.made = {} if outer is None else outer
+    try:
+        yield
+    finally:
+        _layouts.made = outer
+
+
 def grad_layout(y: np.ndarray, geo: ConvGeometry) -> np.ndarray:
     """``y``, the output side of ``geo``, in the layout the GEMMs read it in. Where
     :func:`uses_stacked_rows`: image rows outermost, so that any run of consecutive rows is one
     contiguous (rows*F/G, W'*N) block (a conv's own output, and the gradient that comes back to it
     through ReLU and pooling, already lie so and are read in place); otherwise the column order
-    of :func:`im2col`. Shape: (N, F, H', W') -> (G, H', F/G, W'*N) or (G, F/G, H'*W'*N)."""
+    of :func:`im2col`. Inside :func:`shared_layouts`, made once per array.
+    Shape: (N, F, H', W') -> (G, H', F/G, W'*N) or (G, F/G, H'*W'*N)."""
+    made = _layouts.made
+    if made is None:
+        return _grad_layout(y, geo)
+    key = (id(y), geo)
+    if key not in made:
+        made[key] = (y, _grad_layout(y, geo))  # y kept alive, so its id is not reused in the block
+    return made[key][1]
+
+
+def _grad_layout(y: np.ndarray, geo: ConvGeometry) -> np.ndarray:
     n, f, ho, wo = y.shape
     g = geo.groups
     if not uses_stacked_rows(geo):
@@ -334,11 +372,10 @@ def conv_forward(x: np.ndarray, w: np.ndarray, geo: ConvGeometry, bias: np.ndarr
     return out, windows
 
 
-def conv_transpose(y: np.ndarray, w: np.ndarray, geo: ConvGeometry, y_gemm: np.ndarray | None = None) -> np.ndarray:
-    """The transposed convolution (the adjoint of :func:`conv_forward` in its input); ``y_gemm``
-    optionally holds :func:`grad_layout` of ``y``. Shape: (N, F, H', W') * (F, Cg, kh, kw) -> (N, C, H, W)."""
-    if y_gemm is None:
-        y_gemm = grad_layout(y, geo)
+def conv_transpose(y: np.ndarray, w: np.ndarray, geo: ConvGeometry) -> np.ndarray:
+    """The transposed convolution (the adjoint of :func:`conv_forward` in its input).
+    Shape: (N, F, H', W') * (F, Cg, kh, kw) -> (N, C, H, W)."""
+    y_gemm = grad_layout(y, geo)
     if uses_stacked_rows(geo):
         return conv_transpose_stacked(w, y_gemm, y.shape[0], geo)
     g = geo.groups
@@ -349,13 +386,11 @@ def conv_transpose(y: np.ndarray, w: np.ndarray, geo: ConvGeometry, y_gemm: np.n
     return col2im(cols, y.shape[0], cg * g, geo)
 
 
-def conv_weight(x: np.ndarray, y: np.ndarray, geo: ConvGeometry, windows: np.ndarray | None = None,
-                y_gemm: np.ndarray | None = None) -> np.ndarray:
+def conv_weight(x: np.ndarray, y: np.ndarray, geo: ConvGeometry, windows: np.ndarray | None = None) -> np.ndarray:
     """The correlation of input and output gradient (conv2d's weight gradient); ``windows``
-    optionally holds what :func:`conv_forward` returned (columns of ones rows are skipped) and
-    ``y_gemm`` :func:`grad_layout` of ``y``. Shape: (N, C, H, W), (N, F, H', W') -> (F, Cg, kh, kw)."""
-    if y_gemm is None:
-        y_gemm = grad_layout(y, geo)
+    optionally holds what :func:`conv_forward` returned (columns of ones rows are skipped).
+    Shape: (N, C, H, W), (N, F, H', W') -> (F, Cg, kh, kw)."""
+    y_gemm = grad_layout(y, geo)
     g, m, cg, (kh, kw) = geo.groups, y.shape[1] // geo.groups, x.shape[1] // geo.groups, geo.kernel
     if uses_row_windows(geo):
         windows = row_windows(x, geo) if windows is None else windows
@@ -370,13 +405,13 @@ def conv_weight(x: np.ndarray, y: np.ndarray, geo: ConvGeometry, windows: np.nda
     return gw.reshape(g * m, cg, kh, kw)
 
 
-def bias_grad(y: np.ndarray, geo: ConvGeometry, y_gemm: np.ndarray | None = None) -> np.ndarray:
+def bias_grad(y: np.ndarray, geo: ConvGeometry) -> np.ndarray:
     """The sum of ``y`` per channel (conv2d's bias gradient), as a product with ones over
-    :func:`grad_layout`'s contiguous runs (``y_gemm`` when already made).
+    :func:`grad_layout`'s contiguous runs.
     Shape: (N, F, H', W') -> (F,)."""
     if y.size == 0:
         return np.zeros(y.shape[1], y.dtype)
-    y_gemm = grad_layout(y, geo) if y_gemm is None else y_gemm
+    y_gemm = grad_layout(y, geo)
     sums = y_gemm.reshape(-1, y_gemm.shape[-1]) @ ones(y_gemm.shape[-1], y_gemm.dtype.str)
     if uses_stacked_rows(geo):  # (G, H', F/G): per output row and filter, then over the rows
         sums = sums.reshape(y_gemm.shape[:3]).sum(axis=1)
