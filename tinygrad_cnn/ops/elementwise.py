@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from ..graph import make_op
+from .kernels import layout
 from ..tensor import Tensor, lift
 from .registry import register
 from ..errors import OpError, ShapeError
@@ -66,23 +67,9 @@ def _apply(op: str, fn: Any, a: Tensor, b: Tensor) -> np.ndarray:
         dtype = result_type(a, b)
         x, y = x.astype(dtype, copy=False), y.astype(dtype, copy=False)
     try:
-        return fn(x, y, out=_out_like_full_operand(fn, x, y))
+        return fn(x, y, out=layout.binary_out(fn, x, y))
     except ValueError:
         raise ShapeError(f"{op}: shapes {a.shape} and {b.shape} cannot be broadcast together") from None
-
-
-def _out_like_full_operand(fn: Any, x: np.ndarray, y: np.ndarray) -> np.ndarray | None:
-    """An output laid out as the operand of the result's shape, when the other one is broadcast:
-    numpy would otherwise pick a layout of its own (e.g. a pooled gradient expanded back against a
-    batch-innermost mask), and every later op would mix layouts, several times slower.
-    Shape: broadcast(x, y), or None to let numpy allocate."""
-    if not isinstance(fn, np.ufunc) or x.dtype.kind != "f" or x.ndim < 2 or max(x.size, y.size) < 4096:
-        return None
-    shape = np.broadcast_shapes(x.shape, y.shape)
-    full = [a for a in (x, y) if a.shape == shape and 0 not in a.strides]
-    if len(full) != 1 or full[0].flags.c_contiguous:  # both full, or numpy's choice is already C order
-        return None
-    return np.empty_like(full[0], dtype=np.result_type(x, y))
 
 
 def _const(arr: np.ndarray) -> Tensor:

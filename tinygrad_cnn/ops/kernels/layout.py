@@ -71,3 +71,22 @@ def pad_indices(n: int, lo: int, hi: int, mode: str) -> np.ndarray:
         return np.clip(i, 0, n - 1)
     assert mode == "circular", mode
     return i % n
+
+
+def binary_out(fn: Any, x: np.ndarray, y: np.ndarray) -> np.ndarray | None:
+    """The ``out=`` array of a binary ufunc: laid out as the operand of the result's shape when the
+    other one is broadcast. numpy would otherwise pick a layout of its own (a pooled gradient
+    expanded back against a batch-innermost mask, say), and every later op would mix layouts,
+    several times slower. Shape: broadcast(x, y), or None to let numpy allocate.
+
+    >>> x = np.ones((64, 8, 8, 8)).transpose(3, 0, 1, 2)   # batch-innermost memory
+    >>> binary_out(np.add, x, np.ones(8)).strides == x.strides
+    True
+    """
+    if not isinstance(fn, np.ufunc) or x.dtype.kind != "f" or x.ndim < 2 or max(x.size, y.size) < 4096:
+        return None
+    shape = np.broadcast_shapes(x.shape, y.shape)
+    full = [a for a in (x, y) if a.shape == shape and 0 not in a.strides]
+    if len(full) != 1 or full[0].flags.c_contiguous:  # both full, or numpy's choice is already C order
+        return None
+    return np.empty_like(full[0], dtype=np.result_type(x, y))
