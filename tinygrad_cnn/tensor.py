@@ -1,7 +1,7 @@
-"""The Tensor and ``make_op`` (how every op wraps its result and records its node); the ways to
-build tensors from data (``tensor``, ``from_numpy``, ``as_tensor``) are in ``factories.py``.
+"""The Tensor; the ways to build tensors from data (``tensor``, ``from_numpy``, ``as_tensor``) are
+in ``factories.py``, and how an op records its node in ``graph.py``.
 
-A Tensor wraps a numpy array. Every op builds its result with :func:`make_op`, handing over the
+A Tensor wraps a numpy array. Every op builds its result with ``graph.make_op``, handing over the
 numpy result, the input Tensors and a backward closure. The closure receives the output's gradient
 (a Tensor) and returns one gradient per input, computed with Tensor ops, so that the same closure
 gives first-order gradients (run under ``no_grad``) and higher-order ones (``create_graph=True``).
