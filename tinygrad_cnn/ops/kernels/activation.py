@@ -27,14 +27,3 @@ def relu_mask(out: np.ndarray) -> np.ndarray:
     [False, False, True, True]
     """
     return np.not_equal(out, 0)
-
-
-def relu_backward(g: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """``g`` where ``mask``, else 0, in ``g``'s dtype and layout (casting the mask first and then
-    multiplying beats numpy's mixed-type product, which casts in small buffers).
-    Shape: g and mask broadcast together.
-
-    >>> relu_backward(np.array([2.0, 3.0], np.float32), np.array([True, False])).tolist()
-    [2.0, 0.0]
-    """
-    return np.multiply(g, mask.astype(g.dtype))
