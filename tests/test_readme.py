@@ -80,7 +80,10 @@ def test_every_block_runs_in_order_and_prints_what_it_shows(tmp_path, monkeypatc
             ns["test_softsign"]()
     # what the blocks show in their comments
     assert "(4, 1, 3, 3)" in printed[0]
-    watch = printed[-1].splitlines()
+    watch = next(p for b, p in zip(BLOCKS, printed) if "trace.steps[3]" in b).splitlines()
     assert watch[0] == "linear [8, 10]"
     if shutil.which("dot"):
         assert watch[1] == "steps.html" and (tmp_path / "steps.html").stat().st_size > 10_000
+    fan_out = next(p for b, p in zip(BLOCKS, printed) if "h * h + h" in b)
+    shown = re.search(r"h \* h \+ h.*?```\n\n```text\n(.*?)```", README, flags=re.S).group(1)
+    assert fan_out == shown
