@@ -23,7 +23,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--version", action="version", version=f"tinygrad-cnn {__version__}")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
-    for add in (_add_train, _add_evaluate, _add_graph, _add_gradcheck, _add_check):
+    for add in (_add_train, _add_evaluate, _add_graph, _add_gradcheck, _add_check, _add_export):
         add(sub)
     return p
 
@@ -68,6 +68,12 @@ def _add_graph(sub: Any) -> None:
     g.add_argument("--backward-steps", default=None, metavar="HTML",
                    help="write a page that steps through LeNet-5's backward, one engine step at a time")
     g.add_argument("--batch-size", type=int, default=2, help="images in the drawn step (default 2)")
+
+
+def _add_export(sub: Any) -> None:
+    x = sub.add_parser("export", help="write a checkpoint's LeNet-5 as an ONNX model (batch size symbolic)")
+    x.add_argument("checkpoint")
+    x.add_argument("--onnx", required=True, metavar="PATH", help="the .onnx file to write")
 
 
 def _add_gradcheck(sub: Any) -> None:
@@ -188,6 +194,26 @@ def _gradcheck(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def _export(args: argparse.Namespace) -> int:
+    from . import training as T
+
+    if Path(args.onnx).suffix.lower() != ".onnx":
+        raise ValueError(f"--onnx must end in .onnx, got {args.onnx}")
+    try:
+        from .onnx import export
+    except ImportError:
+        raise RuntimeError("the export command needs onnx: pip install tinygrad_cnn[onnx]") from None
+    model, _ = T.load_model(args.checkpoint)
+    model.eval()
+    from .tensor import Tensor
+    import numpy as np
+
+    export(model, Tensor(np.zeros((1, 1, 28, 28), np.float32)), args.onnx, input_names=["image"],
+           output_names=["logits"], dynamic_axes={"image": {0: "batch"}, "logits": {0: "batch"}})
+    print(f"wrote {args.onnx}: input 'image' (batch, 1, 28, 28) float32, output 'logits' (batch, 10)")
+    return 0
+
+
 def _hypothesis_home() -> None:
     """Hypothesis keeps files (a cache of constants) in ./.hypothesis unless told otherwise: the
     commands keep them in the user's cache folder, so a run leaves nothing in the working directory."""
@@ -223,7 +249,8 @@ def _check(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit status (2 with a one-line message on bad input)."""
     args = _parser().parse_args(argv)
-    commands = {"train": _train, "evaluate": _evaluate, "graph": _graph, "gradcheck": _gradcheck, "check": _check}
+    commands = {"train": _train, "evaluate": _evaluate, "graph": _graph, "gradcheck": _gradcheck, "check": _check,
+                "export": _export}
     try:
         return commands[args.command](args)
     except NonFiniteLossError as e:  # the last good checkpoint stays as it was

@@ -41,7 +41,8 @@ def reduce_sum(x: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
     if not isinstance(data, np.ndarray):
         data = np.asarray(data, dtype=src.dtype)
     in_shape = x.shape
-    return make_op("sum", data, (x,), lambda g: (_expand_back(g, in_shape, axes),), {"dim": dim}, saved=())
+    return make_op("sum", data, (x,), lambda g: (_expand_back(g, in_shape, axes),),
+                   {"dim": dim, "axes": axes, "keepdim": keepdim}, saved=())
 
 
 def _reciprocal(n: int) -> float:

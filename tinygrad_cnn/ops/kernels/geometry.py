@@ -41,7 +41,7 @@ class ConvGeometry(WindowGeometry):
             text += f" d{dh if dh == dw else f'{dh},{dw}'}"
         if self.groups != 1:
             text += f" g{self.groups}"
-        return {"args": text}
+        return {"args": text, "geo": self}  # the text for pictures, the sizes for exporters
 
     @property
     def padded_hw(self) -> tuple[int, int]:
@@ -81,7 +81,8 @@ class PoolGeometry(WindowGeometry):
 
     def meta(self) -> dict:
         (kh, kw), (sh, sw), (ph, pw) = self.kernel, self.stride, self.padding
-        return {"args": f"{kh}x{kw} s{sh if sh == sw else f'{sh},{sw}'} p{ph if ph == pw else f'{ph},{pw}'}"}
+        return {"args": f"{kh}x{kw} s{sh if sh == sw else f'{sh},{sw}'} p{ph if ph == pw else f'{ph},{pw}'}",
+                "geo": self}
 
     def offsets(self) -> Iterator[tuple[slice, slice]]:
         """(row slice, column slice) into the padded input for each kernel offset, row-major."""
