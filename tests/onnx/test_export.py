@@ -41,7 +41,19 @@ def test_lenet5_exports_with_named_parameters_and_a_symbolic_batch(tmp_path):
 
 def _layer(draw, c: int, side: int):
     """One layer that fits (channels c, sides side), or None."""
-    kind = draw(st.sampled_from(["conv", "maxpool", "avgpool", "bn", "act", "dropout"]))
+    kind = draw(st.sampled_from(["conv", "convT", "pad", "maxpool", "avgpool", "bn", "act", "dropout"]))
+    if kind == "convT":
+        k, s = draw(st.integers(1, 3)), draw(st.integers(1, 2))
+        d, p = draw(st.integers(1, 2)), draw(st.integers(0, 1))
+        op = draw(st.integers(0, max(s, d) - 1))
+        if (side - 1) * s - 2 * p + d * (k - 1) + op + 1 < 1:
+            return None
+        return nn.ConvTranspose2d(c, draw(st.integers(1, 3)), k, stride=s, padding=p, output_padding=op, dilation=d,
+                                  bias=draw(st.booleans()))
+    if kind == "pad":
+        widths = tuple(draw(st.integers(0, min(2, side - 1))) for _ in range(4))
+        return draw(st.sampled_from([nn.ZeroPad2d(widths), nn.ConstantPad2d(widths, 0.5), nn.ReflectionPad2d(widths),
+                                     nn.ReplicationPad2d(widths)]))
     if kind == "conv":
         groups = draw(st.sampled_from([g for g in (1, 2) if c % g == 0]))
         k, d = draw(st.integers(1, 3)), draw(st.integers(1, 2))
@@ -83,6 +95,10 @@ def models(draw):
             layer.eval()
             layers.append(layer)
             probe = layer(probe)
+    if draw(st.booleans()):  # global, or PyTorch's overlapping bins
+        pool = nn.AdaptiveAvgPool2d(draw(st.sampled_from([1, (2, 3)])))
+        layers.append(pool)
+        probe = pool(probe)
     layers += [nn.Flatten(), nn.Linear(int(np.prod(probe.shape[1:])), 3)]
     head = draw(st.sampled_from(["none", "softmax", "log_softmax"]))
     if head != "none":

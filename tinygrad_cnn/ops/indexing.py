@@ -130,7 +130,8 @@ def getitem(x: Tensor, idx: Any) -> Tensor:
     if not index.advanced:
         data = np.asarray(data)
     in_shape = x.shape
-    return make_op("getitem", data, (x,), lambda g: (index_add(g, index, in_shape),), saved=index.tensors)
+    return make_op("getitem", data, (x,), lambda g: (index_add(g, index, in_shape),), {"index": idx},
+                   saved=index.tensors)
 
 
 @register

@@ -218,7 +218,7 @@ def pad(x: Tensor, pad: Sequence[int], value: float = 0.0) -> Tensor:
     out = np.full(tuple(n + lo + hi for n, (lo, hi) in zip(x.shape, widths)), value, dtype=x.dtype)
     inner = tuple(slice(lo, lo + n) for n, (lo, _) in zip(x.shape, widths))
     out[inner] = x._data
-    return make_op("pad", out, (x,), lambda g: (getitem(g, inner),), {"pad": tuple(pad)}, saved=())
+    return make_op("pad", out, (x,), lambda g: (getitem(g, inner),), {"pad": tuple(pad), "value": value}, saved=())
 
 
 def _tensor_list(tensors: Sequence[Tensor], op: str) -> list[Tensor]:
