@@ -206,3 +206,25 @@ def test_a_trained_checkpoint_classifies_mnist_in_onnx_runtime_as_evaluate_does(
         correct += int((session.run(None, {"image": x.numpy()})[0].argmax(1) == y.numpy()).sum())
         n += len(y.numpy())
     assert n == 10000 and abs(100 * correct / n - ours) <= 0.01 + 1e-9  # the printed two decimals
+
+
+@pytest.mark.parametrize("name", ["lenet", "vgg_bn", "resnet"])
+def test_torch_onnx_export_of_the_same_weights_gives_the_same_outputs(tmp_path, name):
+    torch = pytest.importorskip("torch")
+    import warnings
+
+    bench = _bench_models()
+    tc.manual_seed(0)
+    ours = getattr(bench, name)(tc).eval()
+    theirs = getattr(bench, name)(torch).eval()
+    theirs.load_state_dict({k: torch.from_numpy(np.array(v.numpy())) for k, v in ours.state_dict().items()})
+    shape = (2, 1, 28, 28) if name == "lenet" else (2, 3, 32, 32)
+    x = tc.randn(*shape)
+    export(ours, x, tmp_path / "ours.onnx")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the legacy exporter's deprecation notice
+        torch.onnx.export(theirs, torch.from_numpy(x.numpy()), str(tmp_path / "torch.onnx"), dynamo=False,
+                          input_names=["input"])
+    a, b = run_onnx(tmp_path / "ours.onnx", x.numpy()), run_onnx(tmp_path / "torch.onnx", x.numpy())
+    np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(a, ours(x).numpy(), rtol=1e-5, atol=1e-5)
