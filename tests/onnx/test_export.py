@@ -228,3 +228,18 @@ def test_torch_onnx_export_of_the_same_weights_gives_the_same_outputs(tmp_path, 
     a, b = run_onnx(tmp_path / "ours.onnx", x.numpy()), run_onnx(tmp_path / "torch.onnx", x.numpy())
     np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5)
     np.testing.assert_allclose(a, ours(x).numpy(), rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("fn", [
+    lambda x: tc.cat([x, x * 2.0], 1).permute(0, 2, 1),
+    lambda x: (x @ x.permute(0, 2, 1)).softmax(-1),
+    lambda x: nn.functional.leaky_relu(x - 0.5, 0.1).exp().sum(dim=2, keepdim=True),
+    lambda x: x[:, 1:, ::-1] / (x[:, :1].abs() + 1.0),
+    lambda x: nn.functional.pad(x, (1, 2), value=0.25).sigmoid().log_softmax(dim=1),
+], ids=["cat-permute", "matmul-softmax", "leaky-exp-sum", "slices-div", "pad-logsoftmax"])
+def test_functions_of_tensors_export_too(tmp_path, fn):
+    x = tc.randn(2, 3, 4)
+    path = export(fn, x, tmp_path / "f.onnx", dynamic_axes={"input": {0: "batch"}})
+    for n in (2, 5):
+        xi = tc.randn(n, 3, 4)
+        np.testing.assert_allclose(run_onnx(path, xi.numpy()), fn(xi).numpy(), rtol=1e-5, atol=1e-6)
