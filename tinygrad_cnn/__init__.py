@@ -48,7 +48,7 @@ __all__ = [
 
 
 _missing = missing_attribute("tinygrad_cnn", "torch")
-_SUBPACKAGES = ("testing", "viz", "data", "autograd", "plots", "training")
+_SUBPACKAGES = ("testing", "viz", "data", "autograd", "plots", "training", "onnx")
 
 
 def __getattr__(name: str) -> Any:
