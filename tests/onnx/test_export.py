@@ -243,3 +243,11 @@ def test_functions_of_tensors_export_too(tmp_path, fn):
     for n in (2, 5):
         xi = tc.randn(n, 3, 4)
         np.testing.assert_allclose(run_onnx(path, xi.numpy()), fn(xi).numpy(), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("k", [2, 3, 4])
+def test_same_padding_exports_with_pytorchs_asymmetric_pads(tmp_path, k):
+    model = nn.Sequential(nn.Conv2d(2, 3, k, padding="same", dilation=1), nn.Conv2d(3, 2, 3, padding="same",
+                                                                                      dilation=2)).eval()
+    path = export(model, tc.randn(1, 2, 6, 7), tmp_path / "same.onnx", dynamic_axes={"input": {0: "batch"}})
+    same(model, path, (3, 2, 6, 7))
