@@ -6,7 +6,7 @@ import numpy as np
 from hypothesis import HealthCheck, given, settings
 
 from tinygrad_cnn.ops.geometry import pool_geometry
-from tinygrad_cnn.testing.strategies import conv2d_args, pool2d_args
+from tinygrad_cnn.testing.strategies import conv2d_args, conv_transpose2d_args, pool2d_args
 
 STRICT = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -66,3 +66,14 @@ def test_dilated_padded_max_pool_has_finite_outputs(a):
     from tinygrad_cnn.nn import functional as F
 
     assert np.isfinite(F.max_pool2d(a.input, **a.kwargs()).numpy()).all()
+
+
+@STRICT
+@given(conv_transpose2d_args(stride=[1, 2], padding=0, groups=1, kernel_size=3, square=True, min_batch=1))
+def test_conv_transpose2d_args_narrows_too(a):
+    s = a.stride if isinstance(a.stride, tuple) else (a.stride, a.stride)
+    assert s[0] == s[1] and s[0] in (1, 2) and a.groups == 1 and a.weight.shape[2:] == (3, 3)
+    assert a.input.shape[0] >= 1
+    from tinygrad_cnn.nn import functional as F
+
+    assert F.conv_transpose2d(a.input, a.weight, a.bias, **a.kwargs()).shape[0] == a.input.shape[0]

@@ -183,26 +183,39 @@ def _capped(spec: Any, default: tuple, high: int) -> Any:
 
 @st.composite
 def conv_transpose2d_args(draw: Any, dtype: Any = np.float64, max_batch: int = 3, max_side: int = 4,
-                          with_bias: bool | None = None, requires_grad: bool = True) -> ConvTranspose2dArgs:
-    """Valid conv_transpose2d arguments, output_padding < max(stride, dilation) included."""
-    groups = draw(st.integers(1, 2))
+                          with_bias: bool | None = None, requires_grad: bool = True, *, stride: Any = None,
+                          padding: Any = None, dilation: Any = None, groups: Any = None, kernel_size: Any = None,
+                          min_batch: int = 0, square: bool = False, int_args: bool = False) -> ConvTranspose2dArgs:
+    """Valid conv_transpose2d arguments, output_padding < max(stride, dilation) included. Each
+    hyper-parameter narrows to a value, a list or a (low, high) range, as in conv2d_args.
+
+    >>> from hypothesis import given
+    >>> @given(conv_transpose2d_args(stride=2, padding=0, dilation=1, groups=1, int_args=True, min_batch=1))
+    ... def test(a):
+    ...     assert (a.stride, a.padding, a.dilation, a.groups) == (2, 0, 1, 1) and a.input.shape[0] >= 1
+    >>> test()
+    """
+    square = square or int_args
+    g = _choice(draw, groups, (1, 2), "groups")
     cin_g, cout_g = draw(st.integers(1, 2)), draw(st.integers(1, 2))
-    kh, kw = draw(st.integers(1, 3)), draw(st.integers(1, 3))
-    sh, sw = draw(st.integers(1, 3)), draw(st.integers(1, 3))
-    dh, dw = draw(st.integers(1, 2)), draw(st.integers(1, 2))
-    ph, pw = draw(st.integers(0, 2)), draw(st.integers(0, 2))
-    oph, opw = draw(st.integers(0, max(sh, dh) - 1)), draw(st.integers(0, max(sw, dw) - 1))
+    kh, kw = _hw(draw, kernel_size, (1, 3), "kernel_size", square)
+    sh, sw = _hw(draw, stride, (1, 3), "stride", square)
+    dh, dw = _hw(draw, dilation, (1, 2), "dilation", square)
+    ph, pw = _hw(draw, padding, (0, 2), "padding", square)
+    oph = draw(st.integers(0, max(sh, dh) - 1))
+    opw = oph if square else draw(st.integers(0, max(sw, dw) - 1))
     # output size (h-1)*s - 2p + d(k-1) + op + 1 must be >= 1
     min_h = max(1, -(-(2 * ph - dh * (kh - 1) - oph) // sh) + 1)
     min_w = max(1, -(-(2 * pw - dw * (kw - 1) - opw) // sw) + 1)
-    h, w = draw(st.integers(min_h, min_h + max_side - 1)), draw(st.integers(min_w, min_w + max_side - 1))
-    n = draw(st.integers(0, max_batch))
-    x = _array(draw, (n, cin_g * groups, h, w), dtype, requires_grad)
-    weight = _array(draw, (cin_g * groups, cout_g, kh, kw), dtype, requires_grad)
+    h, w = _input_sides(draw, None, (min_h, min_w), max_side - 1, square)
+    n = draw(st.integers(min_batch, max(min_batch, max_batch)))
+    x = _array(draw, (n, cin_g * g, h, w), dtype, requires_grad)
+    weight = _array(draw, (cin_g * g, cout_g, kh, kw), dtype, requires_grad)
     use_bias = draw(st.booleans()) if with_bias is None else with_bias
-    bias = _array(draw, (cout_g * groups,), dtype, requires_grad) if use_bias else None
-    return ConvTranspose2dArgs(x, weight, bias, _maybe_pair(draw, sh, sw), _maybe_pair(draw, ph, pw),
-                               _maybe_pair(draw, oph, opw), groups, _maybe_pair(draw, dh, dw))
+    bias = _array(draw, (cout_g * g,), dtype, requires_grad) if use_bias else None
+    return ConvTranspose2dArgs(x, weight, bias, _maybe_pair(draw, sh, sw, int_args),
+                               _maybe_pair(draw, ph, pw, int_args), _maybe_pair(draw, oph, opw, int_args), g,
+                               _maybe_pair(draw, dh, dw, int_args))
 
 
 @st.composite
