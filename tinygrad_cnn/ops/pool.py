@@ -122,7 +122,9 @@ def avg_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any
         raise OpError(f"avg_pool2d: divisor_override must be a positive int, got {divisor_override!r}")
     geo = pool_geometry("avg_pool2d", x.shape, kernel_size, stride, padding, 1, ceil_mode)
     scale = Tensor((1.0 / kernels.avg_divisor(geo, count_include_pad, divisor_override)).astype(x.dtype))
-    meta = dict(geo.meta(), count_include_pad=count_include_pad, divisor_override=divisor_override)
+    def meta() -> dict:  # made only when a picture or an export asks
+        return dict(geo.meta(), count_include_pad=count_include_pad, divisor_override=divisor_override)
+
     out = make_op("avg_pool2d", kernels.window_sum(x._data, geo) * scale._data, (x,),
                   lambda g: (window_fold(mul(g, scale), geo),), meta, saved=())
     return out.reshape(out.shape[1:]) if unbatched else out

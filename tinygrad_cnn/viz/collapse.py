@@ -47,11 +47,8 @@ def module_groups(tensors: list[Tensor], roots: list[Tensor], names: dict[int, s
     after folding chains of identical consecutive blocks. Returns id(tensor) -> Group, and the
     groups in order from inputs to outputs."""
     by_name, of = _assign(roots, names, module_names, module_types, depth)
-    consumers: dict[int, set[int]] = {}
-    for t in tensors:
-        for p in t.grad_fn.parents if t.grad_fn is not None else ():
-            consumers.setdefault(id(p), set()).add(id(t))
-    _adopt_constants(tensors, names, of, consumers)
+    consumers = _consumers(tensors)
+    _adopt_constants(tensors, names, of, consumers, by_name.values())
     root_ids = {id(r) for r in roots}
     for group in by_name.values():
         _connect(group, of, consumers, names, root_ids)
@@ -75,18 +72,30 @@ def _assign(roots: list[Tensor], names: dict[int, str], module_names: dict[int, 
     return by_name, of
 
 
+def _consumers(tensors: list[Tensor]) -> dict[int, set[int]]:
+    """id(tensor) -> ids of the tensors whose ops take it as an input."""
+    consumers: dict[int, set[int]] = {}
+    for t in tensors:
+        for p in t.grad_fn.parents if t.grad_fn is not None else ():
+            consumers.setdefault(id(p), set()).add(id(t))
+    return consumers
+
+
 def _adopt_constants(tensors: list[Tensor], names: dict[int, str], of: dict[int, Group],
-                     consumers: dict[int, set[int]]) -> None:
-    """A scalar constant used only inside one box belongs to it."""
+                     consumers: dict[int, set[int]], groups: Any, named: bool = False) -> None:
+    """A constant used only inside one of ``groups`` belongs to it: a scalar, or with ``named`` also
+    a constant an op named (cross_entropy's target weights)."""
+    owners = {id(g) for g in groups}
     for t in tensors:
         users = consumers.get(id(t), set())
-        if t.grad_fn is not None or t.requires_grad or t.numel() != 1 or id(t) in names:
+        if t.grad_fn is not None or t.requires_grad or id(t) in names or not users:
             continue
-        if len({id(of.get(c)) for c in users}) == 1:
-            owner = of.get(next(iter(users)))
-            if owner is not None:
-                owner.members.append(t)
-                of[id(t)] = owner
+        if t.numel() != 1 and not (named and t.name):
+            continue
+        owner = of.get(next(iter(users)))
+        if owner is not None and id(owner) in owners and len({id(of.get(c)) for c in users}) == 1:
+            owner.members.append(t)
+            of[id(t)] = owner
 
 
 def _connect(group: Group, of: dict[int, Group], consumers: dict[int, set[int]], names: dict[int, str],
@@ -150,17 +159,8 @@ def composite_groups(tensors: list[Tensor], roots: list[Tensor], names: dict[int
                 group = by_call[call] = Group(call[0], "")
             group.members.append(t)
             of[id(t)] = group
-    consumers: dict[int, set[int]] = {}
-    for t in tensors:
-        for p in t.grad_fn.parents if t.grad_fn is not None else ():
-            consumers.setdefault(id(p), set()).add(id(t))
-    for t in tensors:
-        users = {id(of.get(c)) for c in consumers.get(id(t), ())}
-        owner = of.get(next(iter(consumers.get(id(t), {0}))))
-        own_constant = t.grad_fn is None and not t.requires_grad and (t.name or t.numel() == 1) and id(t) not in names
-        if owner is not None and own_constant and len(users) == 1 and owner in by_call.values():
-            owner.members.append(t)
-            of[id(t)] = owner
+    consumers = _consumers(tensors)
+    _adopt_constants(tensors, names, of, consumers, by_call.values(), named=True)
     root_ids = {id(r) for r in roots}
     for group in by_call.values():
         _connect(group, of, consumers, names, root_ids)
