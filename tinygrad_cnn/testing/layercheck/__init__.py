@@ -165,7 +165,8 @@ def check_layer(like: str, forward: Callable | None = None, backward: Callable |
         return LayerReport.passed(like, n, time.perf_counter() - start, checked)
     sentences = run_diagnosis(runner, dom, mapped, failure) if diagnose else []
     fixed = frozenset(k for k in setup.spec.hparams if k not in mapped and k not in setup.spec.unmapped_domain)
-    return LayerReport.failed(like, n, time.perf_counter() - start, checked, failure, sentences, setup.square, fixed)
+    return LayerReport.failed(like, n, time.perf_counter() - start, checked, failure, runner.describe(failure),
+                              sentences, setup.square, fixed)
 
 
 def assert_layer(like: str, forward: Callable | None = None, backward: Callable | None = None,

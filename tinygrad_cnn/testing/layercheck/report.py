@@ -46,14 +46,14 @@ class LayerReport:
         return LayerReport(like, True, examples, seconds, checked=checked)
 
     @staticmethod
-    def failed(like: str, examples: int, seconds: float, checked: tuple[str, ...], outcome: Outcome,
+    def failed(like: str, examples: int, seconds: float, checked: tuple[str, ...], outcome: Outcome, call: str,
                sentences: list[str], square: bool, fixed: frozenset = frozenset()) -> LayerReport:
         problems = [d.describe() for d in outcome.differences]
         if outcome.error is not None:
             problems.insert(0, outcome.error_line())
         problems += [f"{call} modifies its input {name}" for call, name in outcome.modified]
         problems += [f"{out} shares memory with the input {name}" for out, name in outcome.aliases]
-        return LayerReport(like, False, examples, seconds, _readable(outcome.config, square, fixed), outcome.call,
+        return LayerReport(like, False, examples, seconds, _readable(outcome.config, square, fixed), call,
                            outcome.wrong, problems, sentences, checked, outcome)
 
     @property

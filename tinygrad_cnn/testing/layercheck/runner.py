@@ -74,7 +74,6 @@ class Outcome:
     aliases: list[tuple[str, str]] = field(default_factory=list)  # (output, input name)
     user: dict = field(default_factory=dict)  # user results, in the reference layout where the shape allows
     ref: dict = field(default_factory=dict)  # reference results and inputs, reference layout
-    call: str = ""
 
     @property
     def ok(self) -> bool:
@@ -156,7 +155,6 @@ class Runner:
         snapshots = [None if a is None else a.copy() for a in args]
         hp = user_hparams(s, cfg)
         names = [a.name for a in s.spec.args]
-        outcome.call = self._calls(ref, args, names, hp)
         cache = None
         if s.forward is not None:
             try:
@@ -172,9 +170,11 @@ class Runner:
             self._backward(outcome, cache, args, names, hp, snapshots)
         return outcome
 
-    def _calls(self, ref: dict, args: list, names: list, hp: dict) -> str:
-        """How the user's functions are called at this configuration, for the report."""
-        s, calls = self.setup, []
+    def describe(self, outcome: Outcome) -> str:
+        """How the user's functions were called at an outcome's configuration, for the report."""
+        s, ref, calls = self.setup, outcome.ref, []
+        args = [self.to_user(a.role, ref["inputs"][a.name]) for a in s.spec.args]
+        names, hp = [a.name for a in s.spec.args], user_hparams(s, outcome.config)
         if s.forward is not None:
             calls.append(_describe_call("forward", args, names, hp, s.hparams_style))
         if s.backward is not None:
