@@ -103,10 +103,10 @@ def boxes_of(tensors: list, roots: list, names: dict, module_names: dict, params
     return collapsed, boxes
 
 
-def box_node_ids(roots: list, params: Any) -> dict[int, str]:
-    """The DOT node id of each tensor in :func:`draw_graph`'s default picture of ``roots`` (its
-    box's id when it is drawn inside one), for pages that highlight tensors in it."""
-    tensors = graph_tensors(roots)
+def box_node_ids(roots: list, params: Any, tensors: list) -> dict[int, str]:
+    """The DOT node id of each of ``tensors`` (:func:`graph_tensors` of ``roots``) in
+    :func:`draw_graph`'s default picture (its box's id when it is drawn inside one), for pages
+    that highlight tensors in it."""
     names, module_names = _param_names(params)
     collapsed, boxes = boxes_of(tensors, roots, names, module_names, params, None, False)
     box_ids = {id(b): f"m{i}" for i, b in enumerate(boxes)}

@@ -140,7 +140,7 @@ def trace_backward(root: Tensor, params: Any = None, gradient: Any = None, retai
         raise ValueError("trace_backward: root must be one Tensor")
     g = root_gradient(root, gradient, "trace_backward")
     tensors = graph_tensors(roots)
-    ids = box_node_ids(roots, params)  # a step inside a composite op's box highlights the box
+    ids = box_node_ids(roots, params, tensors)  # a step inside a composite op's box highlights the box
     names, _ = _param_names(params)
     labels = {id(t): names.get(id(t)) or t.name or "" for t in tensors}
     expected: dict[int, int] = {}
