@@ -38,7 +38,7 @@ class _Context:
 
         self.helper, self.numpy_helper = helper, numpy_helper
         self.names: dict[int, str] = {**params, **inputs}
-        self.params, self.batch = params, batch
+        self.batch = batch
         self.initializers: list = []
         self.counter = itertools.count()
 
@@ -119,7 +119,8 @@ def export(model_or_fn: Any, example_inputs: Any, path: str | Path, input_names:
             model_or_fn.train()
     in_names = list(input_names or [f"input_{i}" if len(xs) > 1 else "input" for i in range(len(xs))])
     out_names = list(output_names or [f"output_{i}" if len(outs) > 1 else "output" for i in range(len(outs))])
-    params = ({id(p): n for n, p in model_or_fn.named_parameters()} if isinstance(model_or_fn, Module) else {})
+    named = dict(model_or_fn.named_parameters()) if isinstance(model_or_fn, Module) else {}
+    params = {id(p): n for n, p in named.items()}
     dims = {name: {int(k): str(v) for k, v in axes.items()} for name, axes in (dynamic_axes or {}).items()}
     batch = xs[0].shape[0] if any(0 in d for d in dims.values()) and xs[0].shape else None
     ctx = _Context(params, {id(x): n for x, n in zip(xs, in_names)}, batch)
@@ -128,9 +129,7 @@ def export(model_or_fn: Any, example_inputs: Any, path: str | Path, input_names:
     nodes = _nodes(ctx, outs)
     h = ctx.helper
     used = {n for node in nodes for n in node.input}
-    param_inits = [ctx.numpy_helper.from_array(p.numpy(), name)
-                   for name, p in (model_or_fn.named_parameters() if isinstance(model_or_fn, Module) else [])
-                   if name in used]
+    param_inits = [ctx.numpy_helper.from_array(p.numpy(), name) for name, p in named.items() if name in used]
     graph = h.make_graph(nodes, "tinygrad_cnn", [_value_info(h, n, x, dims.get(n, {})) for x, n in zip(xs, in_names)],
                          [_value_info(h, n, o, _out_dims(o, batch, dims)) for o, n in zip(outs, out_names)],
                          initializer=param_inits + ctx.initializers)
