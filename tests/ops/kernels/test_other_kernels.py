@@ -2,10 +2,10 @@
 import math
 
 import numpy as np
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
-from tinygrad_cnn.ops.kernels import activation, adam, layout, reduce
+from tinygrad_cnn.ops.kernels import activation, adam, layout, norm, reduce
 
 
 def _layouts(shape):
@@ -65,3 +65,26 @@ def test_adam_step_matches_the_formula_element_by_element():
         expected = group["lr"] / (1 - 0.9 ** 3) * mi / (math.sqrt(vi) / math.sqrt(1 - 0.99 ** 3) + 1e-8)
         assert math.isclose(m[i], mi, rel_tol=1e-12) and math.isclose(v[i], vi, rel_tol=1e-12)
         assert math.isclose(step[i], expected, rel_tol=1e-12)
+
+
+ORDERS = ([0, 1, 2, 3], [1, 2, 3, 0], [2, 1, 3, 0], [3, 2, 1, 0])
+
+
+@given(st.tuples(*[st.integers(1, 5)] * 4), st.sampled_from(ORDERS), st.sampled_from(ORDERS), st.integers(0, 99))
+@example((4, 3, 4, 4), [0, 1, 2, 3], [2, 1, 3, 0], 0)  # N == H: both (A, C, B) views are (4, 3, 16)
+def test_channel_dot_and_batch_norm_backward_whatever_the_two_layouts(shape, order_a, order_b, seed):
+    """Regression: channel_dot once paired the two arrays' memory views by shape alone, so a batch
+    norm fed NCHW whose gradient came back rows-outermost (a conv after it) got wrong gradients
+    whenever the batch equalled the height."""
+    rng = np.random.default_rng(seed)
+    a, b = rng.standard_normal(shape), rng.standard_normal(shape)
+    a_laid = np.ascontiguousarray(a.transpose(order_a)).transpose(np.argsort(order_a))
+    b_laid = np.ascontiguousarray(b.transpose(order_b)).transpose(np.argsort(order_b))
+    np.testing.assert_allclose(norm.channel_dot(a_laid, b_laid), np.einsum("nchw,nchw->c", a, b), rtol=1e-12,
+                               atol=1e-12)
+    if a.size // a.shape[1] > 1:
+        _, centred, _, var = norm.bn_forward(a_laid, None, None, 1e-5)
+        got = norm.bn_backward(b_laid, centred, var, None, 1e-5)
+        want = norm.bn_backward(np.ascontiguousarray(b), np.ascontiguousarray(centred), var, None, 1e-5)
+        for x, y in zip(got, want):
+            np.testing.assert_allclose(x, y, rtol=1e-10, atol=1e-10)

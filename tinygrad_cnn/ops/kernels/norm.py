@@ -12,15 +12,22 @@ import numpy as np
 from .reduce import ones, sum_axes
 
 
-def _channel_view(a: np.ndarray) -> np.ndarray | None:
+def _channel_view(a: np.ndarray, order: list[int] | None = None) -> np.ndarray | None:
     """``a``'s memory as (A, C, B): the axes stored before the channel axis, the channel axis, the
-    axes after it; None when the memory is not one contiguous block. Shape: -> (A, C, B)."""
-    order = sorted(range(a.ndim), key=lambda ax: a.strides[ax], reverse=True)
+    axes after it; None when the memory is not one contiguous block. ``order`` (axes from the
+    outermost in memory) makes views of several arrays match element for element.
+    Shape: -> (A, C, B)."""
+    order = memory_order(a) if order is None else order
     moved = a.transpose(order)
     if not moved.flags.c_contiguous:
         return None
     p = order.index(1)
     return moved.reshape(int(np.prod(moved.shape[:p])), a.shape[1], -1)
+
+
+def memory_order(a: np.ndarray) -> list[int]:
+    """``a``'s axes from the largest stride to the smallest."""
+    return sorted(range(a.ndim), key=lambda ax: a.strides[ax], reverse=True)
 
 
 def channel_sum(a: np.ndarray) -> np.ndarray:
@@ -41,8 +48,9 @@ def channel_dot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     >>> channel_dot(np.ones((2, 3)), np.full((2, 3), 2.0)).tolist()
     [4.0, 4.0, 4.0]
     """
-    va, vb = _channel_view(a), _channel_view(b)
-    if va is None or vb is None or va.shape != vb.shape:
+    order = memory_order(a)  # b viewed in a's order, so that the views match element for element
+    va, vb = _channel_view(a, order), _channel_view(b, order)
+    if va is None or vb is None:
         return channel_sum(a * b)
     return np.vecdot(va, vb).sum(axis=0)
 
