@@ -1,8 +1,10 @@
 """Time one training step (forward, backward, SGD with momentum) of several CNNs, tinygrad_cnn
 against PyTorch CPU in the same run (interleaved), float32, 2 threads: LeNet-5 at batch 64 and
-256, a VGG-style BatchNorm net on 3x32x32 at batch 64 and 128, a small ResNet at batch 64. Also
-prints each step's GFLOP/s as a fraction of numpy's float32 GEMM peak measured in the same run,
-and a plain user loop (LeNet-5, a fresh process, no tuning call) against the same loop tuned.
+256, a VGG-style BatchNorm net on 3x32x32 at batch 64 and 128, a small ResNet at batch 64, a
+MobileNet-style net (depthwise + pointwise + BN) at batch 64. Ours runs twice: with the compiled
+twins (numba, when installed) and with the numpy kernels only. Also prints each step's GFLOP/s as
+a fraction of numpy's float32 GEMM peak measured in the same run, and a plain user loop (LeNet-5,
+a fresh process, no tuning call) against the same loop tuned.
 
     python benchmarks/bench_models.py [--reps 60] [--only NAME] [--no-plain]
 """
@@ -65,10 +67,23 @@ def resnet(lib: Any) -> Any:
                          Basic(64, 64, 1), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(64, 10))
 
 
+def mobilenet(lib: Any) -> Any:
+    nn = lib.nn
+
+    def separable(c_in: int, c_out: int, stride: int) -> list:
+        return [nn.Conv2d(c_in, c_in, 3, stride, 1, groups=c_in, bias=False), nn.BatchNorm2d(c_in), nn.ReLU(),
+                nn.Conv2d(c_in, c_out, 1, bias=False), nn.BatchNorm2d(c_out), nn.ReLU()]
+    return nn.Sequential(nn.Conv2d(3, 32, 3, padding=1, bias=False), nn.BatchNorm2d(32), nn.ReLU(),
+                         *separable(32, 64, 1), *separable(64, 128, 2), *separable(128, 128, 1),
+                         *separable(128, 256, 2), *separable(256, 256, 1), nn.AdaptiveAvgPool2d(1), nn.Flatten(),
+                         nn.Linear(256, 10))
+
+
 MODELS: dict[str, tuple[Callable, tuple, tuple]] = {  # name: (builder, input shape (C, H, W), batches)
     "LeNet-5": (lenet, (1, 28, 28), (64, 256)),
     "VGG-style BN": (vgg_bn, (3, 32, 32), (64, 128)),
     "ResNet (3 stages x 2 blocks)": (resnet, (3, 32, 32), (64,)),
+    "MobileNet-style (5 separable blocks)": (mobilenet, (3, 32, 32), (64,)),
 }
 
 
@@ -92,6 +107,14 @@ def step_of(lib: Any, builder: Callable, shape: tuple, batch: int, state: dict |
         opt.step()
 
     return step, model
+
+
+def numpy_only(step: Callable) -> Callable:
+    """``step`` with the numpy kernels only (no compiled twins)."""
+    def run() -> None:
+        with tc.use_kernels("numpy"):
+            step()
+    return run
 
 
 def forward_macs(model: Any, shape: tuple, batch: int) -> int:
@@ -165,6 +188,7 @@ def main() -> None:
     ap.add_argument("--no-plain", action="store_true", help="skip the plain-user-loop row")
     args = ap.parse_args()
     torch = optional_torch(THREADS)
+    fast = "numba" in tc.kernels_in_use().values()  # the compiled twins run: time ours without them too
     peak = gemm_peak()
     rows = []
     for name, (builder, shape, batches) in MODELS.items():
@@ -174,23 +198,28 @@ def main() -> None:
             step, model = step_of(tc, builder, shape, batch, None)
             flops = 6 * forward_macs(model, shape, batch)  # forward 2*MACs, backward twice that
             fns = {"ours": step}
+            if fast:
+                fns["numpy"] = numpy_only(step_of(tc, builder, shape, batch, None)[0])
             if torch is not None:
                 state = {k: np.asarray(v) for k, v in model.state_dict().items()}
                 fns["torch"] = step_of(torch, builder, shape, batch, state)[0]
             blocks = max(4, min(20, args.reps // 3))
             times = interleaved(fns, reps=args.reps, blocks=blocks)
             ours = times["ours"]
-            row = [name, str(batch), f"{ours * 1e3:.1f}"]
+            row = [name, str(batch), f"{ours * 1e3:.1f}"] + ([f"{times['numpy'] * 1e3:.1f}"] if fast else [])
             if torch is not None:
                 row += [f"{times['torch'] * 1e3:.1f}", f"**{times.ratio('ours', 'torch'):.2f}**"]
+                row += [f"{times.ratio('numpy', 'torch'):.2f}"] if fast else []
             row += [f"{flops / 1e9:.2f}", f"{flops / ours / 1e9 / peak:.0%}"]
             if torch is not None:
                 row.append(f"{flops / times['torch'] / 1e9 / peak:.0%}")
             rows.append(row)
             print(" | ".join(row), file=sys.stderr, flush=True)
-    header = ["model", "batch", "tinygrad_cnn ms/step"] + (["PyTorch ms/step", "ours / PyTorch"] if torch else [])
+    header = ["model", "batch", "tinygrad_cnn ms/step"] + (["numpy kernels only ms/step"] if fast else [])
+    header += (["PyTorch ms/step", "ours / PyTorch"] + (["numpy only / PyTorch"] if fast else [])) if torch else []
     header += ["GFLOP/step", "ours: share of GEMM peak"] + (["PyTorch: share of GEMM peak"] if torch else [])
     print(table(header, rows))
+    print(f"\nkernels: {'numba twins where they cover the layout, else numpy' if fast else 'numpy only'}")
     print(f"\nnumpy float32 GEMM peak in this run: {peak:.0f} GFLOP/s ({THREADS} threads); a step's FLOPs are "
           "6x the multiply-adds of its convs and linear layers")
     if not args.no_plain:

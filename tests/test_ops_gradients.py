@@ -49,3 +49,26 @@ def test_gradgradcheck(name):
         assert gradgradcheck(fn, inputs)
 
     check()
+
+
+# the ops whose kernels have compiled twins (kernels/fast/), checked again with every twin taking
+# every size: the tests above run the numpy kernels on their small arrays
+TWINNED = ["avg_pool2d", "batch_norm", "conv2d", "conv2d_weight", "conv_transpose2d", "max_pool2d", "relu",
+           "window_fold", "window_sum"]
+
+
+@pytest.mark.parametrize("name", TWINNED)
+def test_gradcheck_and_gradgradcheck_with_the_compiled_twins(name):
+    pytest.importorskip("numba", reason="the compiled path needs numba (the 'fast' extra)")
+    from tinygrad_cnn.ops.kernels.select import use_kernels
+    info = OPS[name]
+
+    @settings(max_examples=max(2, _examples(name) // 2))
+    @given(info.strategy())
+    def check(sample):
+        with use_kernels("numba", min_size=0):
+            fn, inputs = info.bind(sample)
+            assert gradcheck(fn, inputs)
+            assert gradgradcheck(fn, inputs)
+
+    check()

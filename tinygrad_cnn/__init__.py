@@ -16,6 +16,7 @@ from .factories import (arange, as_tensor, eye, from_numpy, full, full_like, man
                         randn, randn_like, tensor, zeros, zeros_like)
 from .ops.elementwise import maximum, minimum, where
 from .ops.shape import cat, stack
+from .ops.kernels.select import kernels_in_use, use_kernels
 from . import nn, optim  # noqa: F401
 from .serialization import load, save
 from .errors import OpError, ShapeError, missing_attribute
@@ -36,6 +37,7 @@ float, double, half, long, int, bool, uint8 = float32, float64, float16, int64, 
 __version__ = "0.1.0"
 
 __all__ = [
+    "kernels_in_use", "use_kernels",
     "Tensor", "tensor", "from_numpy", "as_tensor", "grad", "no_grad", "enable_grad", "is_grad_enabled",
     "detect_anomaly", "Function", "OpError", "ShapeError",
     "zeros", "ones", "full", "randn", "rand", "arange", "eye", "zeros_like", "ones_like", "full_like", "randn_like",

@@ -21,9 +21,8 @@ def relu(x: Tensor) -> Tensor:
     [0.0, 2.0]
     """
     no_bool("relu", x)
-    out = kernels.relu(x._data)
-    # the mask is made while the output is still in cache and kept instead of x (a quarter of its bytes)
-    mask = kernels.relu_mask(out) if x.requires_grad and is_grad_enabled() else None
+    # the mask is kept instead of x (a quarter of its bytes), made while the output is still in cache
+    out, mask = kernels.relu_with_mask(x._data, x.requires_grad and is_grad_enabled())
 
     def backward(g: Tensor) -> tuple:
         assert mask is not None, "a node is recorded only when the mask was made"

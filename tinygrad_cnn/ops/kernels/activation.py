@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .select import has_twin
+
 
 def relu(x: np.ndarray) -> np.ndarray:
     """``max(x, 0)``, keeping ``x``'s memory layout. numpy's maximum against a scalar runs without
@@ -27,3 +29,16 @@ def relu_mask(out: np.ndarray) -> np.ndarray:
     [False, False, True, True]
     """
     return np.not_equal(out, 0)
+
+
+@has_twin
+def relu_with_mask(x: np.ndarray, need_mask: bool) -> tuple[np.ndarray, np.ndarray | None]:
+    """:func:`relu`, and with ``need_mask`` its :func:`relu_mask` (the twin writes both in one pass).
+    Shape: unchanged, and bool or None.
+
+    >>> out, mask = relu_with_mask(np.array([-1.0, 2.0]), True)
+    >>> out.tolist(), mask.tolist()
+    ([0.0, 2.0], [False, True])
+    """
+    out = relu(x)
+    return out, relu_mask(out) if need_mask else None

@@ -26,6 +26,7 @@ from numpy.lib.stride_tricks import as_strided
 
 from .geometry import ConvGeometry
 from .reduce import ones
+from .select import has_twin
 
 
 def padded(x: np.ndarray, geo: ConvGeometry, order: tuple) -> np.ndarray:
@@ -340,6 +341,7 @@ def _forward_row_pairs(wk: np.ndarray, windows: np.ndarray, row: int, out: np.nd
         np.matmul(wk, windows[-1], out=out[-1])
 
 
+@has_twin
 def conv_forward(x: np.ndarray, w: np.ndarray, geo: ConvGeometry, bias: np.ndarray | None = None
                  ) -> tuple[np.ndarray, np.ndarray]:
     """The convolution plus ``bias``, and the windows the weight gradient will need
@@ -372,6 +374,7 @@ def conv_forward(x: np.ndarray, w: np.ndarray, geo: ConvGeometry, bias: np.ndarr
     return out, windows
 
 
+@has_twin
 def conv_transpose(y: np.ndarray, w: np.ndarray, geo: ConvGeometry) -> np.ndarray:
     """The transposed convolution (the adjoint of :func:`conv_forward` in its input).
     Shape: (N, F, H', W') * (F, Cg, kh, kw) -> (N, C, H, W)."""
@@ -386,6 +389,7 @@ def conv_transpose(y: np.ndarray, w: np.ndarray, geo: ConvGeometry) -> np.ndarra
     return col2im(cols, y.shape[0], cg * g, geo)
 
 
+@has_twin
 def conv_weight(x: np.ndarray, y: np.ndarray, geo: ConvGeometry, windows: np.ndarray | None = None) -> np.ndarray:
     """The correlation of input and output gradient (conv2d's weight gradient); ``windows``
     optionally holds what :func:`conv_forward` returned (columns of ones rows are skipped).

@@ -7,12 +7,22 @@ memory order.
 """
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 from .reduce import ones, sum_axes
+from .select import has_twin
 
 
-def _channel_view(a: np.ndarray, order: list[int] | None = None) -> np.ndarray | None:
+class SavedInput(NamedTuple):
+    """What the compiled forward keeps for the backward instead of the centred input: the input
+    itself (saved anyway) and the mean in float64."""
+    x: np.ndarray
+    mean: np.ndarray
+
+
+def channel_view(a: np.ndarray, order: list[int] | None = None) -> np.ndarray | None:
     """``a``'s memory as (A, C, B): the axes stored before the channel axis, the channel axis, the
     axes after it; None when the memory is not one contiguous block. ``order`` (axes from the
     outermost in memory) makes views of several arrays match element for element.
@@ -36,7 +46,7 @@ def channel_sum(a: np.ndarray) -> np.ndarray:
     >>> channel_sum(np.ones((2, 3, 4))).tolist()
     [8.0, 8.0, 8.0]
     """
-    v = _channel_view(a) if a.dtype.kind == "f" else None
+    v = channel_view(a) if a.dtype.kind == "f" else None
     if v is None or v.shape[2] < 16:
         return sum_axes(a, (0,) + tuple(range(2, a.ndim)), False)
     return (v.reshape(-1, v.shape[2]) @ ones(v.shape[2], a.dtype.str)).reshape(v.shape[:2]).sum(axis=0)
@@ -49,21 +59,27 @@ def channel_dot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     [4.0, 4.0, 4.0]
     """
     order = memory_order(a)  # b viewed in a's order, so that the views match element for element
-    va, vb = _channel_view(a, order), _channel_view(b, order)
+    va, vb = channel_view(a, order), channel_view(b, order)
     if va is None or vb is None:
         return channel_sum(a * b)
     return np.vecdot(va, vb).sum(axis=0)
+
+
+def _centre(x: np.ndarray, mean: np.ndarray) -> np.ndarray:
+    return x - _per_channel(mean, x)  # _per_channel casts the mean to x's dtype
 
 
 def _per_channel(v: np.ndarray, ref: np.ndarray) -> np.ndarray:
     return v.astype(ref.dtype, copy=False).reshape((1, -1) + (1,) * (ref.ndim - 2))
 
 
+@has_twin
 def bn_forward(x: np.ndarray, weight: np.ndarray | None, bias: np.ndarray | None, eps: float
-               ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+               ) -> tuple[np.ndarray, np.ndarray | SavedInput, np.ndarray, np.ndarray]:
     """Normalize ``x`` per channel by the batch's mean and biased variance, then scale and shift.
-    Returns the output, the centred input (what the backward needs), the mean and the biased
-    variance. Shape: (N, C, ...) -> (N, C, ...), centred alike, (C,), (C,).
+    Returns the output, what the backward needs (the centred input here, a :class:`SavedInput`
+    from the twin), the mean and the biased variance. Shape: (N, C, ...) -> (N, C, ...), centred
+    alike, (C,), (C,).
 
     >>> y, centred, mean, var = bn_forward(np.array([[1.0], [3.0]]), None, None, 0.0)
     >>> y.ravel().tolist(), mean.tolist(), var.tolist()
@@ -82,8 +98,9 @@ def bn_forward(x: np.ndarray, weight: np.ndarray | None, bias: np.ndarray | None
     return y, centred, mean, var
 
 
-def bn_backward(g: np.ndarray, centred: np.ndarray, var: np.ndarray, weight: np.ndarray | None, eps: float
-                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+@has_twin
+def bn_backward(g: np.ndarray, centred: np.ndarray | SavedInput, var: np.ndarray, weight: np.ndarray | None,
+                eps: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Gradients of :func:`bn_forward`'s output with respect to the input, the weight and the
     bias: ``dx = w/sigma * (g - mean(g) - xhat * mean(g * xhat))`` with ``xhat = centred/sigma``,
     the means per channel. Shape: g, centred (N, C, ...), var (C,) -> (N, C, ...), (C,), (C,).
@@ -92,6 +109,8 @@ def bn_backward(g: np.ndarray, centred: np.ndarray, var: np.ndarray, weight: np.
     >>> dx.ravel().tolist(), dw.tolist(), db.tolist()
     ([0.0, 0.0], [0.0], [2.0])
     """
+    if isinstance(centred, SavedInput):  # the twin made the forward, and numpy runs the backward
+        centred = _centre(*centred)
     m = g.size // g.shape[1]
     invstd = 1.0 / np.sqrt(var + eps)
     dbias = channel_sum(g)

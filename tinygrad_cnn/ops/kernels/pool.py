@@ -9,6 +9,7 @@ import numpy as np
 
 from .geometry import PoolGeometry
 from .layout import batch_innermost, full_like_layout, like_layout
+from .select import has_twin
 
 
 def pad(x: np.ndarray, geo: PoolGeometry, value: float) -> np.ndarray:
@@ -29,6 +30,7 @@ def slabs(xp: np.ndarray, geo: PoolGeometry) -> list[np.ndarray]:
     return [xp[:, :, rows, cols] for rows, cols in geo.offsets()]
 
 
+@has_twin
 def argmax_windows(x: np.ndarray, geo: PoolGeometry) -> tuple[np.ndarray, np.ndarray]:
     """Each window's maximum (padding is -inf), and the kernel offset (row-major, int8 or int16)
     of its first maximal element. Shape: (N, C, H, W) -> two of (N, C, H', W')."""
@@ -85,6 +87,7 @@ def _axis_slices(k: int, s: int, d: int, out: int) -> list[slice]:
     return [slice(i * d, i * d + s * (out - 1) + 1, s) for i in range(k)]
 
 
+@has_twin
 def window_sum(x: np.ndarray, geo: PoolGeometry) -> np.ndarray:
     """The sum of each zero-padded window, separably: over the kh row offsets, then the kw column
     offsets (kh + kw strided adds instead of kh * kw). Shape: (N, C, H, W) -> (N, C, H', W')."""
@@ -101,6 +104,7 @@ def window_sum(x: np.ndarray, geo: PoolGeometry) -> np.ndarray:
     return out
 
 
+@has_twin
 def window_fold(g: np.ndarray, geo: PoolGeometry) -> np.ndarray:
     """Adjoint of :func:`window_sum`: add each window's value to all its elements, spreading along
     columns, then rows; where windows do not overlap along an axis every position is written once,
