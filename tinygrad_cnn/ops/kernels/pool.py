@@ -30,7 +30,6 @@ def slabs(xp: np.ndarray, geo: PoolGeometry) -> list[np.ndarray]:
     return [xp[:, :, rows, cols] for rows, cols in geo.offsets()]
 
 
-@has_twin
 def argmax_windows(x: np.ndarray, geo: PoolGeometry) -> tuple[np.ndarray, np.ndarray]:
     """Each window's maximum (padding is -inf), and the kernel offset (row-major, int8 or int16)
     of its first maximal element. Shape: (N, C, H, W) -> two of (N, C, H', W')."""
