@@ -1,4 +1,5 @@
 """The README's code blocks run as written."""
+import os
 import re
 import shutil
 from pathlib import Path
@@ -94,6 +95,9 @@ def test_every_block_runs_in_order_and_prints_what_it_shows(tmp_path, monkeypatc
     if shutil.which("dot"):
         assert watch[1] == "steps.html" and (tmp_path / "steps.html").stat().st_size > 10_000
     assert next(p for b, p in zip(BLOCKS, printed) if "onnxruntime" in b) == "(8, 10)\n"
+    kernels = next(p for b, p in zip(BLOCKS, printed) if "kernels_in_use" in b)
+    compiled = _importable("numba") and os.environ.get("TINYGRAD_CNN_KERNELS", "").strip() != "numpy"
+    assert kernels == ("['numba']\n" if compiled else "['numpy']\n") + "['numpy']\n"
     fan_out = next(p for b, p in zip(BLOCKS, printed) if "h * h + h" in b)
     shown = re.search(r"h \* h \+ h.*?```\n\n```text\n(.*?)```", README, flags=re.S).group(1)
     assert fan_out == shown
