@@ -1,8 +1,6 @@
 """Average pooling's twins: the window sum and its fold, each window visited once per output
-element. Max pooling stays numpy's: a loop that finds each window's maximum and its offset in
-one pass was no faster overall than ``pool.argmax_windows`` (0.74-1.41 ms against 0.92-1.50 on
-the larger shapes, 0.28 and 0.74 against 0.25 and 0.66 on others), and ``pool.place`` writes
-straight into place.
+element. Max pooling stays numpy's: loops for its maximum-and-offset pass and for its backward
+were no faster than ``pool.argmax_windows`` and ``pool.place`` (benchmarks/README.md).
 
 They take images whose batch is innermost in memory (a conv's output is; an NCHW input with a
 batch at least twice its width is moved there first, as the numpy kernels do) and loop over the
