@@ -3,8 +3,8 @@
 A numpy kernel marked ``@has_twin`` hands its call to the twin of the same name in
 ``kernels/fast/<its module>.py`` when numba is importable, unless ``TINYGRAD_CNN_KERNELS=numpy``.
 A twin returns ``NotImplemented`` for what it does not cover (a memory layout, a dtype, a
-geometry, an array below ``fast.MIN_SIZE`` elements), and the numpy kernel runs. numba itself is
-imported at the first call of a twin, never by ``import tinygrad_cnn``. The numpy kernels stay the
+geometry), and the numpy kernel runs, as it does for arrays under ``MIN_SIZE`` elements. numba
+itself is imported at the first call of a twin, never by ``import tinygrad_cnn``. The numpy kernels stay the
 reference: the suite runs every twin against them.
 """
 from __future__ import annotations
@@ -18,6 +18,8 @@ from typing import Any, Callable, Iterator
 
 MODES = ("numpy", "numba")
 ENV = "TINYGRAD_CNN_KERNELS"
+# below this many elements (in a kernel's first array) numpy's per-call cost is lower than numba's
+MIN_SIZE = 4096
 _TWINNED: dict[str, Callable] = {}  # "module.function" -> the numpy kernel
 _twins: dict[str, Any] = {}  # "module.function" -> the compiled twin, once imported
 
@@ -45,7 +47,7 @@ def has_twin(fn: Callable) -> Callable:
 
     @functools.wraps(fn)
     def run(*args: Any, **kwargs: Any) -> Any:
-        if _mode == "numba":
+        if _mode == "numba" and args[0].size >= MIN_SIZE:
             out = _twin(key)(*args, **kwargs)
             if out is not NotImplemented:
                 return out
@@ -84,19 +86,14 @@ def use_kernels(mode: str, min_size: int | None = None) -> Iterator[None]:
     ...     set(kernels_in_use().values())
     {'numpy'}
     """
-    global _mode
+    global _mode, MIN_SIZE
     if mode not in MODES:
         raise ValueError(f"use_kernels: mode must be one of {MODES}, got {mode!r}")
     if mode == "numba" and importlib.util.find_spec("numba") is None:
         raise ImportError('use_kernels: numba is not installed: pip install "tinygrad_cnn[fast]"')
-    fast: Any = importlib.import_module(f"{__package__}.fast") if mode == "numba" and min_size is not None else None
-    old_mode, old_min = _mode, getattr(fast, "MIN_SIZE", None)
-    _mode = mode
-    if fast is not None:
-        fast.MIN_SIZE = min_size
+    old_mode, old_min = _mode, MIN_SIZE
+    _mode, MIN_SIZE = mode, MIN_SIZE if min_size is None else min_size
     try:
         yield
     finally:
-        _mode = old_mode
-        if fast is not None:
-            fast.MIN_SIZE = old_min
+        _mode, MIN_SIZE = old_mode, old_min

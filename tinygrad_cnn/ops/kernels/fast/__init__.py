@@ -14,8 +14,6 @@ from typing import Any, Callable
 
 import numba
 
-# below this many elements numpy's per-call cost is lower than numba's dispatch
-MIN_SIZE = 4096
 # reassociation lets the reductions vectorize; no 'nnan'/'ninf', so NaN and inf keep numpy's meaning
 REDUCE_MATH = {"reassoc", "contract"}
 _compile_seconds = 0.0
@@ -50,9 +48,7 @@ def _count(seconds: float) -> None:
               "cache)", file=sys.stderr)
 
 
-def large(*arrays: Any) -> bool:
-    """Whether the arrays share one float32/float64 dtype and the first is big enough for a twin to
-    pay off."""
+def floats(*arrays: Any) -> bool:
+    """Whether the arrays share one float32/float64 dtype (``select`` has checked their size)."""
     dtype = arrays[0].dtype
-    return (dtype.kind == "f" and dtype.itemsize >= 4 and all(a.dtype == dtype for a in arrays)
-            and arrays[0].size >= MIN_SIZE)
+    return dtype.kind == "f" and dtype.itemsize >= 4 and all(a.dtype == dtype for a in arrays)

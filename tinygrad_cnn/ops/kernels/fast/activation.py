@@ -6,7 +6,7 @@ from typing import Any
 import numpy as np
 
 from ..norm import memory_order
-from . import jit, large
+from . import floats, jit
 
 
 @jit()
@@ -29,7 +29,7 @@ def relu_with_mask(x: np.ndarray, need_mask: bool) -> Any:
     """Twin of ``activation.relu_with_mask``: the output and the mask in ``x``'s memory order."""
     order = memory_order(x)
     moved = x.transpose(order)
-    if not large(x) or not moved.flags.c_contiguous:
+    if not floats(x) or not moved.flags.c_contiguous:
         return NotImplemented
     back = np.argsort(order)
     out = np.empty(moved.shape, x.dtype)

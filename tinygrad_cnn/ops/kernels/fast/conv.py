@@ -14,7 +14,7 @@ import numpy as np
 
 from ..geometry import ConvGeometry
 from ..layout import batch_innermost
-from . import REDUCE_MATH, jit, large
+from . import REDUCE_MATH, floats, jit
 
 
 def _block(a: np.ndarray) -> tuple[np.ndarray, bool] | None:
@@ -102,7 +102,7 @@ def _weight_grad(x: np.ndarray, x_rows: bool, g: np.ndarray, g_rows: bool, out: 
 
 def conv_forward(x: np.ndarray, w: np.ndarray, geo: ConvGeometry, bias: np.ndarray | None = None) -> Any:
     """Twin of ``conv.conv_forward`` for depthwise convolutions; no windows are kept (None)."""
-    xb = _block(x) if _depthwise(geo, x) and large(x, w) else None
+    xb = _block(x) if _depthwise(geo, x) and floats(x, w) else None
     if xb is None:
         return NotImplemented
     (ho, wo), f, n = geo.out_hw, w.shape[0], x.shape[0]
@@ -116,7 +116,7 @@ def conv_forward(x: np.ndarray, w: np.ndarray, geo: ConvGeometry, bias: np.ndarr
 def conv_transpose(y: np.ndarray, w: np.ndarray, geo: ConvGeometry) -> Any:
     """Twin of ``conv.conv_transpose`` for depthwise convolutions."""
     n_c = geo.groups
-    yb = _block(y) if geo.groups > 1 and w.shape[1] == 1 and large(y, w) else None
+    yb = _block(y) if geo.groups > 1 and w.shape[1] == 1 and floats(y, w) else None
     if yb is None:
         return NotImplemented
     (h, wd), n = geo.in_hw, y.shape[0]
@@ -127,7 +127,7 @@ def conv_transpose(y: np.ndarray, w: np.ndarray, geo: ConvGeometry) -> Any:
 
 def conv_weight(x: np.ndarray, y: np.ndarray, geo: ConvGeometry, windows: np.ndarray | None = None) -> Any:
     """Twin of ``conv.conv_weight`` for depthwise convolutions."""
-    xb, yb = (_block(x), _block(y)) if _depthwise(geo, x) and large(x, y) else (None, None)
+    xb, yb = (_block(x), _block(y)) if _depthwise(geo, x) and floats(x, y) else (None, None)
     if xb is None or yb is None:
         return NotImplemented
     out = np.empty((y.shape[1], 1) + geo.kernel, x.dtype)

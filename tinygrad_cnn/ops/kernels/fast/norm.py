@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from ..norm import SavedInput, channel_view, memory_order
-from . import REDUCE_MATH, jit, large
+from . import REDUCE_MATH, floats, jit
 
 
 @jit(REDUCE_MATH)
@@ -84,7 +84,7 @@ def _views(x: np.ndarray, *others: np.ndarray) -> list | None:
 
 def bn_forward(x: np.ndarray, weight: np.ndarray | None, bias: np.ndarray | None, eps: float) -> Any:
     """Twin of ``norm.bn_forward``; keeps a :class:`SavedInput` instead of the centred input."""
-    found = _views(x) if large(x) and x.ndim >= 2 else None
+    found = _views(x) if floats(x) and x.ndim >= 2 else None
     if found is None:
         return NotImplemented
     out, v, vo = found

@@ -16,7 +16,7 @@ import numpy as np
 
 from ..geometry import PoolGeometry
 from ..layout import batch_innermost, full_like_layout
-from . import jit, large
+from . import floats, jit
 
 
 class _Planes(NamedTuple):
@@ -85,7 +85,7 @@ def _shape(geo: PoolGeometry, n: int, c: int) -> tuple:
 def window_sum(x: np.ndarray, geo: PoolGeometry) -> Any:
     """Twin of ``pool.window_sum``."""
     x = batch_innermost(x)
-    xp = _planes(x) if large(x) else None
+    xp = _planes(x) if floats(x) else None
     out = full_like_layout(x.shape[:2] + geo.out_hw, x, None)
     op = _planes(out)
     if xp is None or op is None:
@@ -97,7 +97,7 @@ def window_sum(x: np.ndarray, geo: PoolGeometry) -> Any:
 def window_fold(g: np.ndarray, geo: PoolGeometry) -> Any:
     """Twin of ``pool.window_fold``."""
     g = batch_innermost(g)
-    gp = _planes(g) if large(g) else None
+    gp = _planes(g) if floats(g) else None
     canvas = full_like_layout(g.shape[:2] + geo.in_hw, g, 0.0)
     cp = _planes(canvas)
     if gp is None or cp is None:
