@@ -9,12 +9,13 @@ from ..graph import make_op
 from ..tensor import Tensor, lift
 from .registry import register
 from .reduce import reduce_sum
-from .shape import reshape, transpose
+from .shape import permute_axes, reshape
 from ..errors import ShapeError
 
 
 def _mT(x: Tensor) -> Tensor:
-    return transpose(x, -1, -2)
+    n = x.ndim
+    return permute_axes(x, tuple(range(n - 2)) + (n - 1, n - 2))
 
 
 def _matmul_nd(a: Tensor, b: Tensor) -> Tensor:
@@ -86,11 +87,13 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     lead = input.shape[:-1]
 
     def backward(g: Tensor) -> tuple:
-        gx = matmul(g, weight) if input.requires_grad else None
+        # the checked public matmul only where a 1-D input needs its reshapes: per-op overhead counts here
+        gx = (_matmul_nd(g, weight) if g.ndim >= 2 else matmul(g, weight)) if input.requires_grad else None
         gw = gb = None
         if weight.requires_grad:  # summed over every leading axis: (out, rows) @ (rows, in)
-            g2 = reshape(g, (-1, weight.shape[0]))
-            gw = matmul(transpose(g2, 0, 1), reshape(input, (-1, weight.shape[1])))
+            g2, x2 = (g, input) if g.ndim == 2 else (reshape(g, (-1, weight.shape[0])),
+                                                      reshape(input, (-1, weight.shape[1])))
+            gw = _matmul_nd(_mT(g2), x2)
         if bias is not None and bias.requires_grad:
             gb = reduce_sum(g, tuple(range(len(lead)))) if lead else g
         return (gx, gw) if bias is None else (gx, gw, gb)

@@ -86,8 +86,14 @@ def permute(x: Tensor, *dims: Any) -> Tensor:
     axes = tuple(normalize_dim(d, x.ndim, "permute") for d in dims)
     if sorted(axes) != list(range(x.ndim)):
         raise OpError(f"permute: dims {dims} is not a permutation of the {x.ndim} axes")
+    return permute_axes(x, axes)
+
+
+def permute_axes(x: Tensor, axes: tuple) -> Tensor:
+    """:func:`permute` for axes already checked (non-negative, a permutation): what ops and their
+    backward closures call, skipping the checks."""
     inverse = tuple(sorted(range(x.ndim), key=axes.__getitem__))  # plain Python: np.argsort costs more here
-    return make_op("permute", x._data.transpose(axes), (x,), lambda g: (permute(g, *inverse),), {"dims": axes},
+    return make_op("permute", x._data.transpose(axes), (x,), lambda g: (permute_axes(g, inverse),), {"dims": axes},
                    saved=())
 
 
@@ -102,7 +108,7 @@ def transpose(x: Tensor, dim0: int = -2, dim1: int = -1) -> Tensor:
     d0, d1 = normalize_dim(dim0, x.ndim, "transpose"), normalize_dim(dim1, x.ndim, "transpose")
     axes = list(range(x.ndim))
     axes[d0], axes[d1] = axes[d1], axes[d0]
-    return permute(x, *axes)
+    return permute_axes(x, tuple(axes))
 
 
 def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
