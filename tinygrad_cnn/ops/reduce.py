@@ -20,12 +20,12 @@ def _keep_shape(shape: tuple, axes: tuple) -> tuple:
 
 def _expand_back(g: Tensor, in_shape: tuple, axes: tuple) -> Tensor:
     """Broadcast a reduced gradient back over the reduced axes."""
-    from .shape import expand, reshape
+    from .shape import expand_to, reshape
 
     keep = _keep_shape(in_shape, axes)
     if g.shape != keep:
         g = reshape(g, keep)
-    return expand(g, in_shape) if keep != in_shape else g
+    return expand_to(g, in_shape) if keep != in_shape else g
 
 
 @register("sum")

@@ -158,20 +158,25 @@ def expand(x: Tensor, *shape: Any) -> Tensor:
     >>> Tensor([[1.0], [2.0]]).expand(2, 3).shape
     (2, 3)
     """
-    from ..engine import sum_to_shape
-
     shape = _shape_arg(shape, "expand")
     lead = len(shape) - x.ndim
     if lead < 0:
         raise ShapeError(f"expand: cannot expand shape {x.shape} to fewer dimensions {shape}")
     shape = tuple(x.shape[i - lead] if n == -1 and i >= lead else n for i, n in enumerate(shape))
     try:
-        data = np.broadcast_to(x._data, shape)
+        return expand_to(x, shape)
     except ValueError:
         raise ShapeError(f"expand: cannot expand shape {x.shape} to {shape}") from None
+
+
+def expand_to(x: Tensor, shape: tuple) -> Tensor:
+    """:func:`expand` to a shape of ints with no -1: what ops and their backward closures call,
+    skipping the checks (numpy's ValueError when ``x`` does not broadcast)."""
+    from ..engine import sum_to_shape  # the engine imports this module
+
     in_shape = x.shape
-    return make_op("expand", data, (x,), lambda g: (sum_to_shape(g, in_shape),), {"shape": shape},
-                   saved=())
+    return make_op("expand", np.broadcast_to(x._data, shape), (x,), lambda g: (sum_to_shape(g, in_shape),),
+                   {"shape": shape}, saved=())
 
 
 def _pad_widths(pad: Sequence[int], ndim: int, op: str) -> list[tuple[int, int]]:

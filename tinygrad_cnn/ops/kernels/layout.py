@@ -6,6 +6,10 @@ from typing import Any
 import numpy as np
 
 
+# below this many elements numpy's own choice of layout costs less than matching one
+MIN_SIZE = 4096
+
+
 def full_like_layout(shape: tuple, ref: np.ndarray, value: float | None = 0.0, dtype: Any = None) -> np.ndarray:
     """An array of ``shape`` filled with ``value`` (left uninitialised for None: the caller writes
     every element) whose memory order of axes is that of ``ref`` (e.g. batch innermost when ``ref``
@@ -83,7 +87,7 @@ def binary_out(fn: Any, x: np.ndarray, y: np.ndarray) -> np.ndarray | None:
     >>> binary_out(np.add, x, np.ones(8)).strides == x.strides
     True
     """
-    if not isinstance(fn, np.ufunc) or x.dtype.kind != "f" or x.ndim < 2 or max(x.size, y.size) < 4096:
+    if not isinstance(fn, np.ufunc) or x.dtype.kind != "f" or x.ndim < 2 or max(x.size, y.size) < MIN_SIZE:
         return None
     shape = np.broadcast_shapes(x.shape, y.shape)
     full = [a for a in (x, y) if a.shape == shape and 0 not in a.strides]
