@@ -193,8 +193,14 @@ def test_environment_chooses_the_kernels_and_import_stays_numba_free():
     assert numpy_run.stdout.split("\n")[:2] == ["False", "{'numpy'} False"], numpy_run.stderr
     auto_run = _python(code, TINYGRAD_CNN_KERNELS="")
     assert auto_run.stdout.split("\n")[:2] == ["False", "{'numba'} True"], auto_run.stderr
-    bad = _python("import tinygrad_cnn", TINYGRAD_CNN_KERNELS="fast")
-    assert bad.returncode != 0 and "TINYGRAD_CNN_KERNELS must be 'numpy', 'numba' or 'auto', got 'fast'" in bad.stderr
+    message = "TINYGRAD_CNN_KERNELS must be 'numpy', 'numba' or 'auto', got 'fast'"
+    bad = _python("import tinygrad_cnn as tc; tc.kernels_in_use()", TINYGRAD_CNN_KERNELS="fast")
+    assert bad.returncode != 0 and f"ValueError: {message}" in bad.stderr
+    # read when a kernel first runs, not at import: the CLI reports it in one line, no traceback
+    cli = subprocess.run([sys.executable, "-m", "tinygrad_cnn", "gradcheck", "--op", "relu", "--examples", "1"],
+                         capture_output=True, text=True, cwd=ROOT, env={**os.environ, "TINYGRAD_CNN_KERNELS": "fast"},
+                         timeout=300)
+    assert message in cli.stdout + cli.stderr and "Traceback" not in cli.stdout + cli.stderr
 
 
 def test_compiling_is_announced_once_and_only_past_a_second(capsys, monkeypatch):

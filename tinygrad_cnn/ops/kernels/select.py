@@ -24,19 +24,22 @@ _TWINNED: dict[str, Callable] = {}  # "module.function" -> the numpy kernel
 _twins: dict[str, Any] = {}  # "module.function" -> the compiled twin, once imported
 
 
-def _initial_mode() -> str:
-    """The mode the environment asks for: ``$TINYGRAD_CNN_KERNELS``, else numba when importable."""
-    asked = os.environ.get(ENV, "").strip().lower()
-    if asked not in ("", "auto") + MODES:
-        raise ValueError(f"{ENV} must be 'numpy', 'numba' or 'auto', got {asked!r}")
-    if asked == "numba" and importlib.util.find_spec("numba") is None:
-        raise ImportError(f'{ENV}=numba, but numba is not installed: pip install "tinygrad_cnn[fast]"')
-    if asked in ("", "auto"):
-        return "numba" if importlib.util.find_spec("numba") is not None else "numpy"
-    return asked
+def _current() -> str:
+    """The mode now; on first use, the one the environment asks for: ``$TINYGRAD_CNN_KERNELS``,
+    else numba when importable (read when a kernel first runs, so that the CLI can report a bad
+    value in one line)."""
+    global _mode
+    if _mode is None:
+        asked = os.environ.get(ENV, "").strip().lower()
+        if asked not in ("", "auto") + MODES:
+            raise ValueError(f"{ENV} must be 'numpy', 'numba' or 'auto', got {asked!r}")
+        if asked == "numba" and importlib.util.find_spec("numba") is None:
+            raise RuntimeError(f'{ENV}=numba, but numba is not installed: pip install "tinygrad_cnn[fast]"')
+        _mode = asked if asked in MODES else "numba" if importlib.util.find_spec("numba") is not None else "numpy"
+    return _mode
 
 
-_mode = _initial_mode()
+_mode: str | None = None
 
 
 def has_twin(fn: Callable) -> Callable:
@@ -47,7 +50,7 @@ def has_twin(fn: Callable) -> Callable:
 
     @functools.wraps(fn)
     def run(*args: Any, **kwargs: Any) -> Any:
-        if _mode == "numba" and args[0].size >= MIN_SIZE:
+        if (_mode or _current()) == "numba" and args[0].size >= MIN_SIZE:
             out = _twin(key)(*args, **kwargs)
             if out is not NotImplemented:
                 return out
@@ -74,7 +77,8 @@ def kernels_in_use() -> dict[str, str]:
     >>> sorted(kernels_in_use())[:2]
     ['activation.relu_with_mask', 'conv.conv_forward']
     """
-    return {key: _mode for key in sorted(_TWINNED)}
+    mode = _current()
+    return {key: mode for key in sorted(_TWINNED)}
 
 
 @contextlib.contextmanager
@@ -91,7 +95,7 @@ def use_kernels(mode: str, min_size: int | None = None) -> Iterator[None]:
         raise ValueError(f"use_kernels: mode must be one of {MODES}, got {mode!r}")
     if mode == "numba" and importlib.util.find_spec("numba") is None:
         raise ImportError('use_kernels: numba is not installed: pip install "tinygrad_cnn[fast]"')
-    old_mode, old_min = _mode, MIN_SIZE
+    old_mode, old_min = _current(), MIN_SIZE
     _mode, MIN_SIZE = mode, MIN_SIZE if min_size is None else min_size
     try:
         yield
