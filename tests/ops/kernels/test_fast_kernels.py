@@ -68,7 +68,7 @@ def _close(got, want):
 
 @given(images(), st.booleans(), st.booleans())
 @example(_laid_out(np.arange(96.0).reshape(4, 2, 3, 4), "rows_outer"), True, True)
-@example(np.arange(12.0).reshape(6, 2), False, False)
+@example(np.arange(12.0).reshape(6, 2), False, False)  # (N, C): runs of one value per channel
 def test_batch_norm_twin_matches_numpy(x, affine, g_nchw):
     c = x.shape[1]
     w, b = (np.linspace(0.5, 2, c).astype(x.dtype), np.linspace(-1, 1, c).astype(x.dtype)) if affine else (None, None)
@@ -175,6 +175,8 @@ def test_use_kernels_switches_and_restores():
     with use_kernels("numpy"):
         assert set(kernels_in_use().values()) == {"numpy"}
     assert kernels_in_use() == before
+    x = np.random.default_rng(0).standard_normal((4096, 8)).astype(np.float32)
+    assert norm.bn_forward.twin()(x, None, None, 1e-5) is NotImplemented  # (N, C) at the default sizes: numpy's
     with pytest.raises(ValueError, match="use_kernels: mode must be one of"):
         with use_kernels("cuda"):
             pass
