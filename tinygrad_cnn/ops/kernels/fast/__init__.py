@@ -13,6 +13,9 @@ import time
 from typing import Any, Callable
 
 import numba
+import numpy as np
+
+from ..layout import batch_innermost
 
 # reassociation lets the reductions vectorize; no 'nnan'/'ninf', so NaN and inf keep numpy's meaning
 REDUCE_MATH = {"reassoc", "contract"}
@@ -52,3 +55,21 @@ def floats(*arrays: Any) -> bool:
     """Whether the arrays share one float32/float64 dtype (``select`` has checked their size)."""
     dtype = arrays[0].dtype
     return dtype.kind == "f" and dtype.itemsize >= 4 and all(a.dtype == dtype for a in arrays)
+
+
+def block(a: Any) -> tuple[Any, bool] | None:
+    """``a`` (N, C, H, W) as the C-contiguous memory block its loops run on, (C, H, W, N) or
+    (H, C, W, N), and whether rows come first; an NCHW ``a`` is moved batch-innermost first when
+    its batch is at least twice its width (``layout.batch_innermost``); None when it lies otherwise."""
+    a = batch_innermost(a)
+    for order, rows_first in (((1, 2, 3, 0), False), ((2, 1, 3, 0), True)):
+        moved = a.transpose(order)
+        if moved.flags.c_contiguous:
+            return moved, rows_first
+    return None
+
+
+def rows_outer(n: int, c: int, h: int, w: int, dtype: Any) -> tuple[np.ndarray, np.ndarray]:
+    """A zeroed image in rows-outermost memory: the (N, C, H, W) view and its (H, C, W, N) block."""
+    mem = np.zeros((h, c, w, n), dtype)
+    return mem.transpose(3, 1, 0, 2), mem

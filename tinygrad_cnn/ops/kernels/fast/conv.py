@@ -13,19 +13,7 @@ from typing import Any
 import numpy as np
 
 from ..geometry import ConvGeometry
-from ..layout import batch_innermost
-from . import REDUCE_MATH, floats, jit
-
-
-def _block(a: np.ndarray) -> tuple[np.ndarray, bool] | None:
-    """``a`` (N, C, H, W) as its C-contiguous memory block (C, H, W, N) or (H, C, W, N) and whether
-    rows come first; None when it lies otherwise."""
-    a = batch_innermost(a)
-    for order, rows_first in (((1, 2, 3, 0), False), ((2, 1, 3, 0), True)):
-        block = a.transpose(order)
-        if block.flags.c_contiguous:
-            return block, rows_first
-    return None
+from . import REDUCE_MATH, block, floats, jit, rows_outer
 
 
 def _depthwise(geo: ConvGeometry, x: np.ndarray) -> bool:
@@ -102,32 +90,29 @@ def _weight_grad(x: np.ndarray, x_rows: bool, g: np.ndarray, g_rows: bool, out: 
 
 def conv_forward(x: np.ndarray, w: np.ndarray, geo: ConvGeometry, bias: np.ndarray | None = None) -> Any:
     """Twin of ``conv.conv_forward`` for depthwise convolutions; no windows are kept (None)."""
-    xb = _block(x) if _depthwise(geo, x) and floats(x, w) else None
+    xb = block(x) if _depthwise(geo, x) and floats(x, w) else None
     if xb is None:
         return NotImplemented
-    (ho, wo), f, n = geo.out_hw, w.shape[0], x.shape[0]
-    out = np.zeros((ho, f, wo, n), x.dtype)
+    out, mem = rows_outer(x.shape[0], w.shape[0], *geo.out_hw, x.dtype)
     if bias is not None:
-        out += bias.reshape(1, -1, 1, 1)
-    _forward(xb[0], xb[1], w, out, *_sizes(geo))
-    return out.transpose(3, 1, 0, 2), None
+        mem += bias.reshape(1, -1, 1, 1)
+    _forward(xb[0], xb[1], w, mem, *_sizes(geo))
+    return out, None
 
 
 def conv_transpose(y: np.ndarray, w: np.ndarray, geo: ConvGeometry) -> Any:
     """Twin of ``conv.conv_transpose`` for depthwise convolutions."""
-    n_c = geo.groups
-    yb = _block(y) if geo.groups > 1 and w.shape[1] == 1 and floats(y, w) else None
+    yb = block(y) if geo.groups > 1 and w.shape[1] == 1 and floats(y, w) else None
     if yb is None:
         return NotImplemented
-    (h, wd), n = geo.in_hw, y.shape[0]
-    out = np.zeros((h, n_c, wd, n), y.dtype)
-    _input_grad(yb[0], yb[1], w, out, *_sizes(geo))
-    return out.transpose(3, 1, 0, 2)
+    out, mem = rows_outer(y.shape[0], geo.groups, *geo.in_hw, y.dtype)
+    _input_grad(yb[0], yb[1], w, mem, *_sizes(geo))
+    return out
 
 
 def conv_weight(x: np.ndarray, y: np.ndarray, geo: ConvGeometry, windows: np.ndarray | None = None) -> Any:
     """Twin of ``conv.conv_weight`` for depthwise convolutions."""
-    xb, yb = (_block(x), _block(y)) if _depthwise(geo, x) and floats(x, y) else (None, None)
+    xb, yb = (block(x), block(y)) if _depthwise(geo, x) and floats(x, y) else (None, None)
     if xb is None or yb is None:
         return NotImplemented
     out = np.empty((y.shape[1], 1) + geo.kernel, x.dtype)
