@@ -215,3 +215,33 @@ def test_compiling_is_announced_once_and_only_past_a_second(capsys, monkeypatch)
     fast._count(0.6)
     fast._count(2.0)
     assert capsys.readouterr().err.count("compiling the numba kernels") == 1
+
+
+def test_training_steps_agree_with_and_without_the_twins():
+    """A net that uses every twin (batch norm, ReLU, a depthwise conv, average pooling), trained for
+    three SGD steps from the same weights: the same losses and weights either way (float64)."""
+    import tinygrad_cnn as tc
+    from tinygrad_cnn import nn
+
+    def run(mode):
+        tc.manual_seed(0)
+        model = nn.Sequential(nn.Conv2d(3, 8, 3, padding=1), nn.BatchNorm2d(8), nn.ReLU(),
+                              nn.Conv2d(8, 8, 3, padding=1, groups=8), nn.BatchNorm2d(8), nn.ReLU(), nn.AvgPool2d(2),
+                              nn.Flatten(), nn.Linear(8 * 8 * 8, 4)).double()
+        opt = tc.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+        rng = np.random.default_rng(0)
+        x, y = tc.tensor(rng.standard_normal((32, 3, 16, 16))), tc.tensor(rng.integers(0, 4, 32))
+        losses = []
+        with use_kernels(mode):
+            for _ in range(3):
+                loss = nn.functional.cross_entropy(model(x), y)
+                opt.zero_grad()
+                loss.backward()
+                opt.step()
+                losses.append(loss.item())
+        return losses, [p.numpy() for p in model.parameters()]
+
+    (fast_losses, fast_params), (numpy_losses, numpy_params) = run("numba"), run("numpy")
+    np.testing.assert_allclose(fast_losses, numpy_losses, rtol=1e-10)
+    for a, b in zip(fast_params, numpy_params):
+        np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-11)
