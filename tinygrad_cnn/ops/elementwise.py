@@ -19,6 +19,8 @@ from ..errors import OpError, ShapeError
 
 def _operands(a: Any, b: Any, op: str) -> tuple[Tensor, Tensor]:
     """Lift Python/numpy scalars to Tensors of the other operand's dtype."""
+    if isinstance(a, Tensor) and isinstance(b, Tensor):
+        return a, b
     if not isinstance(a, Tensor) and not isinstance(b, Tensor):
         raise TypeError(f"{op}: expected at least one Tensor, got {type(a).__name__} and {type(b).__name__}")
     a = lift(a, b if isinstance(b, Tensor) else None)
@@ -97,7 +99,11 @@ def add(a: Any, b: Any) -> Tensor:
     [2.0, 3.0]
     """
     a, b = _operands(a, b, "add")
-    return make_op("add", _apply("add", np.add, a, b), (a, b), lambda g: (g, g), saved=())
+    return make_op("add", _apply("add", np.add, a, b), (a, b), _add_backward, saved=())
+
+
+def _add_backward(g: Tensor) -> tuple:
+    return g, g
 
 
 def no_bool_subtraction(op: str, a: Any, b: Any) -> None:
