@@ -70,22 +70,27 @@ def _weight_grad(x: np.ndarray, x_rows: bool, g: np.ndarray, g_rows: bool, out: 
                  sh: int, sw: int, dh: int, dw: int, pt: int, pl: int, h: int, wd: int, ho: int, wo: int) -> None:
     n_f, n = out.shape[0], x.shape[3]
     m = n_f // (x.shape[1] if x_rows else x.shape[0])
+    acc = np.zeros((kh, kw))
     for f in range(n_f):
         c = f // m
-        for i in range(kh):
-            for j in range(kw):
-                acc = 0.0
-                for oh in range(ho):
-                    ih = oh * sh + i * dh - pt
-                    if 0 <= ih < h:
-                        a0, a1 = (ih, c) if x_rows else (c, ih)
-                        b0, b1 = (oh, f) if g_rows else (f, oh)
-                        for ow in range(wo):
+        acc[:] = 0.0
+        for oh in range(ho):  # each gradient row is read while in cache by every kernel offset
+            b0, b1 = (oh, f) if g_rows else (f, oh)
+            for i in range(kh):
+                ih = oh * sh + i * dh - pt
+                if 0 <= ih < h:
+                    a0, a1 = (ih, c) if x_rows else (c, ih)
+                    for ow in range(wo):
+                        for j in range(kw):
                             iw = ow * sw + j * dw - pl
                             if 0 <= iw < wd:
+                                s = 0.0
                                 for q in range(n):
-                                    acc += g[b0, b1, ow, q] * x[a0, a1, iw, q]
-                out[f, 0, i, j] = acc
+                                    s += g[b0, b1, ow, q] * x[a0, a1, iw, q]
+                                acc[i, j] += s
+        for i in range(kh):
+            for j in range(kw):
+                out[f, 0, i, j] = acc[i, j]
 
 
 def conv_forward(x: np.ndarray, w: np.ndarray, geo: ConvGeometry, bias: np.ndarray | None = None) -> Any:
