@@ -4,8 +4,8 @@ A numpy kernel marked ``@has_twin`` hands its call to the twin of the same name 
 ``kernels/fast/<its module>.py`` when numba is importable, unless ``TINYGRAD_CNN_KERNELS=numpy``.
 A twin returns ``NotImplemented`` for what it does not cover (a memory layout, a dtype, a
 geometry), and the numpy kernel runs, as it does for arrays under ``MIN_SIZE`` elements. numba
-itself is imported at the first call of a twin, never by ``import tinygrad_cnn``. The numpy kernels stay the
-reference: the suite runs every twin against them.
+itself is imported at the first call of a twin, never by ``import tinygrad_cnn``. The numpy
+kernels stay the reference: the suite runs every twin against them.
 """
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ ENV = "TINYGRAD_CNN_KERNELS"
 MIN_SIZE = 4096
 _TWINNED: dict[str, Callable] = {}  # "module.function" -> the numpy kernel
 _twins: dict[str, Any] = {}  # "module.function" -> the compiled twin, once imported
+_mode: str | None = None  # 'numpy' or 'numba'; None until the first kernel call reads the environment
 
 
 def _current() -> str:
@@ -37,9 +38,6 @@ def _current() -> str:
             raise RuntimeError(f'{ENV}=numba, but numba is not installed: pip install "tinygrad_cnn[fast]"')
         _mode = asked if asked in MODES else "numba" if importlib.util.find_spec("numba") is not None else "numpy"
     return _mode
-
-
-_mode: str | None = None
 
 
 def has_twin(fn: Callable) -> Callable:
