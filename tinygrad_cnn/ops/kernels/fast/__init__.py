@@ -73,3 +73,9 @@ def rows_outer(n: int, c: int, h: int, w: int, dtype: Any) -> tuple[np.ndarray, 
     """A zeroed image in rows-outermost memory: the (N, C, H, W) view and its (H, C, W, N) block."""
     mem = np.zeros((h, c, w, n), dtype)
     return mem.transpose(3, 1, 0, 2), mem
+
+
+def window_sizes(geo: Any) -> tuple:
+    """A conv's or pool's geometry as the loops' int arguments: kernel, stride, dilation, top and
+    left padding, input and output sides."""
+    return geo.kernel + geo.stride + geo.dilation + (geo.pads[0], geo.pads[2]) + geo.in_hw + geo.out_hw

@@ -13,20 +13,18 @@ from typing import Any
 import numpy as np
 
 from ..geometry import ConvGeometry
-from . import REDUCE_MATH, block, floats, jit, rows_outer
+from . import REDUCE_MATH, block, floats, jit, rows_outer, window_sizes
 
 
 def _depthwise(geo: ConvGeometry, x: np.ndarray) -> bool:
     return geo.groups == x.shape[1] and geo.groups > 1
 
 
-def _sizes(geo: ConvGeometry) -> tuple:
-    return geo.kernel + geo.stride + geo.dilation + (geo.pads[0], geo.pads[2]) + geo.in_hw + geo.out_hw
-
-
 @jit()
-def _forward(x: np.ndarray, x_rows: bool, w: np.ndarray, out: np.ndarray, kh: int, kw: int, sh: int, sw: int,
-             dh: int, dw: int, pt: int, pl: int, h: int, wd: int, ho: int, wo: int) -> None:
+def depthwise_forward(x: np.ndarray, x_rows: bool, w: np.ndarray, out: np.ndarray, kh: int, kw: int, sh: int,
+                      sw: int, dh: int, dw: int, pt: int, pl: int, h: int, wd: int, ho: int, wo: int) -> None:
+    """out (H', F, W', N) += the depthwise convolution of x by w (F, 1, kh, kw); also average
+    pooling's window sum, with w all ones."""
     n_f, m, n = w.shape[0], w.shape[0] // (x.shape[1] if x_rows else x.shape[0]), x.shape[3]
     for f in range(n_f):
         c = f // m
@@ -45,8 +43,10 @@ def _forward(x: np.ndarray, x_rows: bool, w: np.ndarray, out: np.ndarray, kh: in
 
 
 @jit()
-def _input_grad(g: np.ndarray, g_rows: bool, w: np.ndarray, out: np.ndarray, kh: int, kw: int, sh: int, sw: int,
-                dh: int, dw: int, pt: int, pl: int, h: int, wd: int, ho: int, wo: int) -> None:
+def depthwise_input_grad(g: np.ndarray, g_rows: bool, w: np.ndarray, out: np.ndarray, kh: int, kw: int, sh: int,
+                         sw: int, dh: int, dw: int, pt: int, pl: int, h: int, wd: int, ho: int, wo: int) -> None:
+    """out (H, C, W, N) += the depthwise convolution's input gradient for g; also average
+    pooling's fold, with w all ones."""
     n_f, n_c, n = w.shape[0], out.shape[1], g.shape[3]
     m = n_f // n_c
     for f in range(n_f):
@@ -101,7 +101,7 @@ def conv_forward(x: np.ndarray, w: np.ndarray, geo: ConvGeometry, bias: np.ndarr
     out, mem = rows_outer(x.shape[0], w.shape[0], *geo.out_hw, x.dtype)
     if bias is not None:
         mem += bias.reshape(1, -1, 1, 1)
-    _forward(xb[0], xb[1], w, mem, *_sizes(geo))
+    depthwise_forward(xb[0], xb[1], w, mem, *window_sizes(geo))
     return out, None
 
 
@@ -111,7 +111,7 @@ def conv_transpose(y: np.ndarray, w: np.ndarray, geo: ConvGeometry) -> Any:
     if yb is None:
         return NotImplemented
     out, mem = rows_outer(y.shape[0], geo.groups, *geo.in_hw, y.dtype)
-    _input_grad(yb[0], yb[1], w, mem, *_sizes(geo))
+    depthwise_input_grad(yb[0], yb[1], w, mem, *window_sizes(geo))
     return out
 
 
@@ -121,5 +121,5 @@ def conv_weight(x: np.ndarray, y: np.ndarray, geo: ConvGeometry, windows: np.nda
     if xb is None or yb is None:
         return NotImplemented
     out = np.empty((y.shape[1], 1) + geo.kernel, x.dtype)
-    _weight_grad(xb[0], xb[1], yb[0], yb[1], out, *_sizes(geo))
+    _weight_grad(xb[0], xb[1], yb[0], yb[1], out, *window_sizes(geo))
     return out
