@@ -80,6 +80,18 @@ def test_a_run_that_fails_on_its_data_leaves_no_empty_out(tmp_path):
     assert r.returncode == 2 and not (tmp_path / "runs").exists()
 
 
+def test_a_run_that_fails_at_its_first_step_leaves_no_empty_out(tmp_path):
+    """The same once the data has loaded: here the first kernel call finds a bad TINYGRAD_CNN_KERNELS."""
+    data = os.environ.get("TINYGRAD_CNN_DATA")
+    if not data or not (Path(data) / "mnist").is_dir():
+        pytest.skip("needs the MNIST files in $TINYGRAD_CNN_DATA/mnist")
+    env = dict(os.environ, TINYGRAD_CNN_KERNELS="fast")
+    r = run("train", "--no-progress", "--limit-train", "64", "--limit-test", "64",
+            "--out", str(tmp_path / "new" / "run"), env=env)
+    one_line_error(r, "TINYGRAD_CNN_KERNELS must be 'numpy', 'numba' or 'auto', got 'fast'")
+    assert not (tmp_path / "new").exists()
+
+
 def test_evaluate_on_a_bare_state_dict_says_how_to_evaluate_it(tmp_path):
     tc.save(tc.nn.LeNet5().state_dict(), tmp_path / "weights.npz")
     one_line_error(run("evaluate", str(tmp_path / "weights.npz")), "holds a state_dict (")

@@ -327,12 +327,18 @@ def run(cfg: TrainConfig, resume: tuple[str, dict] | None = None, progress: bool
     swept = sweep_temporaries(out, older_than=started)
     if swept:
         log(f"removed {len(swept)} temporary file(s) left by interrupted saves in {out}")
-    manual_seed(cfg.seed)
     try:
-        train_ds, test_ds = load_data(cfg, True), load_data(cfg, False)
+        return _train(cfg, out, resume, progress, on_step, log)
     except BaseException:
-        _remove_empty(out, made)  # a run that never started leaves no empty --out behind
+        _remove_empty(out, made)  # a run that fails before its first checkpoint leaves no empty --out behind
         raise
+
+
+def _train(cfg: TrainConfig, out: Path, resume: tuple[str, dict] | None, progress: bool,
+           on_step: Callable[[int, int], None] | None, log: Callable[[str], None]) -> Path:
+    """:func:`run`'s work once ``out`` is ready: data, model, the epochs and the pictures."""
+    manual_seed(cfg.seed)
+    train_ds, test_ds = load_data(cfg, True), load_data(cfg, False)
     model, opt, sched = build(cfg, len(epoch_loader(train_ds, cfg, 1)))
     start_epoch, metrics = (1, []) if resume is None else _restore(resume[0], resume[1], model, opt, sched)
     if resume is not None:
